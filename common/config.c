@@ -1,0 +1,209 @@
+/*
+ * config.c: the configuration file, read with GKeyFile.
+ *
+ * Unknown groups and keys are errors, not ignored: a misspelt cap that is
+ * silently ignored is a cap that does not hold. Every error names the file,
+ * the group and the key, because the operator reads it in a Postfix log.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "common/config.h"
+
+#define MiB (1024ULL * 1024ULL)
+
+void config_init(struct config *c)
+{
+	*c = (struct config){
+		.max_message_size = 32 * MiB,
+		.max_report_size = 64 * MiB,
+		.max_mime_parts = 1000,
+		.max_mime_depth = 20,
+		.max_json_depth = 64,
+		.max_policies = 10000,
+		.max_failure_details = 100000,
+	};
+}
+
+void config_release(struct config *c)
+{
+	g_free(c->path);
+	g_free(c->conninfo);
+	config_init(c);
+}
+
+int config_parse_size(const char *s, guint64 *out)
+{
+	char *end = NULL;
+	guint64 n, mult = 1;
+
+	if (s == NULL || !g_ascii_isdigit(*s))
+		return -1;
+	errno = 0;
+	n = g_ascii_strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (g_ascii_toupper(*end)) {
+	case '\0':
+		break;
+	case 'K':
+		mult = 1024, end++;
+		break;
+	case 'M':
+		mult = MiB, end++;
+		break;
+	case 'G':
+		mult = 1024 * MiB, end++;
+		break;
+	default:
+		return -1;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || n > G_MAXUINT64 / mult)
+		return -1;
+	*out = n * mult;
+	return 0;
+}
+
+/* The keys of [ingest] that are sizes or counts, and where each one goes. */
+struct number_key {
+	const char *key;
+	gboolean is_size;
+	size_t offset;
+	guint64 min, max;
+};
+
+#define SIZE_KEY(k, f) {k, TRUE, G_STRUCT_OFFSET(struct config, f), 1024, G_MAXSSIZE}
+#define COUNT_KEY(k, f, lo, hi) {k, FALSE, G_STRUCT_OFFSET(struct config, f), lo, hi}
+
+static const struct number_key ingest_numbers[] = {
+	SIZE_KEY("max-message-size", max_message_size),
+	SIZE_KEY("max-report-size", max_report_size),
+	COUNT_KEY("max-mime-parts", max_mime_parts, 1, 1000000),
+	COUNT_KEY("max-mime-depth", max_mime_depth, 1, 1000),
+	COUNT_KEY("max-json-depth", max_json_depth, 4, 1000),
+	COUNT_KEY("max-policies", max_policies, 1, 10000000),
+	COUNT_KEY("max-failure-details", max_failure_details, 1, 100000000),
+};
+
+static int config_read_number(struct config *c, GKeyFile *kf, const struct number_key *nk,
+			      struct error *err)
+{
+	g_autofree char *value = g_key_file_get_string(kf, "ingest", nk->key, NULL);
+	guint64 n = 0;
+	char *end = NULL;
+
+	if (nk->is_size) {
+		if (config_parse_size(value, &n) < 0)
+			return error_set(err, ERR_CONFIG, "%s: [ingest] %s: not a size (like 64M): %s",
+					 c->path, nk->key, value);
+	} else {
+		n = g_ascii_strtoull(value, &end, 10);
+		if (!g_ascii_isdigit(*value) || *end != '\0')
+			return error_set(err, ERR_CONFIG, "%s: [ingest] %s: not a number: %s",
+					 c->path, nk->key, value);
+	}
+	if (n < nk->min || n > nk->max)
+		return error_set(err, ERR_CONFIG,
+				 "%s: [ingest] %s: %s is out of range (%" G_GUINT64_FORMAT
+				 "..%" G_GUINT64_FORMAT ")",
+				 c->path, nk->key, value, nk->min, nk->max);
+	if (nk->is_size)
+		G_STRUCT_MEMBER(guint64, c, nk->offset) = n;
+	else
+		G_STRUCT_MEMBER(guint, c, nk->offset) = (guint)n;
+	return 0;
+}
+
+static int config_read_bool(struct config *c, GKeyFile *kf, const char *key, gboolean *out,
+			    struct error *err)
+{
+	g_autoptr(GError) gerr = NULL;
+	gboolean v = g_key_file_get_boolean(kf, "ingest", key, &gerr);
+
+	if (gerr != NULL)
+		return error_set(err, ERR_CONFIG, "%s: [ingest] %s: expected true or false", c->path,
+				 key);
+	*out = v;
+	return 0;
+}
+
+static int config_read_ingest(struct config *c, GKeyFile *kf, struct error *err)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(kf, "ingest", NULL, NULL);
+
+	for (gsize i = 0; keys != NULL && keys[i] != NULL; i++) {
+		const char *key = keys[i];
+		gboolean known = FALSE;
+
+		for (gsize j = 0; j < G_N_ELEMENTS(ingest_numbers); j++) {
+			if (g_str_equal(key, ingest_numbers[j].key)) {
+				if (config_read_number(c, kf, &ingest_numbers[j], err) < 0)
+					return -1;
+				known = TRUE;
+			}
+		}
+		if (g_str_equal(key, "keep-raw") || g_str_equal(key, "syslog")) {
+			gboolean *flag = g_str_equal(key, "syslog") ? &c->syslog : &c->keep_raw;
+
+			if (config_read_bool(c, kf, key, flag, err) < 0)
+				return -1;
+			known = TRUE;
+		}
+		if (!known)
+			return error_set(err, ERR_CONFIG, "%s: [ingest] %s: unknown key", c->path, key);
+	}
+	return 0;
+}
+
+static int config_read_database(struct config *c, GKeyFile *kf, struct error *err)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(kf, "database", NULL, NULL);
+
+	for (gsize i = 0; keys != NULL && keys[i] != NULL; i++) {
+		if (!g_str_equal(keys[i], "conninfo"))
+			return error_set(err, ERR_CONFIG, "%s: [database] %s: unknown key", c->path,
+					 keys[i]);
+		g_free(c->conninfo);
+		c->conninfo = g_key_file_get_string(kf, "database", "conninfo", NULL);
+	}
+	return 0;
+}
+
+/* Groups other stages read; [ingest] and [database] are checked here. The
+ * others are checked by their own commands when those exist. */
+static gboolean config_known_group(const char *group)
+{
+	return g_str_equal(group, "database") || g_str_equal(group, "ingest") ||
+	       g_str_equal(group, "digest") || g_str_has_prefix(group, "rule ") ||
+	       g_str_has_prefix(group, "webhook ");
+}
+
+int config_load(struct config *c, const char *path, struct error *err)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) gerr = NULL;
+	g_auto(GStrv) groups = NULL;
+
+	if (path == NULL)
+		path = g_getenv("TLSWATCH_CONFIG");
+	if (path == NULL || *path == '\0') {
+		if (!g_file_test(CONFIG_DEFAULT_PATH, G_FILE_TEST_EXISTS))
+			return 0;
+		path = CONFIG_DEFAULT_PATH;
+	}
+	g_free(c->path);
+	c->path = g_strdup(path);
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &gerr))
+		return error_set(err, ERR_CONFIG, "%s: %s", path, gerr->message);
+	groups = g_key_file_get_groups(kf, NULL);
+	for (gsize i = 0; groups[i] != NULL; i++) {
+		if (!config_known_group(groups[i]))
+			return error_set(err, ERR_CONFIG, "%s: [%s]: unknown group", path,
+					 groups[i]);
+	}
+	if (config_read_database(c, kf, err) < 0 || config_read_ingest(c, kf, err) < 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,49 @@
+/*
+ * config.h: /etc/tlswatch/tlswatch.conf (GKeyFile syntax) as a struct.
+ *
+ * No file is needed: every key has a default and libpq's own defaults (PG*
+ * variables) choose the database when [database] conninfo is absent. A file
+ * named by --config or TLSWATCH_CONFIG must exist; the default path may be
+ * absent. A file that exists but is wrong is an ERR_CONFIG naming the file,
+ * the group and the key.
+ */
+#ifndef TLSWATCH_CONFIG_H
+#define TLSWATCH_CONFIG_H
+
+#include <glib.h>
+
+#include "common/error.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/tlswatch/tlswatch.conf"
+
+struct config {
+	char *path;     /* the file read, or NULL when none was */
+	char *conninfo; /* [database] conninfo, or NULL for libpq defaults */
+
+	/* [ingest] */
+	guint64 max_message_size;  /* max-message-size, default 32 MiB */
+	guint64 max_report_size;   /* max-report-size: decompressed bytes per part, 64 MiB */
+	guint max_mime_parts;      /* max-mime-parts, default 1000 */
+	guint max_mime_depth;      /* max-mime-depth, default 20 */
+	guint max_json_depth;      /* max-json-depth, default 64 */
+	guint max_policies;        /* max-policies per report, default 10000 */
+	guint max_failure_details; /* max-failure-details per policy, default 100000 */
+	gboolean keep_raw;         /* keep-raw: raw bytes of stored messages too, default false */
+	gboolean syslog;           /* syslog: log to syslog (facility mail), default false */
+};
+
+/* Fill c with the defaults (no file read). */
+void config_init(struct config *c);
+
+/* Read the file: path if not NULL, else $TLSWATCH_CONFIG, else the default
+ * path when it exists. On failure c keeps the defaults and err names the
+ * file, group and key (ERR_CONFIG). */
+int config_load(struct config *c, const char *path, struct error *err);
+
+/* Free what c owns. */
+void config_release(struct config *c);
+
+/* Parse "64M", "512k", "1G" or a plain byte count. Returns -1 on nonsense. */
+int config_parse_size(const char *s, guint64 *out);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * db.h: the PostgreSQL connection and the embedded schema migrations.
+ *
+ * The connection string is any libpq conninfo; NULL or "" lets libpq's own
+ * defaults and the PG* environment variables decide. Migrations are the
+ * numbered files in sql/, compiled into the binary (GResource) and applied
+ * in order inside one transaction each, recorded in tlswatch.schema_version.
+ */
+#ifndef TLSWATCH_DB_H
+#define TLSWATCH_DB_H
+
+#include <glib.h>
+#include <libpq-fe.h>
+
+#include "common/error.h"
+
+/* Open a connection; on failure err is ERR_TEMP (the server may come back)
+ * and NULL is returned. The caller owns the result (PQfinish). */
+PGconn *db_connect(const char *conninfo, struct error *err);
+
+/* Map a failed result (or NULL result) to an error class and a one-line
+ * message "<what>: <server message>": connection loss, shutdown, lack of
+ * resources, serialization failures and missing schema are ERR_TEMP or
+ * ERR_CONFIG; data and constraint errors are ERR_INPUT. Returns -1. The
+ * result is not cleared. */
+int db_error(PGconn *conn, const PGresult *res, struct error *err, const char *what);
+
+/* Run a statement with no parameters and no rows expected (BEGIN, COMMIT). */
+int db_exec(PGconn *conn, const char *sql, struct error *err);
+
+/* Apply every embedded migration newer than the database's version.
+ * *applied (may be NULL) receives how many ran. Safe to run concurrently:
+ * an advisory lock serialises migrators. */
+int db_migrate(PGconn *conn, int *applied, struct error *err);
+
+/* The highest applied migration (0 when the schema does not exist yet) and
+ * the highest embedded one. */
+int db_schema_version(PGconn *conn, int *current, int *latest, struct error *err);
+
+#endif

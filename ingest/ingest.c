@@ -1,0 +1,338 @@
+/*
+ * ingest.c: the data flow for one message, start to end.
+ *
+ * Every candidate part is tried, not only the first: a message may carry
+ * several reports, and a wrong label on one part must not hide another.
+ * Parts that fail become notes; a message with no report left is
+ * quarantined with those notes as its reason. Nothing is decided by the
+ * labels alone, and nothing here knows SQL or MIME: those are store.c's and
+ * mail.c's jobs.
+ */
+#include <string.h>
+
+#include "common/log.h"
+#include "ingest/decode.h"
+#include "ingest/ingest.h"
+#include "ingest/mail.h"
+#include "ingest/report.h"
+
+/* A quarantine reason is read by people in a log: long enough to name
+ * every failing part, short enough not to drown the log. */
+#define REASON_MAX 2000
+
+/* What is kept of a message over max-message-size: its header, but never
+ * more than this, since a header with no end is part of the attack. */
+#define HEADER_MAX (256 * 1024)
+
+/* One report found in a message, with the part it came from. */
+struct found {
+	struct report report;
+	char *part;     /* MIME path, NULL for a bare report */
+	char *filename; /* may be NULL */
+};
+
+static void found_free(gpointer p)
+{
+	struct found *f = p;
+
+	report_release(&f->report);
+	g_free(f->part);
+	g_free(f->filename);
+	g_free(f);
+}
+
+/* Add one note to the reason, at most REASON_MAX bytes, cut on a UTF-8
+ * character boundary. */
+static void note_add(GString *notes, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void note_add(GString *notes, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (notes->len >= REASON_MAX)
+		return;
+	if (notes->len > 0)
+		g_string_append(notes, "; ");
+	va_start(ap, fmt);
+	g_string_append_vprintf(notes, fmt, ap);
+	va_end(ap);
+	if (notes->len > REASON_MAX) {
+		const char *cut = g_utf8_find_prev_char(notes->str, notes->str + REASON_MAX);
+
+		g_string_truncate(notes, cut ? (gsize)(cut - notes->str) : 0);
+		g_string_append(notes, "...");
+	}
+}
+
+/* Why decoded content that is not JSON is not a report, in a postmaster's
+ * words. */
+static const char *not_report_reason(enum payload_kind kind)
+{
+	return kind == PAYLOAD_XML ? "not a TLS report (XML: a DMARC report?)"
+				   : "not a TLS report (content is not JSON)";
+}
+
+/* Decode one candidate and parse it as a report. Returns a new struct found
+ * the caller owns, or NULL with a note added. */
+static struct found *ingest_try_part(const struct ingest_ctx *ctx, GBytes *content,
+				     const char *label, const struct report_hints *hints,
+				     GString *notes)
+{
+	struct error err = ERROR_INIT;
+	struct found *f = NULL;
+	g_autoptr(GBytes) json = NULL;
+	struct report_limits limits = {
+		.max_depth = ctx->cfg->max_json_depth,
+		.max_policies = ctx->cfg->max_policies,
+		.max_failures = ctx->cfg->max_failure_details,
+	};
+	gsize len = 0;
+	const guint8 *data;
+	enum payload_kind kind;
+
+	json = decode_payload(content, ctx->cfg->max_report_size, NULL, &err);
+	if (json == NULL) {
+		note_add(notes, "%s: %s", label, err.msg);
+		goto done;
+	}
+	data = g_bytes_get_data(json, &len);
+	kind = decode_sniff(data, len);
+	if (kind != PAYLOAD_JSON) {
+		note_add(notes, "%s: %s", label, not_report_reason(kind));
+		goto done;
+	}
+	f = g_new0(struct found, 1);
+	report_init(&f->report);
+	if (report_parse(&f->report, (const char *)data, len, hints, &limits, &err) < 0) {
+		note_add(notes, "%s: invalid report: %s", label, err.msg);
+		g_clear_pointer(&f, found_free);
+	}
+done:
+	error_clear(&err);
+	return f;
+}
+
+/* Every report in the message's candidate parts, in MIME order. */
+static GPtrArray *ingest_find_reports(const struct ingest_ctx *ctx, const struct mail *m,
+				      GString *notes)
+{
+	GPtrArray *found = g_ptr_array_new_with_free_func(found_free);
+	struct report_hints hints = {m->report_domain, m->report_submitter};
+
+	for (guint i = 0; i < m->parts->len; i++) {
+		const struct mail_part *part = g_ptr_array_index(m->parts, i);
+		g_autofree char *label = g_strdup_printf(
+			"part %s (%s%s%s)", part->path, part->content_type,
+			part->filename ? ", " : "", part->filename ? part->filename : "");
+		struct found *f = ingest_try_part(ctx, part->content, label, &hints, notes);
+
+		if (f == NULL)
+			continue;
+		f->part = g_strdup(part->path);
+		f->filename = g_strdup(part->filename);
+		g_ptr_array_add(found, f);
+	}
+	if (m->parts->len == 0)
+		note_add(notes, "not a TLS report: no report part in %s",
+			 m->content_type ? m->content_type : "a text/plain message");
+	return found;
+}
+
+/* The dry-run "source" object: which input, message and part. */
+static json_t *source_to_json(const struct ingest_source *src, const struct found *f)
+{
+	json_t *o = json_pack("{s:s}", "input", src->input);
+
+	if (src->index > 0)
+		json_object_set_new(o, "message", json_integer(src->index));
+	if (f != NULL && f->part != NULL)
+		json_object_set_new(o, "part", json_string(f->part));
+	if (f != NULL && f->filename != NULL)
+		json_object_set_new(o, "filename", json_string(f->filename));
+	return o;
+}
+
+static void dry_run_print(struct ingest_ctx *ctx, const struct ingest_source *src,
+			  GPtrArray *found, const char *reason)
+{
+	for (guint i = 0; i < found->len; i++) {
+		const struct found *f = g_ptr_array_index(found, i);
+		json_t *o = report_to_json(&f->report);
+
+		json_object_set_new(o, "source", source_to_json(src, f));
+		json_dumpf(o, ctx->out, JSON_COMPACT);
+		fputc('\n', ctx->out);
+		json_decref(o);
+	}
+	if (found->len == 0) {
+		json_t *o = json_pack("{s:o,s:s?}", "source", source_to_json(src, NULL),
+				      "quarantined", reason);
+
+		json_dumpf(o, ctx->out, JSON_COMPACT);
+		fputc('\n', ctx->out);
+		json_decref(o);
+	}
+	fflush(ctx->out);
+}
+
+/* "stdin", "box.mbox#3", with the Message-ID when there is one. */
+static char *source_describe(const struct ingest_source *src, const char *message_id)
+{
+	GString *s = g_string_new(src->input);
+
+	if (src->index > 0)
+		g_string_append_printf(s, "#%u", src->index);
+	if (src->retry_id > 0)
+		g_string_append_printf(s, " (quarantine id %" G_GINT64_FORMAT ")", src->retry_id);
+	if (message_id != NULL)
+		g_string_append_printf(s, " <%s>", message_id);
+	return g_string_free(s, FALSE);
+}
+
+static void ingest_count(struct ingest_ctx *ctx, enum message_status status, const char *what,
+			 GPtrArray *found, const char *reason)
+{
+	const struct found *first = found->len ? g_ptr_array_index(found, 0) : NULL;
+
+	switch (status) {
+	case MESSAGE_STORED:
+		ctx->totals.stored++;
+		break;
+	case MESSAGE_DUPLICATE:
+		ctx->totals.duplicate++;
+		break;
+	case MESSAGE_QUARANTINED:
+		ctx->totals.quarantined++;
+		log_warning("quarantined %s: %s", what, reason);
+		return;
+	}
+	if (ctx->verbose || reason != NULL)
+		log_info("%s %s: %u report%s, first from %s (%s)%s%s",
+			 message_status_name(status), what, found->len, found->len == 1 ? "" : "s",
+			 first->report.organization_name, first->report.report_id,
+			 reason ? "; skipped " : "", reason ? reason : "");
+}
+
+/* Commit what was found (or the quarantine) and count it. A database
+ * rejecting the data itself (ERR_INPUT) would reject it on every retry, so
+ * the message is quarantined with the database's reason instead. */
+static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPtrArray *found,
+			 const struct ingest_source *src, const char *what, GBytes *raw,
+			 struct error *err)
+{
+	g_autoptr(GPtrArray) reports = g_ptr_array_new();
+	g_autofree char *db_reason = NULL;
+	enum message_status status = MESSAGE_QUARANTINED;
+	gint64 id = 0;
+
+	if (ctx->dry_run) {
+		dry_run_print(ctx, src, found, rec->reason);
+		ingest_count(ctx, found->len ? MESSAGE_STORED : MESSAGE_QUARANTINED, what, found,
+			     rec->reason);
+		return 0;
+	}
+	for (guint i = 0; i < found->len; i++)
+		g_ptr_array_add(reports, &((struct found *)g_ptr_array_index(found, i))->report);
+	rec->reports = reports;
+	rec->retry_id = src->retry_id;
+	/* Raw bytes are what makes a quarantined message recoverable. */
+	if (reports->len == 0 || rec->reason != NULL || ctx->cfg->keep_raw)
+		rec->raw = raw;
+	if (store_message(ctx->store, rec, &status, &id, err) < 0) {
+		if (err->cls != ERR_INPUT) {
+			ctx->totals.failed++;
+			return -1;
+		}
+		db_reason = g_strdup_printf("database rejected the report: %s", err->msg);
+		error_clear(err);
+		g_ptr_array_set_size(reports, 0);
+		g_ptr_array_set_size(found, 0);
+		rec->reason = db_reason;
+		rec->raw = raw;
+		if (store_message(ctx->store, rec, &status, &id, err) < 0) {
+			ctx->totals.failed++;
+			return -1;
+		}
+	}
+	ingest_count(ctx, status, what, found, rec->reason);
+	return 0;
+}
+
+int ingest_message(struct ingest_ctx *ctx, GBytes *raw, gboolean truncated,
+		   const struct ingest_source *src, struct error *err)
+{
+	struct mail m;
+	struct error perr = ERROR_INIT;
+	struct mail_limits limits = {ctx->cfg->max_mime_parts, ctx->cfg->max_mime_depth};
+	g_autoptr(GString) notes = g_string_new(NULL);
+	g_autoptr(GPtrArray) found = NULL;
+	g_autoptr(GBytes) kept = NULL;
+	g_autofree char *what = NULL;
+	struct message_record rec = {0};
+	int rc;
+
+	mail_init(&m);
+	/* An oversized message is kept as its header only: enough to see who
+	 * sent it, without storing what the cap is there to refuse. */
+	kept = truncated ? ingest_header_part(raw) : g_bytes_ref(raw);
+	if (mail_parse(&m, kept, &limits, &perr) < 0)
+		note_add(notes, "%s", perr.msg);
+	if (truncated) {
+		note_add(notes, "message larger than max-message-size (%" G_GUINT64_FORMAT
+				" bytes): kept its header only",
+			 ctx->cfg->max_message_size);
+		found = g_ptr_array_new_with_free_func(found_free);
+	} else if (perr.cls != ERR_NONE) {
+		found = g_ptr_array_new_with_free_func(found_free);
+	} else {
+		found = ingest_find_reports(ctx, &m, notes);
+	}
+	what = source_describe(src, m.message_id);
+	rec = (struct message_record){
+		.message_id = m.message_id,
+		.from_addr = m.from,
+		.subject = m.subject,
+		.report_domain = m.report_domain,
+		.report_submitter = m.report_submitter,
+		.reason = notes->len ? notes->str : NULL,
+	};
+	rc = ingest_commit(ctx, &rec, found, src, what, kept, err);
+	error_clear(&perr);
+	mail_release(&m);
+	return rc;
+}
+
+int ingest_bare_report(struct ingest_ctx *ctx, GBytes *raw, const struct ingest_source *src,
+		       struct error *err)
+{
+	g_autoptr(GString) notes = g_string_new(NULL);
+	g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(found_free);
+	g_autofree char *what = source_describe(src, NULL);
+	g_autofree char *name = g_path_get_basename(src->input);
+	struct found *f = ingest_try_part(ctx, raw, name, NULL, notes);
+	struct message_record rec = {0};
+
+	if (f != NULL) {
+		f->filename = g_strdup(name);
+		g_ptr_array_add(found, f);
+	}
+	/* A file has no headers: its name stands in for the subject. */
+	rec.subject = name;
+	rec.reason = notes->len ? notes->str : NULL;
+	return ingest_commit(ctx, &rec, found, src, what, raw, err);
+}
+
+GBytes *ingest_header_part(GBytes *raw)
+{
+	gsize len = 0;
+	const char *data = g_bytes_get_data(raw, &len);
+	const char *end = data ? g_strstr_len(data, (gssize)len, "\n\n") : NULL;
+	const char *crlf = data ? g_strstr_len(data, (gssize)len, "\r\n\r\n") : NULL;
+
+	if (crlf != NULL && (end == NULL || crlf < end))
+		end = crlf + 4;
+	else if (end != NULL)
+		end += 2;
+	if (end == NULL || (gsize)(end - data) > HEADER_MAX)
+		return g_bytes_new_from_bytes(raw, 0, MIN(len, HEADER_MAX));
+	return g_bytes_new_from_bytes(raw, 0, (gsize)(end - data));
+}

@@ -1,0 +1,60 @@
+/*
+ * ingest.h: one message from bytes to a committed row, or a reason.
+ *
+ * ingest_message() is the whole data flow for one message: mail (MIME walk)
+ * -> decode (gunzip/unzip under the cap) -> report (JSON model) -> store (one
+ * transaction), or, with dry_run, -> JSON lines on stdout. Every outcome is a
+ * count in ingest_totals; only a transient failure (database, configuration)
+ * is returned as -1, because only that must make the MTA retry.
+ */
+#ifndef TLSWATCH_INGEST_H
+#define TLSWATCH_INGEST_H
+
+#include <stdio.h>
+#include <glib.h>
+
+#include "common/config.h"
+#include "common/error.h"
+#include "ingest/store.h"
+
+struct ingest_totals {
+	guint stored;
+	guint duplicate;
+	guint quarantined;
+	guint failed;
+};
+
+/* What one run shares across its messages: set up once, never per message. */
+struct ingest_ctx {
+	const struct config *cfg; /* borrowed */
+	struct store *store;      /* borrowed; NULL with dry_run */
+	gboolean dry_run;         /* print JSON lines to out, touch no database */
+	gboolean verbose;         /* a line for every message, not only problems */
+	FILE *out;                /* dry-run output (stdout) */
+	struct ingest_totals totals;
+};
+
+/* Where a message came from, for log lines and the dry-run "source". */
+struct ingest_source {
+	const char *input; /* "stdin", a file path, a Maildir file */
+	guint index;       /* message number in an mbox (1-based), 0 otherwise */
+	gint64 retry_id;   /* > 0: re-ingest this quarantined messages row */
+};
+
+/* Handle one RFC 5322 message. truncated means raw holds only the head of a
+ * message larger than max-message-size (it is quarantined, headers only).
+ * Returns -1 only for failures that a retry may cure (err ERR_TEMP or
+ * ERR_CONFIG); everything else, quarantine included, is 0. */
+int ingest_message(struct ingest_ctx *ctx, GBytes *raw, gboolean truncated,
+		   const struct ingest_source *src, struct error *err);
+
+/* Handle a bare report file (JSON, gzip or zip, no mail around it), the
+ * same way. */
+int ingest_bare_report(struct ingest_ctx *ctx, GBytes *raw, const struct ingest_source *src,
+		       struct error *err);
+
+/* The bytes of raw up to and including the blank line that ends the header
+ * (at most 256 KiB). Returns a new reference. */
+GBytes *ingest_header_part(GBytes *raw);
+
+#endif
