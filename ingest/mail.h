@@ -43,7 +43,9 @@ void mail_init(struct mail *m);
 
 /* Parse the message in raw (not consumed; the caller keeps its reference).
  * A message with no candidate part is not an error: m->parts is empty.
- * Errors (ERR_INPUT) are for what cannot be parsed at all or breaks a limit. */
+ * Errors (ERR_INPUT) are for what cannot be parsed at all or breaks a limit;
+ * after a limit error the header fields stay set (for the quarantine record)
+ * and m->parts is empty. */
 int mail_parse(struct mail *m, GBytes *raw, const struct mail_limits *limits, struct error *err);
 
 /* Free what m owns and mail_init it again. */

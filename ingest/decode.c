@@ -1,0 +1,300 @@
+/*
+ * decode.c: sniff a part's bytes and inflate them under a cap.
+ *
+ * Labels lie, so the first bytes decide (gzip magic, zip magic, '{', '<').
+ * Output goes into one buffer that is checked after every inflate step, so a
+ * bomb stops at max_out + one chunk, never after. zlib and libarchive are
+ * given GLib's allocator where they accept one; one `goto fail` per function.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <zlib.h>
+
+#include "ingest/decode.h"
+
+/* Inflate output step: small enough that overshooting the cap costs
+ * nothing, large enough not to matter for speed. */
+#define DECODE_CHUNK (64 * 1024)
+
+enum payload_kind decode_sniff(const guint8 *buf, gsize len)
+{
+	gsize i = 0;
+
+	if (len >= 2 && buf[0] == 0x1f && buf[1] == 0x8b)
+		return PAYLOAD_GZIP;
+	if (len >= 4 && buf[0] == 'P' && buf[1] == 'K' &&
+	    ((buf[2] == 3 && buf[3] == 4) || (buf[2] == 5 && buf[3] == 6)))
+		return PAYLOAD_ZIP;
+	if (len >= 3 && buf[0] == 0xef && buf[1] == 0xbb && buf[2] == 0xbf)
+		i = 3; /* UTF-8 byte order mark */
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+		i++;
+	if (i < len && buf[i] == '{')
+		return PAYLOAD_JSON;
+	if (i < len && buf[i] == '<')
+		return PAYLOAD_XML;
+	return PAYLOAD_UNKNOWN;
+}
+
+const char *decode_kind_name(enum payload_kind kind)
+{
+	switch (kind) {
+	case PAYLOAD_GZIP:
+		return "gzip";
+	case PAYLOAD_ZIP:
+		return "zip";
+	case PAYLOAD_JSON:
+		return "JSON";
+	case PAYLOAD_XML:
+		return "XML";
+	case PAYLOAD_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+/* zlib's allocator hooks: GLib aborts on out of memory, so zlib never sees
+ * a NULL and Z_MEM_ERROR cannot happen. */
+static voidpf decode_zalloc(voidpf opaque, uInt items, uInt size)
+{
+	return g_malloc_n(items, size);
+}
+
+static void decode_zfree(voidpf opaque, voidpf p)
+{
+	g_free(p);
+}
+
+/* Make room for up to DECODE_CHUNK more bytes at the end of out without
+ * passing max_out + 1 in total (one byte over is how the cap is detected).
+ * Returns the room made; out->len includes it. */
+static gsize decode_grow(GByteArray *out, gsize max_out)
+{
+	gsize room = DECODE_CHUNK;
+
+	if (max_out - MIN(out->len, max_out) + 1 < room)
+		room = max_out - MIN(out->len, max_out) + 1;
+	g_byte_array_set_size(out, out->len + room);
+	return room;
+}
+
+/* A first guess at the output size from the gzip trailer (ISIZE, the size
+ * mod 2^32; wrong when bytes trail the member), capped: it only saves
+ * reallocations, and the cap is enforced while inflating anyway. */
+static gsize decode_gzip_hint(const guint8 *data, gsize len, gsize max_out)
+{
+	guint32 isize;
+
+	if (len < 18)
+		return 0;
+	isize = (guint32)data[len - 4] | (guint32)data[len - 3] << 8 |
+		(guint32)data[len - 2] << 16 | (guint32)data[len - 1] << 24;
+	return MIN((gsize)isize, max_out) + 1;
+}
+
+/* gunzip the first member of data. Bytes after the member are ignored:
+ * Mimecast appends CRLF, and a second member (RFC 1952 allows it) has
+ * never been seen in a report, so only the first counts. */
+static GBytes *decode_gunzip(const guint8 *data, gsize len, gsize max_out, struct error *err)
+{
+	z_stream zs;
+	GByteArray *out = NULL;
+	int ret = Z_OK;
+	gsize room;
+
+	memset(&zs, 0, sizeof(zs));
+	zs.zalloc = decode_zalloc;
+	zs.zfree = decode_zfree;
+	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+		error_set(err, ERR_TEMP, "cannot start zlib: %s", zs.msg ? zs.msg : "unknown");
+		return NULL;
+	}
+	out = g_byte_array_sized_new((guint)decode_gzip_hint(data, len, max_out));
+	zs.next_in = (Bytef *)data;
+	while (ret != Z_STREAM_END) {
+		if (zs.avail_in == 0 && len > 0) {
+			zs.avail_in = (uInt)MIN(len, (gsize)G_MAXUINT32);
+			len -= zs.avail_in;
+		}
+		room = decode_grow(out, max_out);
+		zs.next_out = out->data + out->len - room;
+		zs.avail_out = (uInt)room;
+		ret = inflate(&zs, Z_NO_FLUSH);
+		g_byte_array_set_size(out, out->len - zs.avail_out);
+		if (out->len > max_out) {
+			error_set(err, ERR_INPUT,
+				  "decompressed size exceeds %" G_GSIZE_FORMAT " bytes", max_out);
+			goto fail;
+		}
+		if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
+			error_set(err, ERR_INPUT, "corrupt gzip data: %s",
+				  zs.msg ? zs.msg : zError(ret));
+			goto fail;
+		}
+		if (ret != Z_STREAM_END && zs.avail_in == 0 && len == 0 && zs.avail_out > 0) {
+			error_set(err, ERR_INPUT, "truncated gzip data");
+			goto fail;
+		}
+	}
+	inflateEnd(&zs);
+	return g_byte_array_free_to_bytes(out);
+fail:
+	inflateEnd(&zs);
+	g_byte_array_unref(out);
+	return NULL;
+}
+
+/* libarchive reports what failed in its own words; memory exhaustion is
+ * the only thing that is not the archive's fault. */
+static void decode_zip_error(struct archive *a, const char *what, struct error *err)
+{
+	const char *why = archive_error_string(a);
+
+	error_set(err, archive_errno(a) == ENOMEM ? ERR_TEMP : ERR_INPUT, "%s: %s", what,
+		  why ? why : "unknown error");
+}
+
+static struct archive *decode_zip_open(const guint8 *data, gsize len, struct error *err)
+{
+	struct archive *a = archive_read_new();
+
+	if (a == NULL) {
+		error_set(err, ERR_TEMP, "cannot start libarchive");
+		return NULL;
+	}
+	archive_read_support_format_zip(a);
+	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+		decode_zip_error(a, "corrupt zip data", err);
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* Pass one: which member to read, by its index among all entries. The
+ * only regular file, else the only one whose name ends in .json. */
+static int decode_zip_pick(const guint8 *data, gsize len, struct error *err)
+{
+	struct archive *a = decode_zip_open(data, len, err);
+	struct archive_entry *entry;
+	int files = 0, jsons = 0, index = 0, only_file = -1, only_json = -1, ret;
+
+	if (a == NULL)
+		return -1;
+	while ((ret = archive_read_next_header(a, &entry)) == ARCHIVE_OK || ret == ARCHIVE_WARN) {
+		const char *name = archive_entry_pathname(entry);
+
+		if (archive_entry_filetype(entry) == AE_IFREG) {
+			files++;
+			only_file = index;
+			if (name != NULL && g_str_has_suffix(name, ".json")) {
+				jsons++;
+				only_json = index;
+			}
+		}
+		index++;
+	}
+	if (ret != ARCHIVE_EOF) {
+		decode_zip_error(a, "corrupt zip data", err);
+		goto fail;
+	}
+	archive_read_free(a);
+	if (files == 1)
+		return only_file;
+	if (jsons == 1)
+		return only_json;
+	if (files == 0)
+		return error_set(err, ERR_INPUT, "zip archive holds no file");
+	if (jsons == 0)
+		return error_set(err, ERR_INPUT,
+				 "zip archive holds %d files and none ends in .json", files);
+	return error_set(err, ERR_INPUT, "zip archive holds %d .json files, expected one", jsons);
+fail:
+	archive_read_free(a);
+	return -1;
+}
+
+/* Read the current member's data into out, in blocks, under the cap. */
+static int decode_zip_read(struct archive *a, GByteArray *out, gsize max_out, struct error *err)
+{
+	la_ssize_t n;
+	gsize room;
+
+	for (;;) {
+		room = decode_grow(out, max_out);
+		n = archive_read_data(a, out->data + out->len - room, room);
+		g_byte_array_set_size(out, out->len - room + (n > 0 ? (gsize)n : 0));
+		if (n < 0) {
+			decode_zip_error(a, "cannot read zip member", err);
+			return -1;
+		}
+		if (out->len > max_out)
+			return error_set(err, ERR_INPUT,
+					 "decompressed size exceeds %" G_GSIZE_FORMAT " bytes",
+					 max_out);
+		if (n == 0)
+			return 0;
+	}
+}
+
+/* Pass two: skip to member `want` and read it. */
+static GBytes *decode_unzip(const guint8 *data, gsize len, gsize max_out, struct error *err)
+{
+	struct archive *a = NULL;
+	struct archive_entry *entry;
+	GByteArray *out = NULL;
+	gsize hint = 0;
+	int want = decode_zip_pick(data, len, err);
+
+	if (want < 0 || (a = decode_zip_open(data, len, err)) == NULL)
+		return NULL;
+	for (int i = 0; i <= want; i++) {
+		int ret = archive_read_next_header(a, &entry);
+
+		if (ret != ARCHIVE_OK && ret != ARCHIVE_WARN) {
+			decode_zip_error(a, "corrupt zip data", err);
+			goto fail;
+		}
+	}
+	if (archive_entry_is_encrypted(entry)) {
+		error_set(err, ERR_INPUT, "zip member is encrypted");
+		goto fail;
+	}
+	/* The declared size is only a hint, capped like the gzip one. */
+	if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0)
+		hint = MIN((gsize)archive_entry_size(entry), max_out) + 1;
+	out = g_byte_array_sized_new((guint)hint);
+	if (decode_zip_read(a, out, max_out, err) < 0)
+		goto fail;
+	archive_read_free(a);
+	return g_byte_array_free_to_bytes(out);
+fail:
+	if (out != NULL)
+		g_byte_array_unref(out);
+	archive_read_free(a);
+	return NULL;
+}
+
+GBytes *decode_payload(GBytes *in, gsize max_out, enum payload_kind *kind, struct error *err)
+{
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(in, &len);
+	enum payload_kind k = decode_sniff(data, len);
+
+	if (kind != NULL)
+		*kind = k;
+	/* GByteArray counts in guint: keep the cap and a chunk below that. */
+	max_out = MIN(max_out, (gsize)G_MAXUINT - 2 * DECODE_CHUNK);
+	if (k == PAYLOAD_GZIP)
+		return decode_gunzip(data, len, max_out, err);
+	if (k == PAYLOAD_ZIP)
+		return decode_unzip(data, len, max_out, err);
+	if (len > max_out) {
+		error_set(err, ERR_INPUT, "size exceeds %" G_GSIZE_FORMAT " bytes", max_out);
+		return NULL;
+	}
+	return g_bytes_ref(in);
+}
