@@ -55,6 +55,12 @@ struct report_hints {
 	const char *report_submitter; /* TLS-Report-Submitter header */
 };
 
+/* The built-in defaults behind a 0 in struct report_limits. */
+#define REPORT_DEFAULT_MAX_DEPTH    64
+#define REPORT_DEFAULT_MAX_POLICIES 10000
+#define REPORT_DEFAULT_MAX_FAILURES 100000
+#define REPORT_DEFAULT_MAX_STRING   65536
+
 /* Caps against hostile documents; 0 means the built-in default. */
 struct report_limits {
 	size_t max_depth;       /* JSON nesting */
