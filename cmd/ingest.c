@@ -53,7 +53,8 @@ static int ingest_paths(struct ingest_ctx *ctx, char **paths)
 		ctx->totals.failed++;
 		status = EX_NOINPUT;
 	}
-	log_info("%u stored, %u duplicate, %u quarantined, %u failed", ctx->totals.stored,
+	log_info("%s%u stored, %u duplicate, %u quarantined, %u failed",
+		 ctx->dry_run ? "dry run, nothing written: " : "", ctx->totals.stored,
 		 ctx->totals.duplicate, ctx->totals.quarantined, ctx->totals.failed);
 	return status;
 }

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Quarantine is recoverable: a report refused under a too-small cap is
+# listed, shown (headers, reason, raw bytes), and stored by `retry` once the
+# cause is gone; what still fails stays quarantined with its new reason.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/pg.sh"
+
+TW=./tlswatch
+FX=tests/fixtures
+pg_start
+$TW db init >/dev/null || bail "db init failed"
+q() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+tmp=$(mktemp -d)
+
+printf '[ingest]\nmax-report-size = 1K\n' > "$tmp/small.conf"
+$TW ingest --config "$tmp/small.conf" < $FX/description-filename.eml 2>/dev/null
+id=$(q "select max(id) from tlswatch.messages")
+is "$(q "select status from tlswatch.messages where id = $id")" quarantined "report over a 1K cap: quarantined"
+$TW ingest < $FX/junk.eml 2>/dev/null
+junk=$(q "select max(id) from tlswatch.messages")
+
+list=$($TW quarantine list)
+like "$list" "^$id " "list: shows the first id"
+like "$list" "exceeds 1024 bytes" "list: shows the reason"
+like "$list" "^$junk " "list: shows the junk message"
+
+show=$($TW quarantine show "$id")
+like "$show" "^Reason: .*exceeds 1024 bytes" "show: reason"
+like "$show" "^Content-Type: multipart/report" "show: the message header"
+$TW quarantine show --raw "$id" > "$tmp/raw"
+ok "$(cmp -s "$tmp/raw" $FX/description-filename.eml && echo 1)" "show --raw: the bytes as received"
+
+$TW quarantine retry "$id" 2>"$tmp/err"; rc=$?
+is "$rc" 0 "retry: exit 0"
+is "$(q "select status || coalesce(reason, '') from tlswatch.messages where id = $id")" stored "retry: the row is stored now, reason cleared"
+is "$(q "select count(*) from tlswatch.reports where message_ref = $id")" 1 "retry: its report points at the same row"
+
+$TW quarantine retry --all 2>/dev/null
+is "$(q "select status from tlswatch.messages where id = $junk")" quarantined "retry --all: junk stays quarantined"
+like "$(q "select reason from tlswatch.messages where id = $junk")" "not a mail message" "retry --all: with its reason"
+
+$TW quarantine show 999999 2>"$tmp/err"; rc=$?
+is "$rc" 64 "show of an unknown id: exit 64"
+$TW quarantine retry "$id" 2>/dev/null; rc=$?
+is "$rc" 64 "retry of a row that is no longer quarantined: exit 64"
+
+rm -rf "$tmp"
+done_testing
