@@ -1,17 +1,13 @@
 /*
  * input.c: cutting inputs into messages (see input.h).
  *
- * mbox boundaries come from GMime's own mbox parser (offsets of each
- * message's header and end), not from a "From " scan of ours, and every
- * message is sliced out of one mapping of the file, so memory stays flat
- * whatever the size of the mailbox.
+ * Every message is sliced out of one mapping of its file, never copied, so
+ * memory stays flat whatever the size of a mailbox; the parsing of each
+ * message is GMime's, in ingest_message.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <gmime/gmime.h>
 
 #include "ingest/decode.h"
 #include "ingest/input.h"
@@ -85,42 +81,48 @@ static int compare_names(gconstpointer a, gconstpointer b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every message of an mbox, as GMime's mbox parser finds them; all is the
- * mapping of the same file, which the messages are sliced from. */
+/* The offset of the next "From " line at or after pos (RFC 4155: a
+ * message starts at a line beginning with "From "), or len. */
+static gsize mbox_next_from(const char *data, gsize len, gsize pos)
+{
+	while (pos < len) {
+		const char *nl;
+
+		if (len - pos >= 5 && memcmp(data + pos, "From ", 5) == 0)
+			return pos;
+		nl = memchr(data + pos, '\n', len - pos);
+		if (nl == NULL)
+			break;
+		pos = (gsize)(nl - data) + 1;
+	}
+	return len;
+}
+
+/* Every message of an mbox, sliced out of the mapping at its From_ lines.
+ * GMime's own mbox mode was the first choice, but it stops at a message
+ * whose header it cannot parse and silently drops the rest of the mailbox;
+ * the From_ line is all the format defines, and each message is then
+ * parsed by GMime in ingest_message like any other. Quoted ">From " lines
+ * in bodies are left as they are: they only ever occur in text parts. */
 static int input_ingest_mbox(struct ingest_ctx *ctx, const char *path, GBytes *all,
 			     struct error *err)
 {
-	GMimeStream *stream = NULL;
-	GMimeParser *parser = NULL;
-	GMimeMessage *msg = NULL;
+	gsize len = 0;
+	const char *data = g_bytes_get_data(all, &len);
 	struct ingest_source src = {.input = path};
-	gsize size = g_bytes_get_size(all);
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+	gsize pos = mbox_next_from(data, len, 0);
 
-	if (fd < 0)
-		return error_set(err, ERR_USAGE, "cannot open %s: %s", path, g_strerror(errno));
-	stream = g_mime_stream_fs_new(fd); /* owns fd */
-	parser = g_mime_parser_new_with_stream(stream);
-	g_mime_parser_set_format(parser, GMIME_FORMAT_MBOX);
-	while (!g_mime_parser_eos(parser)) {
-		gint64 begin, end;
+	while (pos < len) {
+		const char *eol = memchr(data + pos, '\n', len - pos);
+		gsize start = eol ? (gsize)(eol - data) + 1 : len;
+		gsize end = mbox_next_from(data, len, start);
 
-		msg = g_mime_parser_construct_message(parser, NULL);
-		begin = g_mime_parser_get_headers_begin(parser);
-		end = g_mime_parser_tell(parser);
-		if (msg == NULL || begin < 0 || end < begin || (guint64)end > size)
-			break;
-		g_clear_object(&msg);
 		src.index++;
-		if (input_ingest_slice(ctx, all, (gsize)begin, (gsize)(end - begin), &src, err) < 0)
-			goto fail;
+		if (input_ingest_slice(ctx, all, start, end - start, &src, err) < 0)
+			return -1;
+		pos = end;
 	}
-	rc = 0;
-fail:
-	g_clear_object(&msg);
-	g_object_unref(parser);
-	g_object_unref(stream);
-	return rc;
+	return 0;
 }
 
 /* A Maildir's messages: new/ then cur/, each in name order so that a

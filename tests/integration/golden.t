@@ -1,6 +1,6 @@
 #!/bin/sh
-# Golden files: for each fixture NAME.eml (or .json, .json.gz) beside a
-# NAME.expect, `tlswatch ingest --dry-run` must print exactly the expected
+# Golden files: for each fixture NAME.eml beside a NAME.expect (a bare
+# report keeps its full name: bare-report.json.gz.expect), `tlswatch ingest --dry-run` must print exactly the expected
 # JSON lines. A new reporter quirk = a new pair. Regenerate one with
 #   ./tlswatch ingest --dry-run tests/fixtures/NAME.eml > tests/fixtures/NAME.expect
 # and read the diff before committing it.
@@ -10,9 +10,8 @@ TW=./tlswatch
 n=0
 for expect in tests/fixtures/*.expect; do
 	base=${expect%.expect}
-	for input in "$base.eml" "$base.json" "$base.json.gz"; do
-		[ -f "$input" ] && break
-	done
+	input=$base
+	[ -f "$input" ] || input=$base.eml
 	got=$($TW ingest --dry-run "$input" 2>/dev/null)
 	is "$got" "$(cat "$expect")" "$(basename "$input"): --dry-run output equals $(basename "$expect")"
 	n=$((n + 1))

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Quarantine is recoverable: a report refused under a too-small cap is
+# Quarantine is recoverable: a report refused under a too-tight cap is
 # listed, shown (headers, reason, raw bytes), and stored by `retry` once the
 # cause is gone; what still fails stays quarantined with its new reason.
 . "$(dirname "$0")/../lib/tap.sh"
@@ -12,20 +12,20 @@ $TW db init >/dev/null || bail "db init failed"
 q() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
 tmp=$(mktemp -d)
 
-printf '[ingest]\nmax-report-size = 1K\n' > "$tmp/small.conf"
+printf '[ingest]\nmax-json-depth = 4\n' > "$tmp/small.conf"
 $TW ingest --config "$tmp/small.conf" < $FX/description-filename.eml 2>/dev/null
 id=$(q "select max(id) from tlswatch.messages")
-is "$(q "select status from tlswatch.messages where id = $id")" quarantined "report over a 1K cap: quarantined"
+is "$(q "select status from tlswatch.messages where id = $id")" quarantined "report deeper than max-json-depth = 4: quarantined"
 $TW ingest < $FX/junk.eml 2>/dev/null
 junk=$(q "select max(id) from tlswatch.messages")
 
 list=$($TW quarantine list)
 like "$list" "^$id " "list: shows the first id"
-like "$list" "exceeds 1024 bytes" "list: shows the reason"
+like "$list" "exceeds max_depth \\(4\\)" "list: shows the reason"
 like "$list" "^$junk " "list: shows the junk message"
 
 show=$($TW quarantine show "$id")
-like "$show" "^Reason: .*exceeds 1024 bytes" "show: reason"
+like "$show" "^Reason: .*exceeds max_depth \\(4\\)" "show: reason"
 like "$show" "^Content-Type: multipart/report" "show: the message header"
 $TW quarantine show --raw "$id" > "$tmp/raw"
 ok "$(cmp -s "$tmp/raw" $FX/description-filename.eml && echo 1)" "show --raw: the bytes as received"
