@@ -66,8 +66,12 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/lib/demo.sh
 
-clean:
+demo-stop:
+	@sh -c '. tests/lib/pg.sh; bail() { echo "$$1" >&2; exit 1; }; \
+		[ -d var/pg/data ] || exit 0; PG_BIN=$$(pg_bindir); PG_DIR=$$PWD/var/pg; pg_stop_server'
+
+clean: demo-stop
 	rm -f tlswatch *.o *.d */*.o */*.d tests/*/*.o tests/*/*.d common/resources.c $(UNIT_BIN)
 	rm -rf var
 
-.PHONY: all deps units check demo clean
+.PHONY: all deps units check demo demo-stop clean
