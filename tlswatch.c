@@ -16,9 +16,10 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{"ingest", cmd_ingest, "store TLS reports from a message on stdin, files, Maildirs, mboxes"},
-	{"db", cmd_db, "init | migrate | status: the database schema"},
-	{"quarantine", cmd_quarantine, "list | show ID | retry [ID...|--all]: kept messages"},
+	{ "ingest", cmd_ingest,
+	  "store TLS reports from a message on stdin, files, Maildirs, mboxes" },
+	{ "db", cmd_db, "init | migrate | status: the database schema" },
+	{ "quarantine", cmd_quarantine, "list | show ID | retry [ID...|--all]: kept messages" },
 };
 
 static int usage(FILE *out, int status)

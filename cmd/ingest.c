@@ -22,7 +22,7 @@ static int ingest_pipe(struct ingest_ctx *ctx)
 {
 	g_autoptr(GBytes) raw = NULL;
 	gboolean truncated = FALSE;
-	struct ingest_source src = {.input = "stdin"};
+	struct ingest_source src = { .input = "stdin" };
 	struct error err = ERROR_INIT;
 
 	if (input_read_stdin(ctx->cfg->max_message_size, &raw, &truncated, &err) < 0 ||
@@ -63,16 +63,16 @@ int cmd_ingest(int argc, char **argv)
 {
 	gboolean dry_run = FALSE, verbose = FALSE, use_syslog = FALSE;
 	const GOptionEntry entries[] = {
-		{"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
-		 "Print the reports found as JSON lines; touch no database", NULL},
-		{"syslog", 0, 0, G_OPTION_ARG_NONE, &use_syslog,
-		 "Log to syslog (facility mail) instead of stderr", NULL},
-		{"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
-		 "A line for every message, not only for problems", NULL},
-		{NULL, 0, 0, 0, NULL, NULL, NULL},
+		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+		  "Print the reports found as JSON lines; touch no database", NULL },
+		{ "syslog", 0, 0, G_OPTION_ARG_NONE, &use_syslog,
+		  "Log to syslog (facility mail) instead of stderr", NULL },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+		  "A line for every message, not only for problems", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	struct config cfg;
-	struct ingest_ctx ctx = {.cfg = &cfg, .out = stdout};
+	struct ingest_ctx ctx = { .cfg = &cfg, .out = stdout };
 	gboolean in_mta;
 	int status;
 

@@ -67,15 +67,17 @@ static int quarantine_show(struct store *st, const char *arg, gboolean raw, stru
 static int quarantine_retry_one(struct ingest_ctx *ctx, gint64 id, struct error *err)
 {
 	struct quarantined *q = NULL;
-	struct ingest_source src = {.input = "quarantine", .retry_id = id};
+	struct ingest_source src = { .input = "quarantine", .retry_id = id };
 	int rc;
 
 	if (store_quarantine_get(ctx->store, id, &q, err) < 0)
 		return -1;
 	if (q->raw == NULL) {
 		quarantined_free(q);
-		return error_set(err, ERR_USAGE, "quarantine id %" G_GINT64_FORMAT
-				 ": no raw bytes kept, nothing to retry", id);
+		return error_set(err, ERR_USAGE,
+				 "quarantine id %" G_GINT64_FORMAT
+				 ": no raw bytes kept, nothing to retry",
+				 id);
 	}
 	rc = ingest_message(ctx, q->raw, FALSE, &src, err);
 	quarantined_free(q);
@@ -114,14 +116,14 @@ int cmd_quarantine(int argc, char **argv)
 {
 	gboolean raw = FALSE, all = FALSE;
 	const GOptionEntry entries[] = {
-		{"raw", 0, 0, G_OPTION_ARG_NONE, &raw, "show: print the message bytes as kept",
-		 NULL},
-		{"all", 0, 0, G_OPTION_ARG_NONE, &all, "retry: every quarantined message", NULL},
-		{NULL, 0, 0, 0, NULL, NULL, NULL},
+		{ "raw", 0, 0, G_OPTION_ARG_NONE, &raw, "show: print the message bytes as kept",
+		  NULL },
+		{ "all", 0, 0, G_OPTION_ARG_NONE, &all, "retry: every quarantined message", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	struct config cfg;
 	struct error err = ERROR_INIT;
-	struct ingest_ctx ctx = {.cfg = &cfg, .out = stdout, .verbose = TRUE};
+	struct ingest_ctx ctx = { .cfg = &cfg, .out = stdout, .verbose = TRUE };
 	const char *action;
 	int status;
 

@@ -11,10 +11,10 @@ int cmd_setup(int *argc, char ***argv, const char *params, const char *summary,
 {
 	g_autofree char *config_path = NULL;
 	const GOptionEntry common[] = {
-		{"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-		 "Configuration file (default $TLSWATCH_CONFIG, then " CONFIG_DEFAULT_PATH ")",
-		 "FILE"},
-		{NULL, 0, 0, 0, NULL, NULL, NULL},
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+		  "Configuration file (default $TLSWATCH_CONFIG, then " CONFIG_DEFAULT_PATH ")",
+		  "FILE" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	g_autoptr(GOptionContext) oc = g_option_context_new(params);
 	g_autoptr(GError) gerr = NULL;

@@ -74,8 +74,14 @@ struct number_key {
 	guint64 min, max;
 };
 
-#define SIZE_KEY(k, f) {k, TRUE, G_STRUCT_OFFSET(struct config, f), 1024, G_MAXSSIZE}
-#define COUNT_KEY(k, f, lo, hi) {k, FALSE, G_STRUCT_OFFSET(struct config, f), lo, hi}
+#define SIZE_KEY(k, f)                                                                             \
+	{                                                                                          \
+		k, TRUE, G_STRUCT_OFFSET(struct config, f), 1024, G_MAXSSIZE                       \
+	}
+#define COUNT_KEY(k, f, lo, hi)                                                                    \
+	{                                                                                          \
+		k, FALSE, G_STRUCT_OFFSET(struct config, f), lo, hi                                \
+	}
 
 static const struct number_key ingest_numbers[] = {
 	SIZE_KEY("max-message-size", max_message_size),
@@ -96,8 +102,9 @@ static int config_read_number(struct config *c, GKeyFile *kf, const struct numbe
 
 	if (nk->is_size) {
 		if (config_parse_size(value, &n) < 0)
-			return error_set(err, ERR_CONFIG, "%s: [ingest] %s: not a size (like 64M): %s",
-					 c->path, nk->key, value);
+			return error_set(err, ERR_CONFIG,
+					 "%s: [ingest] %s: not a size (like 64M): %s", c->path,
+					 nk->key, value);
 	} else {
 		n = g_ascii_strtoull(value, &end, 10);
 		if (!g_ascii_isdigit(*value) || *end != '\0')
@@ -123,8 +130,8 @@ static int config_read_bool(struct config *c, GKeyFile *kf, const char *key, gbo
 	gboolean v = g_key_file_get_boolean(kf, "ingest", key, &gerr);
 
 	if (gerr != NULL)
-		return error_set(err, ERR_CONFIG, "%s: [ingest] %s: expected true or false", c->path,
-				 key);
+		return error_set(err, ERR_CONFIG, "%s: [ingest] %s: expected true or false",
+				 c->path, key);
 	*out = v;
 	return 0;
 }
@@ -152,7 +159,8 @@ static int config_read_ingest(struct config *c, GKeyFile *kf, struct error *err)
 			known = TRUE;
 		}
 		if (!known)
-			return error_set(err, ERR_CONFIG, "%s: [ingest] %s: unknown key", c->path, key);
+			return error_set(err, ERR_CONFIG, "%s: [ingest] %s: unknown key", c->path,
+					 key);
 	}
 	return 0;
 }

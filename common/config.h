@@ -17,19 +17,19 @@
 #define CONFIG_DEFAULT_PATH "/etc/tlswatch/tlswatch.conf"
 
 struct config {
-	char *path;     /* the file read, or NULL when none was */
+	char *path;	/* the file read, or NULL when none was */
 	char *conninfo; /* [database] conninfo, or NULL for libpq defaults */
 
 	/* [ingest] */
 	guint64 max_message_size;  /* max-message-size, default 32 MiB */
 	guint64 max_report_size;   /* max-report-size: decompressed bytes per part, 64 MiB */
-	guint max_mime_parts;      /* max-mime-parts, default 1000 */
-	guint max_mime_depth;      /* max-mime-depth, default 20 */
-	guint max_json_depth;      /* max-json-depth, default 64 */
-	guint max_policies;        /* max-policies per report, default 10000 */
+	guint max_mime_parts;	   /* max-mime-parts, default 1000 */
+	guint max_mime_depth;	   /* max-mime-depth, default 20 */
+	guint max_json_depth;	   /* max-json-depth, default 64 */
+	guint max_policies;	   /* max-policies per report, default 10000 */
 	guint max_failure_details; /* max-failure-details per policy, default 100000 */
-	gboolean keep_raw;         /* keep-raw: raw bytes of stored messages too, default false */
-	gboolean syslog;           /* syslog: log to syslog (facility mail), default false */
+	gboolean keep_raw;	   /* keep-raw: raw bytes of stored messages too, default false */
+	gboolean syslog;	   /* syslog: log to syslog (facility mail), default false */
 };
 
 /* Fill c with the defaults (no file read). */

@@ -26,8 +26,8 @@ static void db_ignore_notice(void *arg, const char *message)
 
 PGconn *db_connect(const char *conninfo, struct error *err)
 {
-	const char *keys[] = {"dbname", "fallback_application_name", NULL};
-	const char *values[] = {conninfo ? conninfo : "", "tlswatch", NULL};
+	const char *keys[] = { "dbname", "fallback_application_name", NULL };
+	const char *values[] = { conninfo ? conninfo : "", "tlswatch", NULL };
 	PGconn *conn = PQconnectdbParams(keys, values, 1);
 	g_autofree char *msg = NULL;
 
@@ -150,7 +150,7 @@ static int db_apply(PGconn *conn, const char *name, struct error *err)
 	g_autoptr(GBytes) sql = g_resources_lookup_data(path, 0, NULL);
 	g_autofree char *text = NULL;
 	g_autofree char *version = g_strdup_printf("%d", migration_number(name));
-	const char *params[] = {version};
+	const char *params[] = { version };
 	PGresult *res = NULL;
 	int rc = -1;
 

@@ -25,7 +25,10 @@ struct error {
 	char *msg; /* owned; g_free'd by error_clear */
 };
 
-#define ERROR_INIT {ERR_NONE, NULL}
+#define ERROR_INIT                                                                                 \
+	{                                                                                          \
+		ERR_NONE, NULL                                                                     \
+	}
 
 /* Record cls and the formatted message (replacing any earlier one); returns -1
  * so that `return error_set(err, ...)` reads naturally. err may be NULL. */

@@ -27,7 +27,7 @@
 /* One report found in a message, with the part it came from. */
 struct found {
 	struct report report;
-	char *part;     /* MIME path, NULL for a bare report */
+	char *part;	/* MIME path, NULL for a bare report */
 	char *filename; /* may be NULL */
 };
 
@@ -116,7 +116,7 @@ static GPtrArray *ingest_find_reports(const struct ingest_ctx *ctx, const struct
 				      GString *notes)
 {
 	GPtrArray *found = g_ptr_array_new_with_free_func(found_free);
-	struct report_hints hints = {m->report_domain, m->report_submitter};
+	struct report_hints hints = { m->report_domain, m->report_submitter };
 
 	for (guint i = 0; i < m->parts->len; i++) {
 		const struct mail_part *part = g_ptr_array_index(m->parts, i);
@@ -151,8 +151,8 @@ static json_t *source_to_json(const struct ingest_source *src, const struct foun
 	return o;
 }
 
-static void dry_run_print(struct ingest_ctx *ctx, const struct ingest_source *src,
-			  GPtrArray *found, const char *reason)
+static void dry_run_print(struct ingest_ctx *ctx, const struct ingest_source *src, GPtrArray *found,
+			  const char *reason)
 {
 	for (guint i = 0; i < found->len; i++) {
 		const struct found *f = g_ptr_array_index(found, i);
@@ -206,8 +206,8 @@ static void ingest_count(struct ingest_ctx *ctx, enum message_status status, con
 		return;
 	}
 	if (ctx->verbose || reason != NULL)
-		log_info("%s %s: %u report%s, first from %s (%s)%s%s",
-			 message_status_name(status), what, found->len, found->len == 1 ? "" : "s",
+		log_info("%s %s: %u report%s, first from %s (%s)%s%s", message_status_name(status),
+			 what, found->len, found->len == 1 ? "" : "s",
 			 first->report.organization_name, first->report.report_id,
 			 reason ? "; skipped " : "", reason ? reason : "");
 }
@@ -262,12 +262,12 @@ int ingest_message(struct ingest_ctx *ctx, GBytes *raw, gboolean truncated,
 {
 	struct mail m;
 	struct error perr = ERROR_INIT;
-	struct mail_limits limits = {ctx->cfg->max_mime_parts, ctx->cfg->max_mime_depth};
+	struct mail_limits limits = { ctx->cfg->max_mime_parts, ctx->cfg->max_mime_depth };
 	g_autoptr(GString) notes = g_string_new(NULL);
 	g_autoptr(GPtrArray) found = NULL;
 	g_autoptr(GBytes) kept = NULL;
 	g_autofree char *what = NULL;
-	struct message_record rec = {0};
+	struct message_record rec = { 0 };
 	int rc;
 
 	mail_init(&m);
@@ -277,8 +277,9 @@ int ingest_message(struct ingest_ctx *ctx, GBytes *raw, gboolean truncated,
 	if (mail_parse(&m, kept, &limits, &perr) < 0)
 		note_add(notes, "%s", perr.msg);
 	if (truncated) {
-		note_add(notes, "message larger than max-message-size (%" G_GUINT64_FORMAT
-				" bytes): kept its header only",
+		note_add(notes,
+			 "message larger than max-message-size (%" G_GUINT64_FORMAT
+			 " bytes): kept its header only",
 			 ctx->cfg->max_message_size);
 		found = g_ptr_array_new_with_free_func(found_free);
 	} else if (perr.cls != ERR_NONE) {
@@ -309,7 +310,7 @@ int ingest_bare_report(struct ingest_ctx *ctx, GBytes *raw, const struct ingest_
 	g_autofree char *what = source_describe(src, NULL);
 	g_autofree char *name = g_path_get_basename(src->input);
 	struct found *f = ingest_try_part(ctx, raw, name, NULL, notes);
-	struct message_record rec = {0};
+	struct message_record rec = { 0 };
 
 	if (f != NULL) {
 		f->filename = g_strdup(name);

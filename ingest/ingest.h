@@ -27,17 +27,17 @@ struct ingest_totals {
 /* What one run shares across its messages: set up once, never per message. */
 struct ingest_ctx {
 	const struct config *cfg; /* borrowed */
-	struct store *store;      /* borrowed; NULL with dry_run */
-	gboolean dry_run;         /* print JSON lines to out, touch no database */
-	gboolean verbose;         /* a line for every message, not only problems */
-	FILE *out;                /* dry-run output (stdout) */
+	struct store *store;	  /* borrowed; NULL with dry_run */
+	gboolean dry_run;	  /* print JSON lines to out, touch no database */
+	gboolean verbose;	  /* a line for every message, not only problems */
+	FILE *out;		  /* dry-run output (stdout) */
 	struct ingest_totals totals;
 };
 
 /* Where a message came from, for log lines and the dry-run "source". */
 struct ingest_source {
 	const char *input; /* "stdin", a file path, a Maildir file */
-	guint index;       /* message number in an mbox (1-based), 0 otherwise */
+	guint index;	   /* message number in an mbox (1-based), 0 otherwise */
 	gint64 retry_id;   /* > 0: re-ingest this quarantined messages row */
 };
 

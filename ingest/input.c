@@ -44,7 +44,7 @@ int input_read_stdin(guint64 max, GBytes **out, gboolean *truncated, struct erro
 /* A bare report by name or by content, rather than a mail message. */
 static gboolean input_is_bare_report(const char *path, GBytes *bytes)
 {
-	static const char *const suffixes[] = {".json", ".json.gz", ".gz", ".zip"};
+	static const char *const suffixes[] = { ".json", ".json.gz", ".gz", ".zip" };
 	gsize len = 0;
 	const guint8 *data = g_bytes_get_data(bytes, &len);
 
@@ -109,7 +109,7 @@ static int input_ingest_mbox(struct ingest_ctx *ctx, const char *path, GBytes *a
 {
 	gsize len = 0;
 	const char *data = g_bytes_get_data(all, &len);
-	struct ingest_source src = {.input = path};
+	struct ingest_source src = { .input = path };
 	gsize pos = mbox_next_from(data, len, 0);
 
 	while (pos < len) {
@@ -129,7 +129,7 @@ static int input_ingest_mbox(struct ingest_ctx *ctx, const char *path, GBytes *a
  * rerun meets them in the same order. */
 static int input_ingest_maildir(struct ingest_ctx *ctx, const char *path, struct error *err)
 {
-	static const char *const subdirs[] = {"new", "cur"};
+	static const char *const subdirs[] = { "new", "cur" };
 
 	for (gsize i = 0; i < G_N_ELEMENTS(subdirs); i++) {
 		g_autofree char *dirpath = g_build_filename(path, subdirs[i], NULL);
@@ -164,7 +164,7 @@ static int input_ingest_file(struct ingest_ctx *ctx, const char *path, gboolean 
 	g_autoptr(GError) gerr = NULL;
 	g_autoptr(GMappedFile) map = g_mapped_file_new(path, FALSE, &gerr);
 	g_autoptr(GBytes) all = NULL;
-	struct ingest_source src = {.input = path};
+	struct ingest_source src = { .input = path };
 	const char *data;
 	gsize size;
 

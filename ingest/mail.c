@@ -24,14 +24,14 @@
 
 /* Labels that make a leaf a candidate whatever its bytes look like. */
 static const char *const mail_report_types[] = {
-    "application/tlsrpt+gzip", "application/tlsrpt+json",   "application/tlsrpt",
-    "application/tlsrpt+zip",  "application/tlsrpt+x-gzip", "application/gzip",
-    "application/x-gzip",      "application/zip",	    "application/x-zip-compressed",
-    "application/json",	       "application/octet-stream",
+	"application/tlsrpt+gzip", "application/tlsrpt+json",	"application/tlsrpt",
+	"application/tlsrpt+zip",  "application/tlsrpt+x-gzip", "application/gzip",
+	"application/x-gzip",	   "application/zip",		"application/x-zip-compressed",
+	"application/json",	   "application/octet-stream",
 };
 
 /* Filename endings that do the same (compared without case). */
-static const char *const mail_report_suffixes[] = {".json", ".json.gz", ".gz", ".zip", ".dat"};
+static const char *const mail_report_suffixes[] = { ".json", ".json.gz", ".gz", ".zip", ".dat" };
 
 /* State of one walk over a message's MIME tree. */
 struct mail_walk {
@@ -132,10 +132,10 @@ static char *mail_first_addr(InternetAddressList *list)
 
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia))
 			addr = mail_text(
-			    internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+				internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
 		else if (INTERNET_ADDRESS_IS_GROUP(ia))
 			addr = mail_first_addr(
-			    internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)));
+				internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)));
 		if (addr != NULL)
 			return addr;
 	}
@@ -154,7 +154,7 @@ static void mail_read_headers(struct mail *m, GMimeMessage *msg)
 	m->report_submitter = mail_text(g_mime_object_get_header(top, "TLS-Report-Submitter"));
 	if (body != NULL)
 		m->content_type =
-		    mail_text_collapsed(g_mime_object_get_header(body, "Content-Type"));
+			mail_text_collapsed(g_mime_object_get_header(body, "Content-Type"));
 }
 
 /* "type/subtype" in lower case. A part whose header was rewritten as
@@ -320,7 +320,7 @@ static int mail_walk_object(struct mail_walk *w, GMimeObject *obj, const char *p
 
 int mail_parse(struct mail *m, GBytes *raw, const struct mail_limits *limits, struct error *err)
 {
-	struct mail_walk w = {m, err, 0, MAIL_MAX_PARTS, MAIL_MAX_DEPTH};
+	struct mail_walk w = { m, err, 0, MAIL_MAX_PARTS, MAIL_MAX_DEPTH };
 	GMimeStream *stream = NULL;
 	GMimeParser *parser = NULL;
 	GMimeMessage *msg = NULL;

@@ -17,19 +17,19 @@
 
 struct mail_part {
 	GBytes *content;    /* transfer-decoded bytes (gzip, zip or JSON still) */
-	char *path;         /* position in the MIME tree, "1", "2.1", "2.1.3" */
+	char *path;	    /* position in the MIME tree, "1", "2.1", "2.1.3" */
 	char *content_type; /* "type/subtype" in lower case, as labelled */
-	char *filename;     /* name=, filename= or Content-Description, or NULL */
+	char *filename;	    /* name=, filename= or Content-Description, or NULL */
 };
 
 struct mail {
-	char *message_id;       /* without <>, or NULL; all strings valid UTF-8 */
-	char *from;             /* the From address (addr-spec), or NULL */
-	char *subject;          /* decoded (RFC 2047), or NULL */
-	char *report_domain;    /* TLS-Report-Domain, or NULL */
+	char *message_id;	/* without <>, or NULL; all strings valid UTF-8 */
+	char *from;		/* the From address (addr-spec), or NULL */
+	char *subject;		/* decoded (RFC 2047), or NULL */
+	char *report_domain;	/* TLS-Report-Domain, or NULL */
 	char *report_submitter; /* TLS-Report-Submitter, or NULL */
-	char *content_type;     /* top level, e.g. "multipart/report; report-type=tlsrpt" */
-	GPtrArray *parts;       /* struct mail_part *, candidates in MIME order */
+	char *content_type;	/* top level, e.g. "multipart/report; report-type=tlsrpt" */
+	GPtrArray *parts;	/* struct mail_part *, candidates in MIME order */
 };
 
 /* Caps against hostile structure; 0 means the built-in default. */

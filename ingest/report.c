@@ -55,7 +55,7 @@ static char *report_quote(const char *s)
 
 /* Set err to "<base.key>: <fmt>" (ERR_INPUT); key may be NULL. Returns -1. */
 static int report_fail(struct parse_ctx *c, const char *base, const char *key, const char *fmt, ...)
-    G_GNUC_PRINTF(4, 5);
+	G_GNUC_PRINTF(4, 5);
 static int report_fail(struct parse_ctx *c, const char *base, const char *key, const char *fmt, ...)
 {
 	g_autofree char *path = path_key(base, key);
@@ -111,7 +111,7 @@ static int report_limit_fail(struct parse_ctx *c, const GString *path, const cha
 			     const char *limit, size_t max)
 {
 	g_autofree char *shown =
-	    report_sanitize(path->len ? path->str : "(top level)", PATH_MAX_SHOWN);
+		report_sanitize(path->len ? path->str : "(top level)", PATH_MAX_SHOWN);
 
 	return error_set(c->err, ERR_INPUT, "%s: %s of %zu exceeds %s (%zu)", shown, what, got,
 			 limit, max);
@@ -132,8 +132,7 @@ static int report_check_node(struct parse_ctx *c, json_t *v, GString *path, size
 	if (depth > c->lim.max_depth)
 		return report_limit_fail(c, path, "nesting depth", depth, "max_depth",
 					 c->lim.max_depth);
-	json_object_foreach(v, key, child)
-	{
+	json_object_foreach (v, key, child) {
 		if (strlen(key) > c->lim.max_string)
 			return report_limit_fail(c, path, "key length", strlen(key), "max_string",
 						 c->lim.max_string);
@@ -142,8 +141,7 @@ static int report_check_node(struct parse_ctx *c, json_t *v, GString *path, size
 			return -1;
 		g_string_truncate(path, len);
 	}
-	json_array_foreach(v, i, child)
-	{
+	json_array_foreach (v, i, child) {
 		g_string_append_printf(path, "[%zu]", i);
 		if (report_check_node(c, child, path, depth + 1) < 0)
 			return -1;
@@ -376,8 +374,7 @@ static int report_parse_strings(struct parse_ctx *c, json_t *v, const char *base
 	}
 	if (!json_is_array(v))
 		return report_fail(c, base, key, "expected array");
-	json_array_foreach(v, i, item)
-	{
+	json_array_foreach (v, i, item) {
 		if (!json_is_string(item)) {
 			g_autofree char *path = path_key(base, key);
 			g_autofree char *epath = g_strdup_printf("%s[%zu]", path, i);
@@ -404,14 +401,12 @@ static void report_unwrap_tlsa(struct parse_ctx *c, struct policy *p, const char
 	if (*s != '[' || (inner = json_loads(s, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
 	    !json_is_array(inner) || json_array_size(inner) == 0)
 		return;
-	json_array_foreach(inner, i, item)
-	{
+	json_array_foreach (inner, i, item) {
 		if (!json_is_string(item))
 			return;
 	}
 	g_ptr_array_set_size(p->strings, 0);
-	json_array_foreach(inner, i, item)
-	{
+	json_array_foreach (inner, i, item) {
 		g_ptr_array_add(p->strings, g_strdup(json_string_value(item)));
 	}
 	report_warn(c, ppath, "policy-string",
@@ -543,8 +538,7 @@ static int report_parse_failures(struct parse_ctx *c, json_t *v, const char *pat
 		return report_fail(c, path, "failure-details",
 				   "%zu entries exceed max_failures (%zu)", n, c->lim.max_failures);
 	g_array_set_size(p->failures, n);
-	json_array_foreach(v, i, item)
-	{
+	json_array_foreach (v, i, item) {
 		g_autofree char *fpath = g_strdup_printf("%s.failure-details[%zu]", path, i);
 
 		if (report_parse_failure(c, item, fpath,
@@ -615,8 +609,7 @@ static int report_parse_policies(struct parse_ctx *c, json_t *root)
 	if (n == 0)
 		report_warn(c, "policies", NULL, "empty array");
 	g_array_set_size(c->r->policies, n);
-	json_array_foreach(v, i, item)
-	{
+	json_array_foreach (v, i, item) {
 		g_autofree char *path = g_strdup_printf("policies[%zu]", i);
 
 		if (report_parse_policy(c, item, path,
@@ -767,7 +760,7 @@ static int report_parse_root(struct parse_ctx *c, json_t *root)
 		return error_set(c->err, ERR_INPUT, "not a JSON object");
 	if (report_check_limits(c, root) < 0 ||
 	    report_req_string(c, root, NULL, "organization-name", TRUE, &r->organization_name) <
-		0 ||
+		    0 ||
 	    report_parse_date_range(c, root) < 0 ||
 	    report_opt_string(c, root, NULL, "contact-info", &r->contact_info) < 0 ||
 	    report_req_string(c, root, NULL, "report-id", TRUE, &r->report_id) < 0 ||
@@ -786,8 +779,8 @@ static size_t report_limit_or(size_t v, size_t def)
 int report_parse(struct report *r, const char *buf, size_t len, const struct report_hints *hints,
 		 const struct report_limits *limits, struct error *err)
 {
-	static const struct report_hints no_hints = {NULL, NULL};
-	struct parse_ctx c = {r, hints ? hints : &no_hints, {0, 0, 0, 0}, err};
+	static const struct report_hints no_hints = { NULL, NULL };
+	struct parse_ctx c = { r, hints ? hints : &no_hints, { 0, 0, 0, 0 }, err };
 	json_error_t jerr;
 
 	if (limits != NULL)
@@ -835,22 +828,24 @@ static json_t *report_strings_to_json(const GPtrArray *a)
 static json_t *report_datetime_to_json(GDateTime *dt)
 {
 	g_autoptr(GDateTime) utc = g_date_time_to_utc(dt);
-	g_autofree char *s = g_strdup_printf(
-	    "%04d-%02d-%02dT%02d:%02d:%02dZ", g_date_time_get_year(utc), g_date_time_get_month(utc),
-	    g_date_time_get_day_of_month(utc), g_date_time_get_hour(utc),
-	    g_date_time_get_minute(utc), g_date_time_get_second(utc));
+	g_autofree char *s =
+		g_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02dZ", g_date_time_get_year(utc),
+				g_date_time_get_month(utc), g_date_time_get_day_of_month(utc),
+				g_date_time_get_hour(utc), g_date_time_get_minute(utc),
+				g_date_time_get_second(utc));
 
 	return json_string(s);
 }
 
 static json_t *report_failure_to_json(const struct failure_detail *f)
 {
-	return json_pack(
-	    "{s:s, s:s*, s:s*, s:s*, s:s*, s:I, s:s*, s:s*}", "result-type", f->result_type,
-	    "sending-mta-ip", f->sending_mta_ip, "receiving-mx-hostname", f->receiving_mx_hostname,
-	    "receiving-mx-helo", f->receiving_mx_helo, "receiving-ip", f->receiving_ip,
-	    "failed-session-count", (json_int_t)f->failed_sessions, "additional-information",
-	    f->additional_information, "failure-reason-code", f->failure_reason_code);
+	return json_pack("{s:s, s:s*, s:s*, s:s*, s:s*, s:I, s:s*, s:s*}", "result-type",
+			 f->result_type, "sending-mta-ip", f->sending_mta_ip,
+			 "receiving-mx-hostname", f->receiving_mx_hostname, "receiving-mx-helo",
+			 f->receiving_mx_helo, "receiving-ip", f->receiving_ip,
+			 "failed-session-count", (json_int_t)f->failed_sessions,
+			 "additional-information", f->additional_information, "failure-reason-code",
+			 f->failure_reason_code);
 }
 
 static json_t *report_policy_to_json(const struct policy *p)
@@ -859,7 +854,7 @@ static json_t *report_policy_to_json(const struct policy *p)
 
 	for (guint i = 0; failures != NULL && i < p->failures->len; i++) {
 		const struct failure_detail *f =
-		    &g_array_index(p->failures, struct failure_detail, i);
+			&g_array_index(p->failures, struct failure_detail, i);
 
 		if (json_array_append_new(failures, report_failure_to_json(f)) < 0)
 			g_clear_pointer(&failures, json_decref);
@@ -887,9 +882,10 @@ json_t *report_to_json(const struct report *r)
 		if (json_array_append_new(policies, report_policy_to_json(p)) < 0)
 			g_clear_pointer(&policies, json_decref);
 	}
-	return json_pack(
-	    "{s:s, s:{s:o, s:o}, s:s?, s:s, s:o, s:o}", "organization-name", r->organization_name,
-	    "date-range", "start-datetime", report_datetime_to_json(r->date_start), "end-datetime",
-	    report_datetime_to_json(r->date_end), "contact-info", r->contact_info, "report-id",
-	    r->report_id, "policies", policies, "warnings", report_strings_to_json(r->warnings));
+	return json_pack("{s:s, s:{s:o, s:o}, s:s?, s:s, s:o, s:o}", "organization-name",
+			 r->organization_name, "date-range", "start-datetime",
+			 report_datetime_to_json(r->date_start), "end-datetime",
+			 report_datetime_to_json(r->date_end), "contact-info", r->contact_info,
+			 "report-id", r->report_id, "policies", policies, "warnings",
+			 report_strings_to_json(r->warnings));
 }

@@ -16,37 +16,37 @@
 #include "common/error.h"
 
 struct failure_detail {
-	char *result_type;            /* as sent; unknown types are kept */
-	char *sending_mta_ip;         /* a valid IPv4/IPv6 literal, or NULL */
+	char *result_type;	      /* as sent; unknown types are kept */
+	char *sending_mta_ip;	      /* a valid IPv4/IPv6 literal, or NULL */
 	char *receiving_mx_hostname;  /* NULL when absent */
 	char *receiving_mx_helo;      /* NULL when absent */
-	char *receiving_ip;           /* a valid IP literal, or NULL */
+	char *receiving_ip;	      /* a valid IP literal, or NULL */
 	int64_t failed_sessions;      /* >= 0 */
 	char *additional_information; /* NULL when absent */
 	char *failure_reason_code;    /* NULL when absent */
 };
 
 struct policy {
-	char *type;           /* "sts", "tlsa", "no-policy-found", or as sent */
-	char *domain;         /* policy-domain, or the TLS-Report-Domain header */
-	GPtrArray *strings;   /* char *: policy-string lines (never NULL) */
-	GPtrArray *mx_hosts;  /* char *: mx-host entries (never NULL) */
-	char *sts_mode;       /* "testing"/"enforce"/"none" from policy-string, or NULL */
-	int64_t sts_max_age;  /* from policy-string, or -1 */
+	char *type;	     /* "sts", "tlsa", "no-policy-found", or as sent */
+	char *domain;	     /* policy-domain, or the TLS-Report-Domain header */
+	GPtrArray *strings;  /* char *: policy-string lines (never NULL) */
+	GPtrArray *mx_hosts; /* char *: mx-host entries (never NULL) */
+	char *sts_mode;	     /* "testing"/"enforce"/"none" from policy-string, or NULL */
+	int64_t sts_max_age; /* from policy-string, or -1 */
 	int64_t successful_sessions;
 	int64_t failed_sessions;
-	GArray *failures;     /* struct failure_detail (never NULL) */
+	GArray *failures; /* struct failure_detail (never NULL) */
 };
 
 struct report {
 	char *organization_name;
 	char *report_id;
-	char *contact_info;   /* NULL when null or absent */
+	char *contact_info; /* NULL when null or absent */
 	GDateTime *date_start;
 	GDateTime *date_end;
-	GArray *policies;     /* struct policy (never NULL after a successful parse) */
-	GPtrArray *warnings;  /* char *: one line per leniency applied */
-	json_t *document;     /* the report as sent (owned reference) */
+	GArray *policies;    /* struct policy (never NULL after a successful parse) */
+	GPtrArray *warnings; /* char *: one line per leniency applied */
+	json_t *document;    /* the report as sent (owned reference) */
 };
 
 /* What the mail around the report says; both may be NULL. */
@@ -63,10 +63,10 @@ struct report_hints {
 
 /* Caps against hostile documents; 0 means the built-in default. */
 struct report_limits {
-	size_t max_depth;       /* JSON nesting */
+	size_t max_depth; /* JSON nesting */
 	size_t max_policies;
-	size_t max_failures;    /* failure-details per policy */
-	size_t max_string;      /* bytes in one string field */
+	size_t max_failures; /* failure-details per policy */
+	size_t max_string;   /* bytes in one string field */
 };
 
 /* Zero the struct (no allocation). */

@@ -21,52 +21,54 @@ static const struct statement {
 	const char *name;
 	const char *sql;
 } statements[] = {
-	{"tw_insert_message",
-	 "INSERT INTO tlswatch.messages (message_id, from_addr, subject, report_domain,"
-	 " report_submitter, status, reason, raw) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-	 " RETURNING id"},
-	{"tw_lock_message", "SELECT status FROM tlswatch.messages WHERE id = $1 FOR UPDATE"},
-	{"tw_update_message",
-	 "UPDATE tlswatch.messages SET status = $2, reason = $3, raw = coalesce($4, raw)"
-	 " WHERE id = $1"},
-	{"tw_insert_report",
-	 "INSERT INTO tlswatch.reports (message_ref, organization_name, report_id, contact_info,"
-	 " date_start, date_end, document, warnings) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb,"
-	 " ARRAY(SELECT jsonb_array_elements_text($8::jsonb)))"
-	 " ON CONFLICT (organization_name, report_id) DO NOTHING RETURNING id"},
-	{"tw_insert_policies",
-	 "WITH pol AS ("
-	 "  SELECT (e.ord - 1)::integer AS idx, e.v"
-	 "  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(v, ord)),"
-	 " ins AS ("
-	 "  INSERT INTO tlswatch.policies (report_ref, policy_index, policy_type, policy_domain,"
-	 "   policy_string, mx_host, sts_mode, sts_max_age, successful_sessions, failed_sessions)"
-	 "  SELECT $1, idx, v->'policy'->>'policy-type', v->'policy'->>'policy-domain',"
-	 "   ARRAY(SELECT jsonb_array_elements_text(v->'policy'->'policy-string')),"
-	 "   ARRAY(SELECT jsonb_array_elements_text(v->'policy'->'mx-host')),"
-	 "   v->'policy'->>'sts-mode', (v->'policy'->>'sts-max-age')::bigint,"
-	 "   (v->'summary'->>'total-successful-session-count')::bigint,"
-	 "   (v->'summary'->>'total-failure-session-count')::bigint"
-	 "  FROM pol RETURNING id, policy_index)"
-	 " INSERT INTO tlswatch.failures (policy_ref, result_type, sending_mta_ip,"
-	 "  receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_sessions,"
-	 "  additional_information, failure_reason_code)"
-	 " SELECT ins.id, f.v->>'result-type', (f.v->>'sending-mta-ip')::inet,"
-	 "  f.v->>'receiving-mx-hostname', f.v->>'receiving-mx-helo',"
-	 "  (f.v->>'receiving-ip')::inet, (f.v->>'failed-session-count')::bigint,"
-	 "  f.v->>'additional-information', f.v->>'failure-reason-code'"
-	 " FROM ins JOIN pol ON pol.idx = ins.policy_index"
-	 " CROSS JOIN LATERAL jsonb_array_elements(pol.v->'failure-details')"
-	 "  WITH ORDINALITY AS f(v, ord)"
-	 " ORDER BY ins.policy_index, f.ord"},
-	{"tw_quarantine_list",
-	 "SELECT id::text, to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-	 " from_addr, subject, coalesce(reason, ''), NULL::bytea FROM tlswatch.messages"
-	 " WHERE status = 'quarantined' ORDER BY id"},
-	{"tw_quarantine_get",
-	 "SELECT id::text, to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-	 " from_addr, subject, coalesce(reason, ''), raw FROM tlswatch.messages"
-	 " WHERE status = 'quarantined' AND id = $1"},
+	{ "tw_insert_message",
+	  "INSERT INTO tlswatch.messages (message_id, from_addr, subject, report_domain,"
+	  " report_submitter, status, reason, raw) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+	  " RETURNING id" },
+	{ "tw_lock_message", "SELECT status FROM tlswatch.messages WHERE id = $1 FOR UPDATE" },
+	{ "tw_update_message",
+	  "UPDATE tlswatch.messages SET status = $2, reason = $3, raw = coalesce($4, raw)"
+	  " WHERE id = $1" },
+	{ "tw_insert_report",
+	  "INSERT INTO tlswatch.reports (message_ref, organization_name, report_id, contact_info,"
+	  " date_start, date_end, document, warnings) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb,"
+	  " ARRAY(SELECT jsonb_array_elements_text($8::jsonb)))"
+	  " ON CONFLICT (organization_name, report_id) DO NOTHING RETURNING id" },
+	{ "tw_insert_policies",
+	  "WITH pol AS ("
+	  "  SELECT (e.ord - 1)::integer AS idx, e.v"
+	  "  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(v, ord)),"
+	  " ins AS ("
+	  "  INSERT INTO tlswatch.policies (report_ref, policy_index, policy_type, policy_domain,"
+	  "   policy_string, mx_host, sts_mode, sts_max_age, successful_sessions, failed_sessions)"
+	  "  SELECT $1, idx, v->'policy'->>'policy-type', v->'policy'->>'policy-domain',"
+	  "   ARRAY(SELECT jsonb_array_elements_text(v->'policy'->'policy-string')),"
+	  "   ARRAY(SELECT jsonb_array_elements_text(v->'policy'->'mx-host')),"
+	  "   v->'policy'->>'sts-mode', (v->'policy'->>'sts-max-age')::bigint,"
+	  "   (v->'summary'->>'total-successful-session-count')::bigint,"
+	  "   (v->'summary'->>'total-failure-session-count')::bigint"
+	  "  FROM pol RETURNING id, policy_index)"
+	  " INSERT INTO tlswatch.failures (policy_ref, result_type, sending_mta_ip,"
+	  "  receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_sessions,"
+	  "  additional_information, failure_reason_code)"
+	  " SELECT ins.id, f.v->>'result-type', (f.v->>'sending-mta-ip')::inet,"
+	  "  f.v->>'receiving-mx-hostname', f.v->>'receiving-mx-helo',"
+	  "  (f.v->>'receiving-ip')::inet, (f.v->>'failed-session-count')::bigint,"
+	  "  f.v->>'additional-information', f.v->>'failure-reason-code'"
+	  " FROM ins JOIN pol ON pol.idx = ins.policy_index"
+	  " CROSS JOIN LATERAL jsonb_array_elements(pol.v->'failure-details')"
+	  "  WITH ORDINALITY AS f(v, ord)"
+	  " ORDER BY ins.policy_index, f.ord" },
+	{ "tw_quarantine_list",
+	  "SELECT id::text, to_char(received_at AT TIME ZONE 'UTC', "
+	  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+	  " from_addr, subject, coalesce(reason, ''), NULL::bytea FROM tlswatch.messages"
+	  " WHERE status = 'quarantined' ORDER BY id" },
+	{ "tw_quarantine_get",
+	  "SELECT id::text, to_char(received_at AT TIME ZONE 'UTC', "
+	  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+	  " from_addr, subject, coalesce(reason, ''), raw FROM tlswatch.messages"
+	  " WHERE status = 'quarantined' AND id = $1" },
 };
 
 const char *message_status_name(enum message_status status)
@@ -128,7 +130,7 @@ static PGresult *store_run(struct store *st, const char *name, int n, const char
 			   int raw_at, GBytes *raw, ExecStatusType expect, struct error *err)
 {
 	const char *v[8];
-	int lengths[8] = {0}, formats[8] = {0};
+	int lengths[8] = { 0 }, formats[8] = { 0 };
 	PGresult *res;
 
 	g_assert(n <= (int)G_N_ELEMENTS(v));
@@ -152,10 +154,10 @@ static PGresult *store_run(struct store *st, const char *name, int n, const char
 static int store_insert_message(struct store *st, const struct message_record *rec,
 				enum message_status status, gint64 *id, struct error *err)
 {
-	const char *values[8] = {rec->message_id,	rec->from_addr,
-				 rec->subject,		rec->report_domain,
-				 rec->report_submitter, message_status_name(status),
-				 rec->reason,		NULL};
+	const char *values[8] = { rec->message_id,	 rec->from_addr,
+				  rec->subject,		 rec->report_domain,
+				  rec->report_submitter, message_status_name(status),
+				  rec->reason,		 NULL };
 	PGresult *res =
 		store_run(st, "tw_insert_message", 8, values, 7, rec->raw, PGRES_TUPLES_OK, err);
 
@@ -171,7 +173,7 @@ static int store_insert_message(struct store *st, const struct message_record *r
 static int store_lock_quarantined(struct store *st, gint64 id, struct error *err)
 {
 	g_autofree char *idtext = g_strdup_printf("%" G_GINT64_FORMAT, id);
-	const char *values[1] = {idtext};
+	const char *values[1] = { idtext };
 	PGresult *res = store_run(st, "tw_lock_message", 1, values, -1, NULL, PGRES_TUPLES_OK, err);
 	int rc = 0;
 
@@ -187,7 +189,7 @@ static int store_update_message(struct store *st, gint64 id, enum message_status
 				const char *reason, GBytes *raw, struct error *err)
 {
 	g_autofree char *idtext = g_strdup_printf("%" G_GINT64_FORMAT, id);
-	const char *values[4] = {idtext, message_status_name(status), reason, NULL};
+	const char *values[4] = { idtext, message_status_name(status), reason, NULL };
 	PGresult *res =
 		store_run(st, "tw_update_message", 4, values, 3, raw, PGRES_COMMAND_OK, err);
 
@@ -207,9 +209,11 @@ static int store_insert_report(struct store *st, gint64 message_ref, const struc
 	char *document = json_dumps(r->document, JSON_COMPACT);
 	char *warnings = json_dumps(json_object_get(norm, "warnings"), JSON_COMPACT);
 	char *policies = json_dumps(json_object_get(norm, "policies"), JSON_COMPACT);
-	const char *report_values[8] = {ref, r->organization_name, r->report_id, r->contact_info,
-					start, end, document, warnings};
-	const char *policy_values[2] = {NULL, policies};
+	const char *report_values[8] = { ref,	       r->organization_name,
+					 r->report_id, r->contact_info,
+					 start,	       end,
+					 document,     warnings };
+	const char *policy_values[2] = { NULL, policies };
 	PGresult *res = NULL, *policies_res = NULL;
 	int rc = -1;
 
@@ -320,7 +324,7 @@ int store_quarantine_list(struct store *st, GPtrArray **out, struct error *err)
 int store_quarantine_get(struct store *st, gint64 id, struct quarantined **out, struct error *err)
 {
 	g_autofree char *idtext = g_strdup_printf("%" G_GINT64_FORMAT, id);
-	const char *values[1] = {idtext};
+	const char *values[1] = { idtext };
 	PGresult *res = PQexecPrepared(st->conn, "tw_quarantine_get", 1, values, NULL, NULL, 1);
 	int rc = 0;
 

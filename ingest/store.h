@@ -22,7 +22,7 @@
 struct store;
 
 enum message_status {
-	MESSAGE_STORED,      /* at least one new report */
+	MESSAGE_STORED,	     /* at least one new report */
 	MESSAGE_DUPLICATE,   /* every report was already stored */
 	MESSAGE_QUARANTINED, /* no report: kept with its reason and raw bytes */
 };
@@ -31,16 +31,16 @@ enum message_status {
 const char *message_status_name(enum message_status status);
 
 struct message_record {
-	const char *message_id;       /* each may be NULL */
+	const char *message_id; /* each may be NULL */
 	const char *from_addr;
 	const char *subject;
 	const char *report_domain;
 	const char *report_submitter;
-	GBytes *raw;                  /* bytes to keep in messages.raw, or NULL */
-	const char *reason;           /* quarantine reason, or a note on parts that were
-	                                 skipped beside stored reports; NULL if none */
-	GPtrArray *reports;           /* struct report *, borrowed; empty or NULL = quarantine */
-	gint64 retry_id;              /* > 0: update this quarantined row instead of inserting */
+	GBytes *raw;	    /* bytes to keep in messages.raw, or NULL */
+	const char *reason; /* quarantine reason, or a note on parts that were
+			       skipped beside stored reports; NULL if none */
+	GPtrArray *reports; /* struct report *, borrowed; empty or NULL = quarantine */
+	gint64 retry_id;    /* > 0: update this quarantined row instead of inserting */
 };
 
 /* Connect (db_connect) and prepare the statements. The caller owns *out and
@@ -66,9 +66,9 @@ struct quarantined {
 	gint64 id;
 	char *received_at; /* RFC 3339 text */
 	char *from_addr;   /* may be NULL */
-	char *subject;     /* may be NULL */
+	char *subject;	   /* may be NULL */
 	char *reason;
-	GBytes *raw;       /* NULL in store_quarantine_list results */
+	GBytes *raw; /* NULL in store_quarantine_list results */
 };
 
 /* Free q and all it owns; q may be NULL. */

@@ -86,13 +86,13 @@ static void test_errors(void)
 	static const struct {
 		const char *text, *expect;
 	} cases[] = {
-		{"[ingest]\nmax-message-size = 12x\n", "[ingest] max-message-size: not a size"},
-		{"[ingest]\nmax-mesage-size = 1M\n", "[ingest] max-mesage-size: unknown key"},
-		{"[ingest]\nkeep-raw = maybe\n", "[ingest] keep-raw: expected true or false"},
-		{"[ingest]\nmax-mime-parts = 0\n", "[ingest] max-mime-parts: 0 is out of range"},
-		{"[databse]\nconninfo = x\n", "[databse]: unknown group"},
-		{"[database]\nhost = x\n", "[database] host: unknown key"},
-		{"no group at all\n", "tlswatch.conf"},
+		{ "[ingest]\nmax-message-size = 12x\n", "[ingest] max-message-size: not a size" },
+		{ "[ingest]\nmax-mesage-size = 1M\n", "[ingest] max-mesage-size: unknown key" },
+		{ "[ingest]\nkeep-raw = maybe\n", "[ingest] keep-raw: expected true or false" },
+		{ "[ingest]\nmax-mime-parts = 0\n", "[ingest] max-mime-parts: 0 is out of range" },
+		{ "[databse]\nconninfo = x\n", "[databse]: unknown group" },
+		{ "[database]\nhost = x\n", "[database] host: unknown key" },
+		{ "no group at all\n", "tlswatch.conf" },
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {

@@ -83,8 +83,8 @@ static void decode_fails(GBytes *in, gsize cap, const char *reason)
 
 static void test_sniff(void)
 {
-	static const guint8 gz[] = {0x1f, 0x8b, 0x08, 0x00};
-	static const guint8 bom_json[] = {0xef, 0xbb, 0xbf, ' ', '\n', '{', '}'};
+	static const guint8 gz[] = { 0x1f, 0x8b, 0x08, 0x00 };
+	static const guint8 bom_json[] = { 0xef, 0xbb, 0xbf, ' ', '\n', '{', '}' };
 
 	g_assert_cmpint(decode_sniff(gz, sizeof(gz)), ==, PAYLOAD_GZIP);
 	g_assert_cmpint(decode_sniff(gz, 1), ==, PAYLOAD_UNKNOWN);
@@ -117,7 +117,7 @@ static void test_gunzip(void)
 /* Bytes after the member: Mimecast's CRLF, garbage, a second member. */
 static void test_gunzip_trailing(void)
 {
-	static const char *const tails[] = {"\r\n", "garbage after the member", NULL};
+	static const char *const tails[] = { "\r\n", "garbage after the member", NULL };
 
 	for (int i = 0; i < 3; i++) {
 		GByteArray *a = gz_make(doc, strlen(doc));
@@ -270,8 +270,8 @@ static GBytes *zip_make(const char *const *names, const char *const *bodies, int
 
 static void test_unzip_one(void)
 {
-	const char *names[] = {"report.dat"};
-	const char *bodies[] = {doc};
+	const char *names[] = { "report.dat" };
+	const char *bodies[] = { doc };
 	GBytes *in = zip_make(names, bodies, 1);
 
 	/* The only file is taken whatever its name. */
@@ -281,8 +281,9 @@ static void test_unzip_one(void)
 
 static void test_unzip_pick_json(void)
 {
-	const char *names[] = {"docs/", "README.txt", "example.net!example.com!1!2.json", "x.xml"};
-	const char *bodies[] = {NULL, "read me\n", doc, "<feedback/>"};
+	const char *names[] = { "docs/", "README.txt", "example.net!example.com!1!2.json",
+				"x.xml" };
+	const char *bodies[] = { NULL, "read me\n", doc, "<feedback/>" };
 	GBytes *in = zip_make(names, bodies, 4);
 
 	decode_ok(in, MIB, PAYLOAD_ZIP, doc, strlen(doc));
@@ -291,11 +292,11 @@ static void test_unzip_pick_json(void)
 
 static void test_unzip_ambiguous(void)
 {
-	const char *names[] = {"a.json", "b.json", "c.txt", "d.txt"};
-	const char *bodies[] = {doc, doc, "c", "d"};
-	const char *dir_name[] = {"empty/"};
-	const char *dir_body[] = {NULL};
-	static const guint8 empty_zip[22] = {'P', 'K', 5, 6};
+	const char *names[] = { "a.json", "b.json", "c.txt", "d.txt" };
+	const char *bodies[] = { doc, doc, "c", "d" };
+	const char *dir_name[] = { "empty/" };
+	const char *dir_body[] = { NULL };
+	static const guint8 empty_zip[22] = { 'P', 'K', 5, 6 };
 	GBytes *two = zip_make(names, bodies, 2);
 	GBytes *none = zip_make(names + 2, bodies + 2, 2);
 	GBytes *dirs = zip_make(dir_name, dir_body, 1);
@@ -324,8 +325,8 @@ static gssize find_sig(GByteArray *a, const char *sig)
 static void test_unzip_corrupt(void)
 {
 	char *big = g_strnfill(300 * 1024, 'x');
-	const char *names[] = {"r.json"};
-	const char *bodies[] = {big};
+	const char *names[] = { "r.json" };
+	const char *bodies[] = { big };
 	GBytes *good = zip_make(names, bodies, 1);
 	GByteArray *a = g_byte_array_new();
 	gssize local, central, data;
@@ -366,8 +367,8 @@ static void test_unzip_corrupt(void)
 /* JSON, XML and unknown bytes come back as the same GBytes, capped. */
 static void test_passthrough(void)
 {
-	static const char *const inputs[] = {"  {\"a\": 1}", "<feedback/>", "plain words"};
-	static const enum payload_kind kinds[] = {PAYLOAD_JSON, PAYLOAD_XML, PAYLOAD_UNKNOWN};
+	static const char *const inputs[] = { "  {\"a\": 1}", "<feedback/>", "plain words" };
+	static const enum payload_kind kinds[] = { PAYLOAD_JSON, PAYLOAD_XML, PAYLOAD_UNKNOWN };
 
 	for (int i = 0; i < 3; i++) {
 		struct error err = ERROR_INIT;

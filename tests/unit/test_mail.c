@@ -117,8 +117,8 @@ static void test_rfc_gzip(void)
 	g_assert_cmpstr(m.report_domain, ==, "example.com");
 	g_assert_cmpstr(m.report_submitter, ==, "example.net");
 	g_assert_cmpstr(
-	    m.content_type, ==,
-	    "multipart/report; boundary=\"000000000000fixture0001\"; report-type=tlsrpt");
+		m.content_type, ==,
+		"multipart/report; boundary=\"000000000000fixture0001\"; report-type=tlsrpt");
 	g_assert_cmpuint(m.parts->len, ==, 1);
 	check_part(&m, 0, "2", "application/tlsrpt+gzip",
 		   "example.net!example.com!1778544000!1778630399!001.json.gz", PAYLOAD_GZIP,
@@ -169,8 +169,8 @@ static void test_octet_stream_name(void)
 	g_assert_cmpstr(m.report_domain, ==, "example.com");
 	g_assert_cmpstr(m.report_submitter, ==, "example.net");
 	g_assert_cmpstr(
-	    m.content_type, ==,
-	    "multipart/report; report-type=\"tlsrpt\"; boundary=\"----=_Part_fixture_2\"");
+		m.content_type, ==,
+		"multipart/report; report-type=\"tlsrpt\"; boundary=\"----=_Part_fixture_2\"");
 	g_assert_cmpuint(m.parts->len, ==, 1);
 	check_part(&m, 0, "2", "application/octet-stream",
 		   "example.net!example.com!1778544000!1778630399!octet.json.gz", PAYLOAD_GZIP,
@@ -373,7 +373,7 @@ static void test_dmarc_and_bounce(void)
 
 static void test_not_mail(void)
 {
-	static const char *const names[] = {"junk.eml", "empty.eml"};
+	static const char *const names[] = { "junk.eml", "empty.eml" };
 
 	for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
 		struct mail m;
@@ -412,7 +412,7 @@ static GBytes *make_deep(guint depth)
 
 	for (guint i = 0; i < depth; i++)
 		g_string_append_printf(
-		    s, "Content-Type: multipart/mixed; boundary=\"d%u\"\n\n--d%u\n", i, i);
+			s, "Content-Type: multipart/mixed; boundary=\"d%u\"\n\n--d%u\n", i, i);
 	g_string_append(s, "Content-Type: application/json\n\n{\"deep\":true}\n");
 	for (guint i = depth; i-- > 0;)
 		g_string_append_printf(s, "--d%u--\n", i);
@@ -438,7 +438,7 @@ static void parse_fails(GBytes *raw, const struct mail_limits *limits, const cha
 
 static void test_limits(void)
 {
-	struct mail_limits small = {50, 5};
+	struct mail_limits small = { 50, 5 };
 	GBytes *wide = make_wide(1100);
 	GBytes *deep = make_deep(30);
 	GBytes *edge = make_deep(20);

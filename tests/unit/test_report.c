@@ -11,35 +11,35 @@
 
 /* The RFC 8460 example, with a helo, a second policy and two mx hosts. */
 static const char *const FULL =
-    "{'organization-name': 'Company-X',"
-    " 'date-range': {'start-datetime': '2016-04-01T00:00:00Z',"
-    "                'end-datetime': '2016-04-01T23:59:59Z'},"
-    " 'contact-info': 'sts-reporting@company-x.example',"
-    " 'report-id': '5065427c-23d3-47ca-b6e0-946ea0e8c4be',"
-    " 'policies': [{"
-    "   'policy': {'policy-type': 'sts',"
-    "              'policy-string': ['version: STSv1', 'mode: testing',"
-    "                                'mx: *.mail.company-y.example', 'max_age: 86400'],"
-    "              'policy-domain': 'company-y.example',"
-    "              'mx-host': ['*.mail.company-y.example', 'mx9.company-y.example']},"
-    "   'summary': {'total-successful-session-count': 5326,"
-    "               'total-failure-session-count': 303},"
-    "   'failure-details': ["
-    "     {'result-type': 'certificate-expired', 'sending-mta-ip': '2001:db8:abcd:0012::1',"
-    "      'receiving-mx-hostname': 'mx1.mail.company-y.example', 'failed-session-count': 100},"
-    "     {'result-type': 'starttls-not-supported', 'sending-mta-ip': '2001:db8:abcd:0013::1',"
-    "      'receiving-mx-hostname': 'mx2.mail.company-y.example',"
-    "      'receiving-mx-helo': 'mx2-helo.company-y.example',"
-    "      'receiving-ip': '203.0.113.56', 'failed-session-count': 200,"
-    "      'additional-information': 'https://reports.company-x.example/info?id=1'},"
-    "     {'result-type': 'validation-failure', 'sending-mta-ip': '198.51.100.62',"
-    "      'receiving-ip': '203.0.113.58',"
-    "      'receiving-mx-hostname': 'mx-backup.mail.company-y.example',"
-    "      'failed-session-count': 3,"
-    "      'failure-reason-code': 'X509_V_ERR_PROXY_PATH_LENGTH_EXCEEDED'}]},"
-    "  {'policy': {'policy-type': 'no-policy-found', 'policy-domain': 'company-y.example'},"
-    "   'summary': {'total-successful-session-count': 7,"
-    "               'total-failure-session-count': 0}}]}";
+	"{'organization-name': 'Company-X',"
+	" 'date-range': {'start-datetime': '2016-04-01T00:00:00Z',"
+	"                'end-datetime': '2016-04-01T23:59:59Z'},"
+	" 'contact-info': 'sts-reporting@company-x.example',"
+	" 'report-id': '5065427c-23d3-47ca-b6e0-946ea0e8c4be',"
+	" 'policies': [{"
+	"   'policy': {'policy-type': 'sts',"
+	"              'policy-string': ['version: STSv1', 'mode: testing',"
+	"                                'mx: *.mail.company-y.example', 'max_age: 86400'],"
+	"              'policy-domain': 'company-y.example',"
+	"              'mx-host': ['*.mail.company-y.example', 'mx9.company-y.example']},"
+	"   'summary': {'total-successful-session-count': 5326,"
+	"               'total-failure-session-count': 303},"
+	"   'failure-details': ["
+	"     {'result-type': 'certificate-expired', 'sending-mta-ip': '2001:db8:abcd:0012::1',"
+	"      'receiving-mx-hostname': 'mx1.mail.company-y.example', 'failed-session-count': 100},"
+	"     {'result-type': 'starttls-not-supported', 'sending-mta-ip': '2001:db8:abcd:0013::1',"
+	"      'receiving-mx-hostname': 'mx2.mail.company-y.example',"
+	"      'receiving-mx-helo': 'mx2-helo.company-y.example',"
+	"      'receiving-ip': '203.0.113.56', 'failed-session-count': 200,"
+	"      'additional-information': 'https://reports.company-x.example/info?id=1'},"
+	"     {'result-type': 'validation-failure', 'sending-mta-ip': '198.51.100.62',"
+	"      'receiving-ip': '203.0.113.58',"
+	"      'receiving-mx-hostname': 'mx-backup.mail.company-y.example',"
+	"      'failed-session-count': 3,"
+	"      'failure-reason-code': 'X509_V_ERR_PROXY_PATH_LENGTH_EXCEEDED'}]},"
+	"  {'policy': {'policy-type': 'no-policy-found', 'policy-domain': 'company-y.example'},"
+	"   'summary': {'total-successful-session-count': 7,"
+	"               'total-failure-session-count': 0}}]}";
 
 /* ---- helpers --------------------------------------------------------- */
 
@@ -257,12 +257,13 @@ static void assert_round_trip(const struct report *r)
 
 static void test_full(void)
 {
-	static const char *const strings[] = {"version: STSv1", "mode: testing",
-					      "mx: *.mail.company-y.example", "max_age: 86400",
-					      NULL};
-	static const char *const mx[] = {"*.mail.company-y.example", "mx9.company-y.example", NULL};
-	static const char *const none[] = {NULL};
-	struct report_hints hints = {"company-y.example", "company-x.example"};
+	static const char *const strings[] = { "version: STSv1", "mode: testing",
+					       "mx: *.mail.company-y.example", "max_age: 86400",
+					       NULL };
+	static const char *const mx[] = { "*.mail.company-y.example", "mx9.company-y.example",
+					  NULL };
+	static const char *const none[] = { NULL };
+	struct report_hints hints = { "company-y.example", "company-x.example" };
 	struct report r;
 	struct policy *p;
 	struct failure_detail *f;
@@ -343,81 +344,82 @@ struct edit_case {
 };
 
 static const struct edit_case missing_cases[] = {
-    {"organization-name", "", "organization-name", NULL, "organization-name: missing"},
-    {"report-id", "", "report-id", NULL, "report-id: missing"},
-    {"date-range", "", "date-range", NULL, "date-range: missing"},
-    {"start-datetime", "date-range", "start-datetime", NULL, "date-range.start-datetime: missing"},
-    {"end-datetime", "date-range", "end-datetime", NULL, "date-range.end-datetime: missing"},
-    {"policies", "", "policies", NULL, "policies: missing"},
-    {"policy", "policies/1", "policy", NULL, "policies[1].policy: missing"},
-    {"policy-type", "policies/0/policy", "policy-type", NULL,
-     "policies[0].policy.policy-type: missing"},
-    {"summary", "policies/0", "summary", NULL, "policies[0].summary: missing"},
-    {"total-successful-session-count", "policies/0/summary", "total-successful-session-count", NULL,
-     "policies[0].summary.total-successful-session-count: missing"},
-    {"total-failure-session-count", "policies/0/summary", "total-failure-session-count", NULL,
-     "policies[0].summary.total-failure-session-count: missing"},
-    {"result-type", "policies/0/failure-details/1", "result-type", NULL,
-     "policies[0].failure-details[1].result-type: missing"},
-    {"failed-session-count", "policies/0/failure-details/2", "failed-session-count", NULL,
-     "policies[0].failure-details[2].failed-session-count: missing"},
-    {"policy-domain", "policies/1/policy", "policy-domain", NULL,
-     "policies[1].policy.policy-domain: missing, and no TLS-Report-Domain"},
+	{ "organization-name", "", "organization-name", NULL, "organization-name: missing" },
+	{ "report-id", "", "report-id", NULL, "report-id: missing" },
+	{ "date-range", "", "date-range", NULL, "date-range: missing" },
+	{ "start-datetime", "date-range", "start-datetime", NULL,
+	  "date-range.start-datetime: missing" },
+	{ "end-datetime", "date-range", "end-datetime", NULL, "date-range.end-datetime: missing" },
+	{ "policies", "", "policies", NULL, "policies: missing" },
+	{ "policy", "policies/1", "policy", NULL, "policies[1].policy: missing" },
+	{ "policy-type", "policies/0/policy", "policy-type", NULL,
+	  "policies[0].policy.policy-type: missing" },
+	{ "summary", "policies/0", "summary", NULL, "policies[0].summary: missing" },
+	{ "total-successful-session-count", "policies/0/summary", "total-successful-session-count",
+	  NULL, "policies[0].summary.total-successful-session-count: missing" },
+	{ "total-failure-session-count", "policies/0/summary", "total-failure-session-count", NULL,
+	  "policies[0].summary.total-failure-session-count: missing" },
+	{ "result-type", "policies/0/failure-details/1", "result-type", NULL,
+	  "policies[0].failure-details[1].result-type: missing" },
+	{ "failed-session-count", "policies/0/failure-details/2", "failed-session-count", NULL,
+	  "policies[0].failure-details[2].failed-session-count: missing" },
+	{ "policy-domain", "policies/1/policy", "policy-domain", NULL,
+	  "policies[1].policy.policy-domain: missing, and no TLS-Report-Domain" },
 };
 
 static const struct edit_case type_cases[] = {
-    {"policies-object", "", "policies", "{}", "policies: expected array"},
-    {"policies-null", "", "policies", "null", "policies: expected array"},
-    {"top-string-field", "", "organization-name", "5", "organization-name: expected string"},
-    {"org-empty", "", "organization-name", "''", "organization-name: empty"},
-    {"report-id-empty", "", "report-id", "''", "report-id: empty"},
-    {"report-id-null", "", "report-id", "null", "report-id: expected string"},
-    {"contact-number", "", "contact-info", "[]", "contact-info: expected string"},
-    {"date-range-string", "", "date-range", "'2016'", "date-range: expected object"},
-    {"date-number", "date-range", "end-datetime", "1459468800",
-     "date-range.end-datetime: expected string"},
-    {"date-garbage", "date-range", "start-datetime", "'yesterday'",
-     "date-range.start-datetime: not an RFC 3339 date-time"},
-    {"date-month-13", "date-range", "start-datetime", "'2024-13-01T00:00:00Z'",
-     "date-range.start-datetime: not an RFC 3339 date-time"},
-    {"date-empty", "date-range", "end-datetime", "''",
-     "date-range.end-datetime: not an RFC 3339 date-time"},
-    {"policy-entry-string", "", "policies", "['sts']", "policies[0]: expected object"},
-    {"policy-array", "policies/1", "policy", "[]", "policies[1].policy: expected object"},
-    {"policy-type-number", "policies/0/policy", "policy-type", "1",
-     "policies[0].policy.policy-type: expected string"},
-    {"policy-string-object", "policies/0/policy", "policy-string", "{}",
-     "policies[0].policy.policy-string: expected array"},
-    {"mx-host-number", "policies/0/policy", "mx-host", "['a.example', 2]",
-     "policies[0].policy.mx-host[1]: expected string"},
-    {"summary-array", "policies/1", "summary", "[]", "policies[1].summary: expected object"},
-    {"failures-object", "policies/0", "failure-details", "{}",
-     "policies[0].failure-details: expected array"},
-    {"failure-string", "policies/0", "failure-details", "['x']",
-     "policies[0].failure-details[0]: expected object"},
-    {"ip-number", "policies/0/failure-details/0", "sending-mta-ip", "5",
-     "policies[0].failure-details[0].sending-mta-ip: expected string"},
-    {"count-abc", "policies/0/summary", "total-successful-session-count", "'abc'",
-     "policies[0].summary.total-successful-session-count: expected a non-negative integer"},
-    {"count-real", "policies/0/summary", "total-failure-session-count", "1.5",
-     "policies[0].summary.total-failure-session-count: expected a non-negative integer"},
-    {"count-real-whole", "policies/0/summary", "total-failure-session-count", "1.0",
-     "policies[0].summary.total-failure-session-count: expected a non-negative integer"},
-    {"count-negative", "policies/0/failure-details/0", "failed-session-count", "-1",
-     "policies[0].failure-details[0].failed-session-count: expected a non-negative integer"},
-    {"count-negative-string", "policies/0/summary", "total-successful-session-count", "'-1'",
-     "policies[0].summary.total-successful-session-count: expected a non-negative integer"},
-    {"count-empty-string", "policies/0/summary", "total-successful-session-count", "''",
-     "policies[0].summary.total-successful-session-count: expected a non-negative integer"},
-    {"count-spaced-string", "policies/0/summary", "total-successful-session-count", "' 5'",
-     "policies[0].summary.total-successful-session-count: expected a non-negative integer"},
-    {"count-string-over-int64", "policies/0/summary", "total-successful-session-count",
-     "'9223372036854775808'",
-     "policies[0].summary.total-successful-session-count: expected a non-negative integer"},
-    {"count-bool", "policies/0/summary", "total-successful-session-count", "true",
-     "policies[0].summary.total-successful-session-count: expected a non-negative integer"},
-    {"count-null", "policies/1/summary", "total-failure-session-count", "null",
-     "policies[1].summary.total-failure-session-count: expected a non-negative integer"},
+	{ "policies-object", "", "policies", "{}", "policies: expected array" },
+	{ "policies-null", "", "policies", "null", "policies: expected array" },
+	{ "top-string-field", "", "organization-name", "5", "organization-name: expected string" },
+	{ "org-empty", "", "organization-name", "''", "organization-name: empty" },
+	{ "report-id-empty", "", "report-id", "''", "report-id: empty" },
+	{ "report-id-null", "", "report-id", "null", "report-id: expected string" },
+	{ "contact-number", "", "contact-info", "[]", "contact-info: expected string" },
+	{ "date-range-string", "", "date-range", "'2016'", "date-range: expected object" },
+	{ "date-number", "date-range", "end-datetime", "1459468800",
+	  "date-range.end-datetime: expected string" },
+	{ "date-garbage", "date-range", "start-datetime", "'yesterday'",
+	  "date-range.start-datetime: not an RFC 3339 date-time" },
+	{ "date-month-13", "date-range", "start-datetime", "'2024-13-01T00:00:00Z'",
+	  "date-range.start-datetime: not an RFC 3339 date-time" },
+	{ "date-empty", "date-range", "end-datetime", "''",
+	  "date-range.end-datetime: not an RFC 3339 date-time" },
+	{ "policy-entry-string", "", "policies", "['sts']", "policies[0]: expected object" },
+	{ "policy-array", "policies/1", "policy", "[]", "policies[1].policy: expected object" },
+	{ "policy-type-number", "policies/0/policy", "policy-type", "1",
+	  "policies[0].policy.policy-type: expected string" },
+	{ "policy-string-object", "policies/0/policy", "policy-string", "{}",
+	  "policies[0].policy.policy-string: expected array" },
+	{ "mx-host-number", "policies/0/policy", "mx-host", "['a.example', 2]",
+	  "policies[0].policy.mx-host[1]: expected string" },
+	{ "summary-array", "policies/1", "summary", "[]", "policies[1].summary: expected object" },
+	{ "failures-object", "policies/0", "failure-details", "{}",
+	  "policies[0].failure-details: expected array" },
+	{ "failure-string", "policies/0", "failure-details", "['x']",
+	  "policies[0].failure-details[0]: expected object" },
+	{ "ip-number", "policies/0/failure-details/0", "sending-mta-ip", "5",
+	  "policies[0].failure-details[0].sending-mta-ip: expected string" },
+	{ "count-abc", "policies/0/summary", "total-successful-session-count", "'abc'",
+	  "policies[0].summary.total-successful-session-count: expected a non-negative integer" },
+	{ "count-real", "policies/0/summary", "total-failure-session-count", "1.5",
+	  "policies[0].summary.total-failure-session-count: expected a non-negative integer" },
+	{ "count-real-whole", "policies/0/summary", "total-failure-session-count", "1.0",
+	  "policies[0].summary.total-failure-session-count: expected a non-negative integer" },
+	{ "count-negative", "policies/0/failure-details/0", "failed-session-count", "-1",
+	  "policies[0].failure-details[0].failed-session-count: expected a non-negative integer" },
+	{ "count-negative-string", "policies/0/summary", "total-successful-session-count", "'-1'",
+	  "policies[0].summary.total-successful-session-count: expected a non-negative integer" },
+	{ "count-empty-string", "policies/0/summary", "total-successful-session-count", "''",
+	  "policies[0].summary.total-successful-session-count: expected a non-negative integer" },
+	{ "count-spaced-string", "policies/0/summary", "total-successful-session-count", "' 5'",
+	  "policies[0].summary.total-successful-session-count: expected a non-negative integer" },
+	{ "count-string-over-int64", "policies/0/summary", "total-successful-session-count",
+	  "'9223372036854775808'",
+	  "policies[0].summary.total-successful-session-count: expected a non-negative integer" },
+	{ "count-bool", "policies/0/summary", "total-successful-session-count", "true",
+	  "policies[0].summary.total-successful-session-count: expected a non-negative integer" },
+	{ "count-null", "policies/1/summary", "total-failure-session-count", "null",
+	  "policies[1].summary.total-failure-session-count: expected a non-negative integer" },
 };
 
 static void test_edit_fails(gconstpointer data)
@@ -507,7 +509,7 @@ static void test_limit_string(void)
 {
 	g_autofree char *longest = g_strnfill(REPORT_DEFAULT_MAX_STRING, 'a');
 	g_autofree char *too_long = g_strnfill(REPORT_DEFAULT_MAX_STRING + 1, 'a');
-	struct report_limits small = {0, 0, 0, 16};
+	struct report_limits small = { 0, 0, 0, 16 };
 	json_t *doc = doc_new(FULL);
 	struct report r;
 
@@ -535,7 +537,7 @@ static void test_limit_string(void)
 
 static void test_limit_depth(void)
 {
-	struct report_limits four = {4, 0, 0, 0}, five = {5, 0, 0, 0};
+	struct report_limits four = { 4, 0, 0, 0 }, five = { 5, 0, 0, 0 };
 	struct report r;
 	struct error err = ERROR_INIT;
 	json_t *doc = doc_new(FULL);
@@ -578,8 +580,8 @@ static void test_limit_depth(void)
 
 static void test_limit_counts(void)
 {
-	struct report_limits one_policy = {0, 1, 0, 0}, two_failures = {0, 0, 2, 0};
-	struct report_limits exact = {0, 2, 3, 0};
+	struct report_limits one_policy = { 0, 1, 0, 0 }, two_failures = { 0, 0, 2, 0 };
+	struct report_limits exact = { 0, 2, 3, 0 };
 	struct report r;
 	struct error err = ERROR_INIT;
 	json_t *doc = doc_new(FULL);
@@ -652,7 +654,7 @@ static void test_lenient_failure_count(void)
 
 static void test_lenient_policy_domain(void)
 {
-	struct report_hints hints = {"company-y.example", NULL};
+	struct report_hints hints = { "company-y.example", NULL };
 	json_t *doc = doc_new(FULL);
 	struct report r;
 
@@ -691,8 +693,8 @@ static void test_lenient_contact_null(void)
 
 static void test_lenient_mx_host(void)
 {
-	static const char *const one[] = {"*.mail.company-y.example", NULL};
-	static const char *const pattern[] = {"mx.example", NULL};
+	static const char *const one[] = { "*.mail.company-y.example", NULL };
+	static const char *const pattern[] = { "mx.example", NULL };
 	json_t *doc = doc_new(FULL);
 	struct report r;
 
@@ -756,9 +758,10 @@ static void test_lenient_ip(void)
 	g_assert_nonnull(warning(&r, "policies[0].failure-details[1].receiving-ip"));
 	g_assert_nonnull(warning(&r, "policies[0].failure-details[2].receiving-ip"));
 	/* the value is still in the document */
-	g_assert_cmpstr(json_string_value(json_object_get(
-			    doc_at(r.document, "policies/0/failure-details/0"), "sending-mta-ip")),
-			==, "x.x.x.x");
+	g_assert_cmpstr(
+		json_string_value(json_object_get(
+			doc_at(r.document, "policies/0/failure-details/0"), "sending-mta-ip")),
+		==, "x.x.x.x");
 	report_release(&r);
 }
 
@@ -779,7 +782,7 @@ static void test_lenient_empty_policies(void)
 
 static void test_lenient_optional_nulls(void)
 {
-	static const char *const none[] = {NULL};
+	static const char *const none[] = { NULL };
 	json_t *doc = doc_new(FULL);
 	struct report r;
 
@@ -815,32 +818,32 @@ static void assert_datetime(const char *text, const char *utc, gboolean no_zone)
 static void test_datetime(void)
 {
 	static const char *const bad[] = {
-	    "2024-13-01T00:00:00Z",
-	    "yesterday",
-	    "",
-	    "2023-02-29T00:00:00Z",
-	    "2016-04-01 00:00:00Z",
-	    "2016-04-01T24:00:00Z",
-	    "2016-04-01T00:60:00Z",
-	    "2016-04-01T00:00:60Z",
-	    "2016-04-01T00:00:00+0200",
-	    "2016-04-01T00:00:00+02",
-	    "2016-04-01T00:00:00+24:00",
-	    "2016-04-01T00:00:00+02:60",
-	    "2016-04-01T00:00:00.Z",
-	    "2016-04-01T00:00:00ZZ",
-	    "2016-04-01T00:00:00Z ",
-	    " 2016-04-01T00:00:00Z",
-	    "2016-04-01",
-	    "16-04-01T00:00:00Z",
-	    "2016-4-01T00:00:00Z",
-	    "0000-01-01T00:00:00Z",
-	    "2016-04-00T00:00:00Z",
-	    "2016-04-01T00:00:00UTC",
-	    "2016-04-01T00:00:00,5Z",
-	    "+2016-04-01T00:00:00Z",
-	    "2016-04-01T00:00",
-	    "2016-W13-5T00:00:00Z",
+		"2024-13-01T00:00:00Z",
+		"yesterday",
+		"",
+		"2023-02-29T00:00:00Z",
+		"2016-04-01 00:00:00Z",
+		"2016-04-01T24:00:00Z",
+		"2016-04-01T00:60:00Z",
+		"2016-04-01T00:00:60Z",
+		"2016-04-01T00:00:00+0200",
+		"2016-04-01T00:00:00+02",
+		"2016-04-01T00:00:00+24:00",
+		"2016-04-01T00:00:00+02:60",
+		"2016-04-01T00:00:00.Z",
+		"2016-04-01T00:00:00ZZ",
+		"2016-04-01T00:00:00Z ",
+		" 2016-04-01T00:00:00Z",
+		"2016-04-01",
+		"16-04-01T00:00:00Z",
+		"2016-4-01T00:00:00Z",
+		"0000-01-01T00:00:00Z",
+		"2016-04-00T00:00:00Z",
+		"2016-04-01T00:00:00UTC",
+		"2016-04-01T00:00:00,5Z",
+		"+2016-04-01T00:00:00Z",
+		"2016-04-01T00:00",
+		"2016-W13-5T00:00:00Z",
 	};
 	gboolean nz = TRUE;
 
@@ -942,9 +945,9 @@ static void test_sts_lines(void)
 
 static void test_tlsa_unwrap(void)
 {
-	static const char *const rrs[] = {"3 1 1 5C04AB", "3 1 1 CEC8CD", NULL};
-	static const char *const kept[] = {"[not json", NULL};
-	static const char *const numbers[] = {"[1, 2]", NULL};
+	static const char *const rrs[] = { "3 1 1 5C04AB", "3 1 1 CEC8CD", NULL };
+	static const char *const kept[] = { "[not json", NULL };
+	static const char *const numbers[] = { "[1, 2]", NULL };
 	json_t *doc = doc_new(FULL);
 	struct report r;
 
@@ -992,7 +995,7 @@ static void test_unknown_kept(void)
 	g_assert_cmpuint(r.warnings->len, ==, 0);
 	g_assert_cmpstr(json_string_value(json_object_get(r.document, "x-extra")), ==, "hello");
 	g_assert_true(json_is_object(
-	    json_object_get(doc_at(r.document, "policies/0/failure-details/0"), "x-vendor")));
+		json_object_get(doc_at(r.document, "policies/0/failure-details/0"), "x-vendor")));
 	report_release(&r);
 }
 
@@ -1001,7 +1004,7 @@ static void test_unknown_kept(void)
 static void assert_hint_warnings(const char *contact, const char *domain, const char *submitter,
 				 guint expect)
 {
-	struct report_hints hints = {domain, submitter};
+	struct report_hints hints = { domain, submitter };
 	json_t *doc = doc_new(FULL);
 	struct report r;
 
@@ -1014,7 +1017,7 @@ static void assert_hint_warnings(const char *contact, const char *domain, const 
 
 static void test_hints(void)
 {
-	struct report_hints hints = {"other.example", "example.net"};
+	struct report_hints hints = { "other.example", "example.net" };
 	json_t *doc = doc_new(FULL);
 	struct report r;
 
@@ -1082,7 +1085,7 @@ static void test_to_json(void)
 	g_assert_cmpint(ok, ==, 5326);
 	g_assert_cmpint(failed, ==, 303);
 	g_assert_cmpuint(
-	    json_array_size(json_object_get(json_object_get(pol, "policy"), "mx-host")), ==, 1);
+		json_array_size(json_object_get(json_object_get(pol, "policy"), "mx-host")), ==, 1);
 	f0 = json_array_get(json_object_get(pol, "failure-details"), 0);
 	f1 = json_array_get(json_object_get(pol, "failure-details"), 1);
 	g_assert_cmpuint(json_object_size(f0), ==, 4); /* absent fields omitted, bad IP too */
@@ -1166,7 +1169,7 @@ static void corpus_check(const char *path, const struct report *r)
 /* rpt03.json: no policy-domain anywhere, so it needs the header. */
 static void corpus_rpt03(const char *text, size_t len, struct report *r)
 {
-	struct report_hints hints = {"example.org", "google.com"};
+	struct report_hints hints = { "example.org", "google.com" };
 	struct error err = ERROR_INIT;
 
 	g_assert_cmpint(parse_text(r, text, len, NULL, NULL, &err), ==, -1);
@@ -1223,7 +1226,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/report/full", test_full);
 	for (guint i = 0; i < G_N_ELEMENTS(missing_cases); i++) {
 		g_autofree char *name =
-		    g_strdup_printf("/report/missing/%s", missing_cases[i].name);
+			g_strdup_printf("/report/missing/%s", missing_cases[i].name);
 
 		g_test_add_data_func(name, &missing_cases[i], test_edit_fails);
 	}
