@@ -29,6 +29,8 @@ void config_release(struct config *c)
 {
 	g_free(c->path);
 	g_free(c->conninfo);
+	if (c->keyfile != NULL)
+		g_key_file_unref(c->keyfile);
 	config_init(c);
 }
 
@@ -213,5 +215,6 @@ int config_load(struct config *c, const char *path, struct error *err)
 	}
 	if (config_read_database(c, kf, err) < 0 || config_read_ingest(c, kf, err) < 0)
 		return -1;
+	c->keyfile = g_steal_pointer(&kf);
 	return 0;
 }
