@@ -19,6 +19,9 @@
 struct config {
 	char *path;	/* the file read, or NULL when none was */
 	char *conninfo; /* [database] conninfo, or NULL for libpq defaults */
+	/* The file read, for the groups other stages read themselves
+	 * ([digest], [rule NAME], [webhook NAME]); NULL when none was. */
+	GKeyFile *keyfile;
 
 	/* [ingest] */
 	guint64 max_message_size;  /* max-message-size, default 32 MiB */
