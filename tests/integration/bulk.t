@@ -7,8 +7,7 @@
 
 TW=./tlswatch
 FX=tests/fixtures
-pg_start
-q() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+pg_start_schema
 tmp=$(mktemp -d)
 
 # The fixtures that hold reports, as a Maildir and as an mbox.
@@ -25,7 +24,6 @@ for f in $reports junk; do
 done
 nrep=$(echo $reports | wc -w)
 
-"$TW" db init >/dev/null
 $TW ingest "$tmp/Maildir" 2>"$tmp/err"; rc=$?
 is "$rc" 0 "Maildir: exit 0"
 like "$(tail -n 1 "$tmp/err")" "^tlswatch: $nrep stored, 0 duplicate, 1 quarantined, 0 failed$" "Maildir: summary line"

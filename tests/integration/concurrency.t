@@ -7,9 +7,7 @@
 . "$(dirname "$0")/../lib/pg.sh"
 
 TW=./tlswatch
-pg_start
-$TW db init >/dev/null || bail "db init failed"
-q() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+pg_start_schema
 
 dir=$(mktemp -d)
 for i in 1 2 3 4 5 6 7 8; do

@@ -9,9 +9,7 @@ CORPUS=${TLSWATCH_CORPUS:-../shared/corpus}
 . "$(dirname "$0")/../lib/pg.sh"
 
 TW=./tlswatch
-pg_start
-$TW db init >/dev/null || bail "db init failed"
-q() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+pg_start_schema
 last() { q "select status || ':' || coalesce(reason, '') from tlswatch.messages order by id desc limit 1"; }
 
 # Known not to be storable: rpt03.json has policies with no policy-domain and,

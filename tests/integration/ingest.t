@@ -7,10 +7,8 @@
 
 TW=./tlswatch
 FX=tests/fixtures
-pg_start
-$TW db init >/dev/null || bail "db init failed"
+pg_start_schema
 
-q() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
 
 # A normal RFC-form report on stdin: stored, exit 0, one summary line.
 $TW ingest < $FX/rfc-gzip.eml 2>err.$$; rc=$?

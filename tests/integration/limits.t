@@ -6,9 +6,7 @@
 . "$(dirname "$0")/../lib/pg.sh"
 
 TW=$PWD/tlswatch
-pg_start
-$TW db init >/dev/null || bail "db init failed"
-q() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+pg_start_schema
 tmp=$(mktemp -d)
 
 # The bomb as a mail part: base64 of a gzip that inflates far past 64 MiB.

@@ -7,9 +7,7 @@
 
 TW=./tlswatch
 FX=tests/fixtures
-pg_start
-$TW db init >/dev/null || bail "db init failed"
-q() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+pg_start_schema
 tmp=$(mktemp -d)
 
 printf '[ingest]\nmax-json-depth = 4\n' > "$tmp/small.conf"

@@ -4,6 +4,8 @@
 #                     tlswatch; exports PGHOST, PGPORT, PGUSER, PGDATABASE.
 #                     With DIR the cluster is kept and reused (make demo).
 #   pg_stop_server    stop it (the "database down" case); pg_start_server: again.
+#   pg_start_schema   pg_start, then `./tlswatch db init`.
+#   q SQL             the result of one query, unaligned, no headers.
 # initdb refuses to run as root, so as root the cluster belongs to the
 # postgres system user (Debian's postgresql package creates it); tlswatch
 # and psql connect over the socket with trust authentication either way.
@@ -62,3 +64,10 @@ pg_start() {
 	psql -XAtq -d postgres -c "select 1 from pg_database where datname = 'tlswatch'" | grep -q 1 ||
 		psql -XAtq -d postgres -c "create database tlswatch" || bail "create database failed"
 }
+
+pg_start_schema() {
+	pg_start
+	./tlswatch db init >/dev/null || bail "tlswatch db init failed"
+}
+
+q() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
