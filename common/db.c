@@ -24,10 +24,21 @@ static void db_ignore_notice(void *arg, const char *message)
 {
 }
 
+/* The first line of a libpq message, without its "ERROR:" decorations. */
+static char *db_first_line(const char *text)
+{
+	char *line = g_strdup(text ? text : "");
+
+	line[strcspn(line, "\r\n")] = '\0';
+	return g_strstrip(line);
+}
+
 PGconn *db_connect(const char *conninfo, struct error *err)
 {
-	const char *keys[] = { "dbname", "fallback_application_name", NULL };
-	const char *values[] = { conninfo ? conninfo : "", "tlswatch", NULL };
+	/* Later keywords win, and dbname is expanded into the user's own
+	 * keywords, so their conninfo overrides the encoding we ask for. */
+	const char *keys[] = { "client_encoding", "dbname", "fallback_application_name", NULL };
+	const char *values[] = { "UTF8", conninfo ? conninfo : "", "tlswatch", NULL };
 	PGconn *conn = PQconnectdbParams(keys, values, 1);
 	g_autofree char *msg = NULL;
 
@@ -35,23 +46,37 @@ PGconn *db_connect(const char *conninfo, struct error *err)
 		PQsetNoticeProcessor(conn, db_ignore_notice, NULL);
 		return conn;
 	}
-	msg = g_strdup(conn ? PQerrorMessage(conn) : "out of memory");
-	g_strstrip(g_strdelimit(msg, "\r\n", ' '));
+	/* libpq never puts the password in its messages. */
+	msg = db_first_line(conn ? PQerrorMessage(conn) : "out of memory");
 	error_set(err, ERR_TEMP, "cannot connect to database: %s", msg);
 	PQfinish(conn);
 	return NULL;
 }
 
+/* By SQLSTATE class (PostgreSQL manual, appendix A). Anything not known to
+ * be the data's fault is ERR_TEMP: the MTA keeps the message and retries,
+ * where quarantining it would drop a good report over a passing problem. */
 static enum error_class db_classify(const char *sqlstate)
 {
+	static const char *const temporary[] = { "08", "40", "53", "55", "57", "58", "XX" };
+	static const char *const config[] = { "3F000", "42P01", "42703", "42883" };
+	static const char *const input[] = { "22", "23", "54" };
+
 	if (sqlstate == NULL)
-		return ERR_TEMP; /* the connection itself failed */
-	if (g_str_equal(sqlstate, "3F000") || g_str_equal(sqlstate, "42P01") ||
-	    g_str_equal(sqlstate, "42883"))
-		return ERR_CONFIG; /* schema missing or older than this binary */
-	if (g_str_has_prefix(sqlstate, "22") || g_str_has_prefix(sqlstate, "23") ||
-	    g_str_has_prefix(sqlstate, "54"))
-		return ERR_INPUT; /* data exception, constraint, too large */
+		return ERR_TEMP; /* no server answer: the connection failed */
+	for (gsize i = 0; i < G_N_ELEMENTS(temporary); i++)
+		if (g_str_has_prefix(sqlstate, temporary[i]))
+			return ERR_TEMP; /* connection, deadlock, resources, lock, shutdown */
+	/* Schema, table, column or function missing: not initialised or older
+	 * than this binary. */
+	for (gsize i = 0; i < G_N_ELEMENTS(config); i++)
+		if (g_str_equal(sqlstate, config[i]))
+			return ERR_CONFIG;
+	/* Data exception, integrity constraint, value too large: this data
+	 * fails the same way on every retry. */
+	for (gsize i = 0; i < G_N_ELEMENTS(input); i++)
+		if (g_str_has_prefix(sqlstate, input[i]))
+			return ERR_INPUT;
 	return ERR_TEMP;
 }
 
@@ -60,10 +85,16 @@ int db_error(PGconn *conn, const PGresult *res, struct error *err, const char *w
 	const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	enum error_class cls = db_classify(sqlstate);
-	g_autofree char *msg = g_strdup(primary ? primary : PQerrorMessage(conn));
+	g_autofree char *msg = NULL;
 
-	g_strstrip(g_strdelimit(msg, "\r\n", ' '));
-	if (PQstatus(conn) != CONNECTION_OK)
+	if (primary == NULL)
+		primary = conn ? PQerrorMessage(conn) : "no connection";
+	msg = db_first_line(primary);
+	if (*msg == '\0') {
+		g_free(msg);
+		msg = g_strdup("unknown error");
+	}
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 		cls = ERR_TEMP;
 	if (cls == ERR_CONFIG)
 		return error_set(err, cls, "%s: %s (run `tlswatch db init`)", what, msg);
@@ -87,12 +118,15 @@ static int migration_number(const char *name)
 	return (int)strtol(name, NULL, 10);
 }
 
-static gint migration_compare(gconstpointer a, gconstpointer b)
+static int migration_compare(const void *a, const void *b)
 {
-	return migration_number(*(char *const *)a) - migration_number(*(char *const *)b);
+	int x = migration_number(*(char *const *)a), y = migration_number(*(char *const *)b);
+
+	return (x > y) - (x < y);
 }
 
-/* The embedded migration names in version order (g_strfreev). */
+/* The embedded migration names in version order (g_strfreev). The
+ * generated common/resources.c registers itself from a constructor. */
 static char **migration_names(void)
 {
 	char **names = g_resources_enumerate_children(MIGRATIONS, 0, NULL);
@@ -104,7 +138,7 @@ static char **migration_names(void)
 }
 
 /* One integer from a query with no parameters. */
-static int db_query_int(PGconn *conn, const char *sql, gint64 *out, struct error *err)
+static int db_query_int(PGconn *conn, const char *sql, int *out, struct error *err)
 {
 	PGresult *res = PQexec(conn, sql);
 	int rc = 0;
@@ -112,26 +146,25 @@ static int db_query_int(PGconn *conn, const char *sql, gint64 *out, struct error
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 		rc = db_error(conn, res, err, "reading the schema version");
 	else
-		*out = g_ascii_strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		*out = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return rc;
 }
 
 static int db_current_version(PGconn *conn, int *current, struct error *err)
 {
-	gint64 exists = 0, version = 0;
+	int exists = 0;
 
+	*current = 0;
 	if (db_query_int(conn,
 			 "SELECT count(*) FROM pg_catalog.pg_tables"
 			 " WHERE schemaname = 'tlswatch' AND tablename = 'schema_version'",
 			 &exists, err) < 0)
 		return -1;
-	if (exists &&
-	    db_query_int(conn, "SELECT coalesce(max(version), 0) FROM tlswatch.schema_version",
-			 &version, err) < 0)
-		return -1;
-	*current = (int)version;
-	return 0;
+	if (!exists)
+		return 0;
+	return db_query_int(conn, "SELECT coalesce(max(version), 0) FROM tlswatch.schema_version",
+			    current, err);
 }
 
 int db_schema_version(PGconn *conn, int *current, int *latest, struct error *err)
@@ -143,7 +176,8 @@ int db_schema_version(PGconn *conn, int *current, int *latest, struct error *err
 	return db_current_version(conn, current, err);
 }
 
-/* Run one embedded migration and record its version. */
+/* Run one embedded migration and record its version, inside the caller's
+ * transaction. */
 static int db_apply(PGconn *conn, const char *name, struct error *err)
 {
 	g_autofree char *path = g_strconcat(MIGRATIONS "/", name, NULL);
@@ -158,7 +192,7 @@ static int db_apply(PGconn *conn, const char *name, struct error *err)
 		return error_set(err, ERR_TEMP, "migration %s missing from the binary", name);
 	text = g_strndup(g_bytes_get_data(sql, NULL), g_bytes_get_size(sql));
 	res = PQexec(conn, text);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
 		db_error(conn, res, err, name);
 		goto fail;
 	}
@@ -175,37 +209,67 @@ fail:
 	return rc;
 }
 
-/* All pending migrations in one transaction: a failure leaves the schema as
- * it was. The advisory lock makes concurrent `db migrate` runs queue up. */
-int db_migrate(PGconn *conn, int *applied, struct error *err)
+/* The schema and the version table, created before migration 1 so that
+ * even the first migration is recorded like any other. Checked before
+ * created: CREATE SCHEMA needs a privilege an existing schema does not. */
+static int db_bootstrap(PGconn *conn, struct error *err)
 {
-	g_auto(GStrv) names = migration_names();
-	int current = 0, count = 0;
+	int exists = 0;
+
+	if (db_query_int(conn,
+			 "SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = 'tlswatch'",
+			 &exists, err) < 0)
+		return -1;
+	if (!exists && db_exec(conn, "CREATE SCHEMA tlswatch", err) < 0)
+		return -1;
+	return db_exec(conn,
+		       "CREATE TABLE IF NOT EXISTS tlswatch.schema_version ("
+		       " version integer PRIMARY KEY,"
+		       " applied_at timestamptz NOT NULL DEFAULT now())",
+		       err);
+}
+
+/* Apply the first migration newer than the database, in its own
+ * transaction; *done is set when there was none. The advisory lock, taken
+ * before the version is read, makes concurrent migrators queue up. */
+static int db_migrate_one(PGconn *conn, char **names, gboolean *done, struct error *err)
+{
+	int current = 0;
+	gsize i = 0;
 
 	if (db_exec(conn, "BEGIN", err) < 0)
 		return -1;
 	if (db_exec(conn, "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK ")", err) < 0 ||
-	    db_exec(conn, "CREATE SCHEMA IF NOT EXISTS tlswatch", err) < 0 ||
-	    db_exec(conn,
-		    "CREATE TABLE IF NOT EXISTS tlswatch.schema_version ("
-		    " version integer PRIMARY KEY,"
-		    " applied_at timestamptz NOT NULL DEFAULT now())",
-		    err) < 0 ||
-	    db_current_version(conn, &current, err) < 0)
+	    db_bootstrap(conn, err) < 0 || db_current_version(conn, &current, err) < 0)
 		goto fail;
-	for (gsize i = 0; names[i] != NULL; i++) {
-		if (migration_number(names[i]) <= current)
-			continue;
-		if (db_apply(conn, names[i], err) < 0)
-			goto fail;
-		count++;
-	}
-	if (db_exec(conn, "COMMIT", err) < 0)
-		return -1;
-	if (applied != NULL)
-		*applied = count;
-	return 0;
+	while (names[i] != NULL && migration_number(names[i]) <= current)
+		i++;
+	*done = names[i] == NULL;
+	if (!*done && db_apply(conn, names[i], err) < 0)
+		goto fail;
+	return db_exec(conn, "COMMIT", err);
 fail:
 	PQclear(PQexec(conn, "ROLLBACK"));
 	return -1;
+}
+
+/* Each migration commits on its own: a failure in migration N keeps 1..N-1
+ * and the error names N. */
+int db_migrate(PGconn *conn, int *applied, struct error *err)
+{
+	g_auto(GStrv) names = migration_names();
+	gboolean done = FALSE;
+	int count = 0;
+
+	if (applied != NULL)
+		*applied = 0;
+	while (!done) {
+		if (db_migrate_one(conn, names, &done, err) < 0)
+			return -1;
+		if (!done)
+			count++;
+		if (applied != NULL)
+			*applied = count;
+	}
+	return 0;
 }

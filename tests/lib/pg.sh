@@ -1,14 +1,15 @@
-# pg.sh: a throwaway PostgreSQL for one test file.
+# pg.sh: a throwaway PostgreSQL for one test file (source tap.sh first).
 #   pg_start [DIR]    initdb into DIR (default: a new temp folder, removed at
 #                     exit), start it on a Unix socket only, create database
 #                     tlswatch; exports PGHOST, PGPORT, PGUSER, PGDATABASE.
 #                     With DIR the cluster is kept and reused (make demo).
+#   pg_start_schema   pg_start, then `$TW db init` (TW defaults to ./tlswatch).
 #   pg_stop_server    stop it (the "database down" case); pg_start_server: again.
-#   pg_start_schema   pg_start, then `./tlswatch db init`.
-#   q SQL             the result of one query, unaligned, no headers.
+#   q SQL             run SQL with psql, unaligned, tuples only.
 # initdb refuses to run as root, so as root the cluster belongs to the
 # postgres system user (Debian's postgresql package creates it); tlswatch
 # and psql connect over the socket with trust authentication either way.
+# Each run has its own folder (and socket there), so runs can be parallel.
 
 pg_bindir() {
 	for d in "$(pg_config --bindir 2>/dev/null)" $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
@@ -17,9 +18,9 @@ pg_bindir() {
 	return 1
 }
 
-pg_as_owner() {
+pg_as_owner() { # from /: the owner may not be allowed into our cwd
 	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi
@@ -36,17 +37,33 @@ pg_stop_server() {
 }
 
 pg_cleanup() {
-	pg_stop_server 2>/dev/null
+	trap '' INT TERM # a second signal must not leave the server running
+	[ -n "${PG_DIR:-}" ] || return 0
+	[ -f "$PG_DIR/data/postmaster.pid" ] && pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -s -m immediate stop >/dev/null 2>&1
 	rm -rf "$PG_DIR"
+}
+
+# A new folder for the cluster. The socket's path must fit in sun_path (107
+# bytes), and as root the postgres user must be able to reach the folder.
+pg_tempdir() {
+	base=${TMPDIR:-/tmp}
+	[ ${#base} -le 60 ] && [ -d "$base" ] || base=/tmp
+	if [ "$(id -u)" -eq 0 ] && ! (cd / && runuser -u postgres -- test -x "$base"); then
+		base=/tmp
+	fi
+	mktemp -d "$base/tw-pg.XXXXXX"
 }
 
 pg_start() {
 	PG_BIN=$(pg_bindir) || bail "PostgreSQL server binaries not found (make deps installs postgresql)"
+	if [ "$(id -u)" -eq 0 ] && ! id -u postgres >/dev/null 2>&1; then
+		bail "running as root needs the postgres system user (make deps installs postgresql)"
+	fi
 	if [ -n "${1:-}" ]; then
 		PG_DIR=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 		mkdir -p "$PG_DIR"
 	else
-		PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tw-pg.XXXXXX")
+		PG_DIR=$(pg_tempdir) || bail "mktemp failed"
 		trap pg_cleanup EXIT
 		trap 'exit 143' INT TERM
 	fi
@@ -57,7 +74,7 @@ pg_start() {
 			{ cat "$PG_DIR/initdb.log" >&2; bail "initdb failed"; }
 	fi
 	export PGHOST="$PG_DIR" PGPORT=5432 PGUSER=tlswatch PGDATABASE=tlswatch
-	unset PGSERVICE PGPASSWORD
+	unset PGSERVICE PGPASSWORD PGHOSTADDR PGOPTIONS
 	if ! pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
 		pg_start_server || bail "PostgreSQL did not start"
 	fi
@@ -66,8 +83,8 @@ pg_start() {
 }
 
 pg_start_schema() {
-	pg_start
-	./tlswatch db init >/dev/null || bail "tlswatch db init failed"
+	pg_start "$@"
+	"${TW:-./tlswatch}" db init >/dev/null || bail "tlswatch db init failed"
 }
 
 q() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }

@@ -1,0 +1,57 @@
+#!/bin/sh
+# The database layer against a real PostgreSQL: tests/unit/test_store
+# (migrations, rows stored, duplicates, quarantine, retry, error classes,
+# eight concurrent deliveries) under a server of our own, the schema as
+# users see it (psql), and store_open with the server stopped.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/pg.sh"
+
+T=tests/unit/test_store
+[ -x "$T" ] || bail "$T is not built (make units)"
+pg_start
+
+# A GTest binary's TAP cannot nest in ours: one line for it, its output as
+# comments when it fails.
+out=$("$T" 2>&1); rc=$?
+is "$rc" 0 "test_store: $(printf '%s\n' "$out" | grep -c '^ok') cases pass, $(printf '%s\n' "$out" | grep -c '# SKIP') skipped"
+[ "$rc" -eq 0 ] || diag "$out"
+like "$out" "^1\.\.[1-9]" "test_store ran its plan"
+
+# The schema as Grafana users see it: a freshly migrated, empty database.
+out=$("$T" -p /store/migrate 2>&1) || { diag "$out"; bail "migration failed"; }
+is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1 \
+	"schema_version lists migration 1"
+is "$(q "select string_agg(table_name, ',' order by table_name) from information_schema.tables where table_schema = 'tlswatch'")" \
+	"domain_sessions,failures,messages,policies,reports,schema_version" "the tables and the view"
+is "$(q "select count(*) from information_schema.columns where table_schema = 'tlswatch' and column_name = 'id' and data_type = 'bigint' and is_identity = 'YES'")" 4 \
+	"every id is a bigint identity"
+is "$(q "select count(*) from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and not t.tgisinternal")" 0 \
+	"no triggers"
+is "$(q "select string_agg(c.relname, ',' order by c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and c.relkind in ('r', 'v') and obj_description(c.oid, 'pg_class') is null")" "" \
+	"every table and view has a comment"
+is "$(q "select string_agg(indexdef, E'\n' order by indexname) from pg_indexes where schemaname = 'tlswatch' and indexname not like '%pkey'")" \
+"CREATE UNIQUE INDEX failures_policy_ref_detail_index_key ON tlswatch.failures USING btree (policy_ref, detail_index)
+CREATE INDEX messages_quarantined ON tlswatch.messages USING btree (id) WHERE (status = 'quarantined'::text)
+CREATE INDEX messages_received_at ON tlswatch.messages USING btree (received_at)
+CREATE INDEX policies_policy_domain ON tlswatch.policies USING btree (policy_domain)
+CREATE UNIQUE INDEX policies_report_ref_policy_index_key ON tlswatch.policies USING btree (report_ref, policy_index)
+CREATE INDEX reports_date_end ON tlswatch.reports USING btree (date_end)
+CREATE INDEX reports_date_start ON tlswatch.reports USING btree (date_start)
+CREATE INDEX reports_message_ref ON tlswatch.reports USING btree (message_ref)
+CREATE UNIQUE INDEX reports_organization_name_report_id_key ON tlswatch.reports USING btree (organization_name, report_id)" \
+	"the indexes"
+like "$(q "insert into tlswatch.messages (status) values ('lost')" 2>&1)" "violates check constraint" \
+	"messages.status is checked"
+like "$(q "select obj_description('tlswatch.domain_sessions'::regclass)")" "not their sum" \
+	"domain_sessions says why it takes the max"
+
+# The server stopped: connecting is a temporary error (the MTA retries).
+pg_stop_server
+out=$(TLSWATCH_TEST_SERVER_DOWN=1 "$T" 2>&1); rc=$?
+is "$rc" 0 "server down: store_open fails with ERR_TEMP"
+[ "$rc" -eq 0 ] || diag "$out"
+like "$out" "cannot connect to database: " "server down: the message names the database"
+pg_start_server || bail "PostgreSQL did not start again"
+is "$(q "select 1")" 1 "the server is back"
+
+done_testing
