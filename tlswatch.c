@@ -20,6 +20,7 @@ static const struct command {
 	  "store TLS reports from a message on stdin, files, Maildirs, mboxes" },
 	{ "db", cmd_db, "init | migrate | status: the database schema" },
 	{ "quarantine", cmd_quarantine, "list | show ID | retry [ID...|--all]: kept messages" },
+	{ "digest", cmd_digest, "a period's summary per domain and its enforce readiness" },
 };
 
 static int usage(FILE *out, int status)

@@ -1,0 +1,130 @@
+/*
+ * digest.h: the summary of a period of TLS reports, per policy domain.
+ *
+ * query.c fills a struct digest from the database, readiness.c adds the
+ * enforce verdict, the render_*.c files turn it into text, Markdown, HTML
+ * or JSON, mail.c sends text + HTML. Ownership: a struct digest owns every
+ * string, array and struct it points to (digest_free releases it all);
+ * renderers only borrow it and return a new string the caller g_free()s.
+ */
+#ifndef TLSWATCH_DIGEST_H
+#define TLSWATCH_DIGEST_H
+
+#include <glib.h>
+
+#include "common/error.h"
+
+/* [digest] in the configuration file (digest/config.c). */
+struct digest_config {
+	guint min_reporters;	 /* min-reporters: distinct reporting orgs, default 2 */
+	gint64 min_sessions;	 /* min-sessions: sessions in the period, default 1000 */
+	guint min_days;		 /* min-days: days with reports in the period, default 5 */
+	double max_failure_rate; /* max-failure-rate: percent, must be under, default 0.1 */
+	guint top;		 /* top: rows per breakdown list, default 10 */
+	char *sendmail;		 /* sendmail: command line, default "/usr/sbin/sendmail -t -oi" */
+	char *from;		 /* from: the From address, default tlswatch@<hostname> */
+};
+
+/* Whole UTC days: from inclusive, to exclusive, both at 00:00 UTC. */
+struct digest_period {
+	gint64 from; /* unix seconds */
+	gint64 to;
+	guint days;
+};
+
+/* One row of a breakdown: a name with its counts (only those that apply). */
+struct digest_item {
+	char *name;
+	gint64 sessions; /* sessions (or failed sessions, for failure lists) */
+	gint64 failed;
+	gint64 reports;
+};
+
+struct digest_totals {
+	gint64 successful;
+	gint64 failed;
+	gint64 reports;
+};
+
+enum digest_state { DIGEST_NO_DATA, DIGEST_NOT_READY, DIGEST_READY, DIGEST_ENFORCING };
+
+struct digest_domain {
+	char *domain; /* lower-case policy domain */
+	struct digest_totals cur, prev;
+	gint64 *day_ok, *day_failed, *day_reports; /* one per day of the period */
+	guint days_with_data;
+	/* Failed sessions, largest first (struct digest_item). */
+	GPtrArray *result_types, *mx_hosts, *ips;
+	GPtrArray *blocking_types, *blocking_mx; /* result types enforce would bounce */
+	/* All sessions: by policy type and by MTA-STS mode, largest first. */
+	GPtrArray *policy_types, *sts_modes;
+	GPtrArray *reporters; /* this period: reports, sessions, failed per org */
+	GPtrArray *no_policy; /* char *: orgs that reported no-policy-found */
+	GPtrArray *missing;   /* char *: orgs of the previous period absent now */
+	enum digest_state state;
+	char *reason; /* one sentence */
+};
+
+struct digest {
+	struct digest_period period, prev;
+	GPtrArray *domains;   /* struct digest_domain, by name */
+	GPtrArray *unmatched; /* char *: --domain patterns that matched nothing */
+};
+
+/* config.c: read and check [digest] from kf (may be NULL: the defaults).
+ * path names the file in errors (ERR_CONFIG). c owns its strings. */
+void digest_config_init(struct digest_config *c);
+int digest_config_load(struct digest_config *c, GKeyFile *kf, const char *path, struct error *err);
+void digest_config_release(struct digest_config *c);
+
+/* period.c: "--since 7d" (N days up to today 00:00 UTC, or Nw weeks) or
+ * --from/--to dates YYYY-MM-DD (both inclusive). now is unix seconds.
+ * Bad input is ERR_USAGE. prev is the period of equal length before. */
+int digest_period_parse(const char *since, const char *from, const char *to, gint64 now,
+			struct digest_period *p, struct digest_period *prev, struct error *err);
+/* "YYYY-MM-DD" of day i of p (i may be p->days - 1 for the last). */
+char *digest_period_day(const struct digest_period *p, guint i);
+/* "2024-06-01..2024-06-07" */
+char *digest_period_label(const struct digest_period *p);
+
+/* digest.c */
+struct digest *digest_new(void);
+void digest_free(struct digest *d);
+struct digest_domain *digest_domain_new(const char *name, guint days);
+void digest_domain_free(struct digest_domain *dd);
+/* Add n to the item called name in list (created when absent). */
+struct digest_item *digest_items_add(GPtrArray *list, const char *name, gint64 sessions,
+				     gint64 failed, gint64 reports);
+/* Sort largest sessions first, then by name. */
+void digest_items_sort(GPtrArray *list);
+/* Failure rate in percent (0 when there are no sessions). */
+double digest_rate(const struct digest_totals *t);
+gint64 digest_total(const struct digest_totals *t);
+const char *digest_state_name(enum digest_state s);
+/* Sum of every domain, for subjects and headlines. */
+void digest_overall(const struct digest *d, struct digest_totals *cur, struct digest_totals *prev);
+
+/* readiness.c: set dd->state and dd->reason from the figures. */
+gboolean digest_blocking_type(const char *result_type);
+void digest_assess(struct digest_domain *dd, const struct digest_config *c);
+
+/* query.c: fill d for the period with the domains matching one of globs
+ * (NULL or empty: all). conn is a PGconn *. */
+int digest_query(void *conn, const struct digest_period *p, const struct digest_period *prev,
+		 char **globs, guint top, struct digest **out, struct error *err);
+
+/* Renderers: a new string (g_free). */
+char *digest_sparkline(const gint64 *values, guint n);
+char *digest_render_text(const struct digest *d);
+char *digest_render_markdown(const struct digest *d);
+char *digest_render_html(const struct digest *d);
+char *digest_render_json(const struct digest *d);
+/* "TLS report digest for example.com: 0.02% failed, 2024-06-01..2024-06-07" */
+char *digest_subject(const struct digest *d);
+
+/* mail.c: send text + HTML as multipart/alternative to each of to through
+ * c->sendmail. A failing sendmail is ERR_TEMP. */
+int digest_mail(const struct digest *d, const struct digest_config *c, char **to,
+		struct error *err);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * mail.c: the digest as a mail, multipart/alternative with the text form
+ * first and the HTML form second (clients show the last they can), built
+ * with GMime and piped to the system's sendmail, the way cron and every
+ * MTA-side tool sends mail. The command comes from [digest] sendmail; when
+ * it does not read the recipients from the header (-t), they are appended
+ * as arguments. sendmail failing is ERR_TEMP: run again later.
+ */
+#include <string.h>
+
+#include <gio/gio.h>
+#include <gmime/gmime.h>
+
+#include "digest/digest.h"
+#include "ingest/mail.h"
+
+static GMimePart *mail_part(const char *subtype, const char *body)
+{
+	GMimePart *part = GMIME_PART(g_mime_text_part_new_with_subtype(subtype));
+
+	g_mime_text_part_set_text(GMIME_TEXT_PART(part), body);
+	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+	return part;
+}
+
+/* The whole message as bytes; the caller owns them. */
+static GBytes *mail_build(const struct digest *d, const struct digest_config *c, char **to)
+{
+	g_autofree char *text = digest_render_text(d), *html = digest_render_html(d);
+	g_autofree char *subject = digest_subject(d), *id = NULL;
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	GMimeMessage *msg = g_mime_message_new(TRUE);
+	GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
+	GMimePart *tp = mail_part("plain", text), *hp = mail_part("html", html);
+	const char *at = strrchr(c->from, '@');
+	GByteArray *buf = g_byte_array_new();
+	GMimeStream *out = g_mime_stream_mem_new_with_byte_array(buf);
+
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, NULL, c->from);
+	for (guint i = 0; to[i] != NULL; i++)
+		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, to[i]);
+	g_mime_message_set_subject(msg, subject, "utf-8");
+	g_mime_message_set_date(msg, now);
+	id = g_mime_utils_generate_message_id(at != NULL ? at + 1 : g_get_host_name());
+	g_mime_message_set_message_id(msg, id);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", "auto-generated", NULL);
+	g_mime_multipart_add(alt, GMIME_OBJECT(tp));
+	g_mime_multipart_add(alt, GMIME_OBJECT(hp));
+	g_mime_message_set_mime_part(msg, GMIME_OBJECT(alt));
+	g_mime_object_write_to_stream(GMIME_OBJECT(msg), NULL, out);
+	g_object_unref(out);
+	g_object_unref(tp);
+	g_object_unref(hp);
+	g_object_unref(alt);
+	g_object_unref(msg);
+	return g_byte_array_free_to_bytes(buf);
+}
+
+static gboolean mail_has_t(char **argv)
+{
+	for (guint i = 1; argv[i] != NULL; i++)
+		if (g_str_equal(argv[i], "-t"))
+			return TRUE;
+	return FALSE;
+}
+
+int digest_mail(const struct digest *d, const struct digest_config *c, char **to, struct error *err)
+{
+	g_auto(GStrv) argv = NULL;
+	g_autoptr(GPtrArray) args = g_ptr_array_new();
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autoptr(GBytes) msg = NULL;
+	g_autoptr(GError) gerr = NULL;
+
+	if (!g_shell_parse_argv(c->sendmail, NULL, &argv, &gerr))
+		return error_set(err, ERR_CONFIG, "[digest] sendmail: %s", gerr->message);
+	for (guint i = 0; argv[i] != NULL; i++)
+		g_ptr_array_add(args, argv[i]);
+	if (!mail_has_t(argv)) {
+		g_ptr_array_add(args, "--");
+		for (guint i = 0; to[i] != NULL; i++)
+			g_ptr_array_add(args, to[i]);
+	}
+	g_ptr_array_add(args, NULL);
+	mail_library_init();
+	msg = mail_build(d, c, to);
+	proc = g_subprocess_newv((const char *const *)args->pdata, G_SUBPROCESS_FLAGS_STDIN_PIPE,
+				 &gerr);
+	if (proc == NULL || !g_subprocess_communicate(proc, msg, NULL, NULL, NULL, &gerr))
+		return error_set(err, ERR_TEMP, "cannot run %s: %s: digest not sent", argv[0],
+				 gerr->message);
+	if (!g_subprocess_get_if_exited(proc) || g_subprocess_get_exit_status(proc) != 0)
+		return error_set(
+			err, ERR_TEMP, "%s failed (exit %d): digest not sent", argv[0],
+			g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1);
+	return 0;
+}
