@@ -11,6 +11,13 @@ bail() { echo "demo: $1" >&2; exit 1; }
 pg_start var/pg
 ./tlswatch db init || exit 1
 ./tlswatch ingest -v tests/fixtures/*.eml tests/fixtures/*.json tests/fixtures/*.json.gz
+# Five weeks of reports up to yesterday for four domains, so that
+# `tlswatch digest --since 7d` has something to say (the digest tests'
+# generator; on a second run they are all duplicates).
+. tests/lib/digest_gen.sh
+mkdir -p var/demo-reports
+DIGEST_GEN_START=$(date -u -d '35 days ago' +%F) digest_gen var/demo-reports
+./tlswatch ingest var/demo-reports/*.json
 echo
 psql -X -P pager=off -c "
 select r.organization_name as reporter, p.policy_domain as domain, p.policy_type as type,
@@ -18,8 +25,12 @@ select r.organization_name as reporter, p.policy_domain as domain, p.policy_type
        p.successful_sessions as ok, p.failed_sessions as failed,
        (select count(*) from tlswatch.failures f where f.policy_ref = p.id) as details
 from tlswatch.reports r join tlswatch.policies p on p.report_ref = r.id
+where r.report_id like 'fixture-%'
 order by r.id, p.policy_index"
 psql -X -P pager=off -c "
 select status, count(*) from tlswatch.messages group by status order by status"
+echo
+./tlswatch digest --since 7d --domain '*.example'
+echo
 echo "The cluster stays in var/pg: PGHOST=$PWD/var/pg PGUSER=tlswatch psql"
 echo "Stop it with: make demo-stop (make clean also removes it)"

@@ -5,7 +5,8 @@
 # and per failure detail, counted the way the digest must count them:
 #   S day domain org successful failed policy-type sts-mode
 #   F day domain org result-type mx ip failed
-# Days run from 2024-05-06 (day 0) to 2024-06-09 (day 34). Domains:
+# Days run from 2024-05-06 (day 0) to 2024-06-09 (day 34), or from
+# $DIGEST_GEN_START (make demo: five weeks up to yesterday). Domains:
 #   ready.example     testing; 3 reporters daily, a few dnssec-invalid
 #                     failures; Microsoft lists each report under sts and
 #                     tlsa (the sessions count once)
@@ -87,7 +88,7 @@ digest_gen() { # DIR
 	mkdir -p "$1"
 	: >"$1/ledger"
 	for i in $(seq 0 34); do
-		gen_day "$1" "$i" "$(date -u -d "2024-05-06 +$i day" +%F)"
+		gen_day "$1" "$i" "$(date -u -d "${DIGEST_GEN_START:-2024-05-06} +$i day" +%F)"
 	done
 }
 
