@@ -23,7 +23,7 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC  = $(filter-out common/resources.c,$(wildcard common/*.c ingest/*.c digest/*.c cmd/*.c)) common/resources.c
+LIB_SRC  = $(filter-out common/resources.c,$(wildcard common/*.c ingest/*.c digest/*.c alert/*.c cmd/*.c)) common/resources.c
 LIB_OBJ  = $(sort $(LIB_SRC:.c=.o))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
@@ -50,7 +50,7 @@ tests/unit/test_%: tests/unit/test_%.o $(LIB_OBJ)
 # Debian packages needed to build and test; installed only when missing.
 DEB_PKGS = build-essential pkg-config libgmime-3.0-dev libglib2.0-dev libglib2.0-dev-bin \
 	libjansson-dev zlib1g-dev libpq-dev libcurl4-openssl-dev libarchive-dev \
-	postgresql perl time clang-format libxml2-utils
+	postgresql perl time clang-format libxml2-utils python3 openssl
 deps:
 	@sh tests/lib/deps.sh $(DEB_PKGS)
 

@@ -21,6 +21,7 @@ static const struct command {
 	{ "db", cmd_db, "init | migrate | status: the database schema" },
 	{ "quarantine", cmd_quarantine, "list | show ID | retry [ID...|--all]: kept messages" },
 	{ "digest", cmd_digest, "a period's summary per domain and its enforce readiness" },
+	{ "alert", cmd_alert, "evaluate alert rules, deliver and retry webhooks (--list, --test)" },
 };
 
 static int usage(FILE *out, int status)

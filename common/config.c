@@ -186,8 +186,8 @@ static int config_read_database(struct config *c, GKeyFile *kf, struct error *er
 static gboolean config_known_group(const char *group)
 {
 	return g_str_equal(group, "database") || g_str_equal(group, "ingest") ||
-	       g_str_equal(group, "digest") || g_str_has_prefix(group, "rule ") ||
-	       g_str_has_prefix(group, "webhook ");
+	       g_str_equal(group, "digest") || g_str_equal(group, "alert") ||
+	       g_str_has_prefix(group, "rule ") || g_str_has_prefix(group, "webhook ");
 }
 
 int config_load(struct config *c, const char *path, struct error *err)

@@ -19,18 +19,21 @@ like "$out" "^1\.\.[1-9]" "test_store ran its plan"
 
 # The schema as Grafana users see it: a freshly migrated, empty database.
 out=$("$T" -p /store/migrate 2>&1) || { diag "$out"; bail "migration failed"; }
-is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1 \
-	"schema_version lists migration 1"
+is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2 \
+	"schema_version lists migrations 1 and 2"
 is "$(q "select string_agg(table_name, ',' order by table_name) from information_schema.tables where table_schema = 'tlswatch'")" \
-	"domain_sessions,failures,messages,policies,reports,schema_version" "the tables and the view"
-is "$(q "select count(*) from information_schema.columns where table_schema = 'tlswatch' and column_name = 'id' and data_type = 'bigint' and is_identity = 'YES'")" 4 \
+	"alerts,domain_sessions,failures,messages,policies,reports,schema_version" "the tables and the view"
+is "$(q "select count(*) from information_schema.columns where table_schema = 'tlswatch' and column_name = 'id' and data_type = 'bigint' and is_identity = 'YES'")" 5 \
 	"every id is a bigint identity"
 is "$(q "select count(*) from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and not t.tgisinternal")" 0 \
 	"no triggers"
 is "$(q "select string_agg(c.relname, ',' order by c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and c.relkind in ('r', 'v') and obj_description(c.oid, 'pg_class') is null")" "" \
 	"every table and view has a comment"
 is "$(q "select string_agg(indexdef, E'\n' order by indexname) from pg_indexes where schemaname = 'tlswatch' and indexname not like '%pkey'")" \
-"CREATE UNIQUE INDEX failures_policy_ref_detail_index_key ON tlswatch.failures USING btree (policy_ref, detail_index)
+"CREATE INDEX alerts_created_at ON tlswatch.alerts USING btree (created_at)
+CREATE INDEX alerts_pending ON tlswatch.alerts USING btree (next_attempt_at) WHERE (state = 'pending'::text)
+CREATE INDEX alerts_rule_domain ON tlswatch.alerts USING btree (rule, domain, group_key, fired_at)
+CREATE UNIQUE INDEX failures_policy_ref_detail_index_key ON tlswatch.failures USING btree (policy_ref, detail_index)
 CREATE INDEX messages_quarantined ON tlswatch.messages USING btree (id) WHERE (status = 'quarantined'::text)
 CREATE INDEX messages_received_at ON tlswatch.messages USING btree (received_at)
 CREATE INDEX policies_policy_domain ON tlswatch.policies USING btree (policy_domain)

@@ -33,7 +33,7 @@ is "$rc" 75 "pipe, schema not initialised: 75"
 like "$(cat "$tmp/err")" "db init" "pipe, schema not initialised: says to run db init"
 $TW db init >/dev/null
 $TW db status > "$tmp/out"
-like "$(cat "$tmp/out")" "^schema version 1, latest 1" "db status after init"
+like "$(cat "$tmp/out")" "^schema version 2, latest 2" "db status after init"
 $TW db init > "$tmp/out"
 like "$(cat "$tmp/out")" "0 migrations applied" "db init twice: nothing applied"
 

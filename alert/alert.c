@@ -1,0 +1,121 @@
+/*
+ * alert.c: one evaluation pass, as `tlswatch alert` and ingest run it.
+ * Each rule is evaluated, each firing queued under its cooldown, and each
+ * open firing that no longer holds resolved (with notify-resolved). On
+ * ingest the same pass runs for the touched domains only, then delivery is
+ * tried once; nothing here may change ingest's outcome, so every problem
+ * is a log line and the outbox keeps what was not sent.
+ */
+#include <string.h>
+
+#include "alert/alert.h"
+#include "common/log.h"
+
+static gboolean alert_in(char **only, const char *domain)
+{
+	return only == NULL || g_strv_contains((const char *const *)only, domain);
+}
+
+static struct alert_firing *alert_find(GPtrArray *list, const char *domain, const char *group)
+{
+	for (guint i = 0; i < list->len; i++) {
+		struct alert_firing *f = g_ptr_array_index(list, i);
+
+		if (g_str_equal(f->domain, domain) && g_str_equal(f->group ? f->group : "", group))
+			return f;
+	}
+	return NULL;
+}
+
+/* Firings that were open and no longer hold: resolved. */
+static int alert_resolve(PGconn *conn, const struct alert_config *c, const struct alert_rule *r,
+			 GPtrArray *list, gint64 now, char **only, struct alert_counts *n,
+			 struct error *err)
+{
+	GPtrArray *open = NULL;
+	int rc = 0;
+
+	if (!r->notify_resolved)
+		return 0;
+	if (alert_outbox_open(conn, r, &open, err) < 0)
+		return -1;
+	for (guint i = 0; rc == 0 && i + 1 < open->len; i += 2) {
+		const char *domain = open->pdata[i], *group = open->pdata[i + 1];
+		struct alert_firing *f = alert_find(list, domain, group);
+
+		/* A silent reporter past the lookback is still silent, not resolved. */
+		if (!alert_in(only, domain) || (f != NULL && f->firing) ||
+		    (f == NULL && r->kind == ALERT_KIND_SILENCE))
+			continue;
+		if (f == NULL) {
+			f = alert_firing_new(r, domain, group, now - r->window, now);
+			g_ptr_array_add(list, f);
+		}
+		f->event = ALERT_EVENT_RESOLVED;
+		rc = alert_outbox_add(conn, c, f, now, n, err);
+	}
+	g_ptr_array_unref(open);
+	return rc;
+}
+
+int alert_run_rules(PGconn *conn, const struct alert_config *c, gint64 now, char **only,
+		    struct alert_counts *n, struct error *err)
+{
+	for (guint i = 0; i < c->rules->len; i++) {
+		const struct alert_rule *r = g_ptr_array_index(c->rules, i);
+		GPtrArray *list = NULL;
+		int rc = 0;
+
+		if (alert_evaluate(conn, r, now, only, &list, err) < 0)
+			return error_prefix(err, "rule %s", r->name);
+		for (guint j = 0; rc == 0 && j < list->len; j++) {
+			struct alert_firing *f = g_ptr_array_index(list, j);
+
+			if (f->firing)
+				rc = alert_outbox_add(conn, c, f, now, n, err);
+		}
+		if (rc == 0)
+			rc = alert_resolve(conn, c, r, list, now, only, n, err);
+		g_ptr_array_unref(list);
+		if (rc < 0)
+			return error_prefix(err, "rule %s", r->name);
+	}
+	return 0;
+}
+
+void alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains)
+{
+	struct alert_config c;
+	struct alert_counts n = { 0 };
+	struct error err = ERROR_INIT;
+	GPtrArray *only = g_ptr_array_new_with_free_func(g_free);
+
+	alert_config_init(&c);
+	if (alert_config_load(&c, cfg->keyfile, cfg->path, &err) < 0 || !c.on_ingest ||
+	    c.rules->len == 0 || policy_domains == NULL || policy_domains->len == 0)
+		goto out;
+	for (guint i = 0; i < policy_domains->len; i++) {
+		char *d = g_ascii_strdown(g_ptr_array_index(policy_domains, i), -1);
+
+		if (g_ptr_array_find_with_equal_func(only, d, g_str_equal, NULL))
+			g_free(d);
+		else
+			g_ptr_array_add(only, d);
+	}
+	g_ptr_array_add(only, NULL);
+	if (alert_run_rules(conn, &c, g_get_real_time() / G_USEC_PER_SEC, (char **)only->pdata, &n,
+			    &err) < 0 ||
+	    alert_outbox_deliver(conn, &c, g_get_real_time() / G_USEC_PER_SEC, (char **)only->pdata,
+				 TRUE, &n, &err) < 0)
+		goto out;
+	if (n.fired + n.resolved > 0)
+		log_info("alerts: %u fired, %u resolved; %u sent, %u left for tlswatch alert, %u "
+			 "failed",
+			 n.fired, n.resolved, n.sent, n.retrying, n.failed);
+out:
+	if (err.cls != ERR_NONE)
+		log_warning("alerts not evaluated: %s", err.msg);
+	error_clear(&err);
+	g_ptr_array_unref(only);
+	alert_config_release(&c);
+}

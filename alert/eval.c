@@ -1,0 +1,291 @@
+/*
+ * eval.c: a rule's figures over its window, from the database. Sessions
+ * come from the view tlswatch.domain_sessions (sts + tlsa listed together
+ * count once); failure details get the same treatment (per report and
+ * domain, the largest count among that report's policies). The window is
+ * report time: date_end in (now - window, now], so --now replays exactly.
+ * Two parameterised queries; grouping, globs and thresholds are done in C
+ * on the few rows a window holds.
+ */
+#include <string.h>
+
+#include "alert/alert.h"
+#include "common/db.h"
+
+/* $1 from, $2 to: one row per report and domain. */
+static const char *const q_reports =
+	"SELECT ds.policy_domain, r.organization_name, r.report_id,"
+	" ds.successful_sessions, ds.failed_sessions"
+	" FROM tlswatch.domain_sessions ds JOIN tlswatch.reports r ON r.id = ds.report_ref"
+	" WHERE r.date_end > to_timestamp($1::bigint) AND r.date_end <= to_timestamp($2::bigint)"
+	" ORDER BY r.id, 1";
+
+/* $1 from, $2 to: failed sessions per domain, reporter, result type, MX. */
+static const char *const q_failures =
+	"WITH per_policy AS ("
+	" SELECT p.report_ref, lower(p.policy_domain) AS domain, p.id, f.result_type,"
+	"  coalesce(f.receiving_mx_hostname, '(not reported)') AS mx, sum(f.failed_sessions) AS n"
+	" FROM tlswatch.failures f JOIN tlswatch.policies p ON p.id = f.policy_ref"
+	" JOIN tlswatch.reports r ON r.id = p.report_ref"
+	" WHERE r.date_end > to_timestamp($1::bigint) AND r.date_end <= to_timestamp($2::bigint)"
+	" GROUP BY 1, 2, 3, 4, 5),"
+	" per_report AS (SELECT report_ref, domain, result_type, mx, max(n) AS n"
+	" FROM per_policy GROUP BY 1, 2, 3, 4)"
+	" SELECT pr.domain, r.organization_name, pr.result_type, pr.mx, sum(pr.n)::bigint"
+	" FROM per_report pr JOIN tlswatch.reports r ON r.id = pr.report_ref"
+	" GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4";
+
+/* $1 from, $2 to: the end of each reporter's last report per domain. */
+static const char *const q_last =
+	"SELECT ds.policy_domain, r.organization_name,"
+	" floor(extract(epoch FROM max(r.date_end)))::bigint"
+	" FROM tlswatch.domain_sessions ds JOIN tlswatch.reports r ON r.id = ds.report_ref"
+	" WHERE r.date_end > to_timestamp($1::bigint) AND r.date_end <= to_timestamp($2::bigint)"
+	" GROUP BY 1, 2 ORDER BY 1, 2";
+
+#define LOOKBACK (30 * 86400)
+
+struct eval {
+	const struct alert_rule *r;
+	gint64 from, to;
+	char **only;
+	GHashTable *domains; /* domain -> struct alert_firing * (whole domain) */
+	GHashTable *groups;  /* "domain\n group" -> struct alert_firing * */
+	GPtrArray *order;    /* keys of groups (owned here), in creation order */
+};
+
+static gint64 num(const PGresult *res, int row, int col)
+{
+	return g_ascii_strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static PGresult *eval_query(PGconn *conn, const char *sql, gint64 from, gint64 to,
+			    struct error *err)
+{
+	char a[24], b[24];
+	const char *params[2] = { a, b };
+	PGresult *res;
+
+	g_snprintf(a, sizeof(a), "%" G_GINT64_FORMAT, from);
+	g_snprintf(b, sizeof(b), "%" G_GINT64_FORMAT, to);
+	res = PQexecParams(conn, sql, 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		return res;
+	db_error(conn, res, err, "alert evaluation");
+	PQclear(res);
+	return NULL;
+}
+
+static gboolean eval_wanted(const struct eval *e, const char *domain)
+{
+	if (e->only != NULL && !g_strv_contains((const char *const *)e->only, domain))
+		return FALSE;
+	if (e->r->domains == NULL)
+		return TRUE;
+	for (guint i = 0; e->r->domains[i] != NULL; i++) {
+		if (g_pattern_match_simple(e->r->domains[i], domain))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean eval_type_counted(const struct alert_rule *r, const char *type)
+{
+	return r->result_types == NULL ||
+	       g_strv_contains((const char *const *)r->result_types, type);
+}
+
+static struct alert_firing *eval_domain(struct eval *e, const char *domain)
+{
+	struct alert_firing *f = g_hash_table_lookup(e->domains, domain);
+
+	if (f == NULL) {
+		f = alert_firing_new(e->r, domain, NULL, e->from, e->to);
+		g_hash_table_insert(e->domains, f->domain, f);
+	}
+	return f;
+}
+
+static struct alert_firing *eval_group(struct eval *e, const char *domain, const char *group)
+{
+	char *key = g_strdup_printf("%s\n%s", domain, group);
+	struct alert_firing *f = g_hash_table_lookup(e->groups, key);
+
+	if (f != NULL) {
+		g_free(key);
+		return f;
+	}
+	f = alert_firing_new(e->r, domain, group, e->from, e->to);
+	g_hash_table_insert(e->groups, key, f);
+	g_ptr_array_add(e->order, key);
+	return f;
+}
+
+static void eval_add_report(struct eval *e, struct alert_firing *f, const PGresult *res, int i)
+{
+	gint64 ok = num(res, i, 3), failed = num(res, i, 4);
+
+	f->successful += ok;
+	f->failed_all += failed;
+	f->reports++;
+	if (e->r->result_types == NULL)
+		f->failed += failed;
+	alert_items_add(f->reporters, PQgetvalue(res, i, 1), failed, ok + failed);
+	if (failed > 0)
+		g_ptr_array_add(f->report_ids, g_strdup_printf("%s/%s", PQgetvalue(res, i, 1),
+							       PQgetvalue(res, i, 2)));
+}
+
+static void eval_add_failure(struct eval *e, struct alert_firing *f, const PGresult *res, int i,
+			     gboolean count)
+{
+	gint64 n = num(res, i, 4);
+
+	alert_items_add(f->result_types, PQgetvalue(res, i, 2), n, 0);
+	alert_items_add(f->mx_hosts, PQgetvalue(res, i, 3), n, 0);
+	if (count)
+		f->failed += n;
+}
+
+static int eval_threshold_rows(struct eval *e, PGconn *conn, struct error *err)
+{
+	PGresult *res = eval_query(conn, q_reports, e->from, e->to, err);
+
+	if (res == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *domain = PQgetvalue(res, i, 0);
+
+		if (!eval_wanted(e, domain))
+			continue;
+		eval_add_report(e, eval_domain(e, domain), res, i);
+		if (e->r->group_by == ALERT_GROUP_REPORTER)
+			eval_add_report(e, eval_group(e, domain, PQgetvalue(res, i, 1)), res, i);
+	}
+	PQclear(res);
+	if ((res = eval_query(conn, q_failures, e->from, e->to, err)) == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *domain = PQgetvalue(res, i, 0);
+		gboolean typed = e->r->result_types != NULL;
+
+		if (!eval_wanted(e, domain) || !eval_type_counted(e->r, PQgetvalue(res, i, 2)))
+			continue;
+		eval_add_failure(e, eval_domain(e, domain), res, i, typed);
+		if (e->r->group_by == ALERT_GROUP_REPORTER)
+			eval_add_failure(e, eval_group(e, domain, PQgetvalue(res, i, 1)), res, i,
+					 typed);
+		else if (e->r->group_by == ALERT_GROUP_MX)
+			eval_add_failure(e, eval_group(e, domain, PQgetvalue(res, i, 3)), res, i,
+					 TRUE);
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* An MX group gets its domain's session totals: reports count sessions per
+ * policy, not per MX host, so the rate is over all the domain's sessions. */
+static void eval_mx_totals(struct eval *e, struct alert_firing *f)
+{
+	const struct alert_firing *d = g_hash_table_lookup(e->domains, f->domain);
+
+	if (d == NULL)
+		return;
+	f->successful = d->successful;
+	f->failed_all = d->failed_all;
+	f->reports = d->reports;
+	for (guint i = 0; i < d->reporters->len; i++) {
+		const struct alert_item *it = g_ptr_array_index(d->reporters, i);
+
+		alert_items_add(f->reporters, it->name, it->failed, it->sessions);
+	}
+	for (guint i = 0; i < d->report_ids->len; i++)
+		g_ptr_array_add(f->report_ids, g_strdup(g_ptr_array_index(d->report_ids, i)));
+}
+
+static int eval_silence(struct eval *e, PGconn *conn, struct error *err)
+{
+	PGresult *res = eval_query(conn, q_last, e->to - e->r->silent_for - LOOKBACK, e->to, err);
+
+	if (res == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct alert_firing *f;
+
+		if (!eval_wanted(e, PQgetvalue(res, i, 0)))
+			continue;
+		f = eval_group(e, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+		f->last_report = num(res, i, 2);
+		f->from = e->to - e->r->silent_for;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static gint eval_cmp(gconstpointer a, gconstpointer b)
+{
+	const struct alert_firing *x = *(struct alert_firing *const *)a;
+	const struct alert_firing *y = *(struct alert_firing *const *)b;
+	int c = strcmp(x->domain, y->domain);
+
+	return c != 0 ? c : g_strcmp0(x->group, y->group);
+}
+
+/* Move the firings out of the tables into out, finished and sorted. */
+static void eval_collect(struct eval *e, GPtrArray *out)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	if (e->r->kind == ALERT_KIND_THRESHOLD && e->r->group_by == ALERT_GROUP_NONE) {
+		g_hash_table_iter_init(&it, e->domains);
+		while (g_hash_table_iter_next(&it, NULL, &v)) {
+			g_ptr_array_add(out, v);
+			g_hash_table_iter_steal(&it);
+		}
+	}
+	for (guint i = 0; i < e->order->len; i++) {
+		struct alert_firing *f = g_hash_table_lookup(e->groups, e->order->pdata[i]);
+
+		if (e->r->group_by == ALERT_GROUP_MX)
+			eval_mx_totals(e, f);
+		g_ptr_array_add(out, f);
+	}
+	g_hash_table_steal_all(e->groups);
+	for (guint i = 0; i < out->len; i++) {
+		struct alert_firing *f = g_ptr_array_index(out, i);
+
+		alert_items_sort(f->result_types);
+		alert_items_sort(f->mx_hosts);
+		alert_items_sort(f->reporters);
+		alert_firing_check(f);
+	}
+	g_ptr_array_sort(out, eval_cmp);
+}
+
+int alert_evaluate(PGconn *conn, const struct alert_rule *rule, gint64 now, char **only,
+		   GPtrArray **out, struct error *err)
+{
+	struct eval e = { rule, now - rule->window, now, only, NULL, NULL, NULL };
+	GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)alert_firing_free);
+	int rc;
+
+	e.domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					  (GDestroyNotify)alert_firing_free);
+	e.groups = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					 (GDestroyNotify)alert_firing_free);
+	e.order = g_ptr_array_new_with_free_func(g_free);
+	rc = rule->kind == ALERT_KIND_SILENCE ? eval_silence(&e, conn, err)
+					      : eval_threshold_rows(&e, conn, err);
+	if (rc == 0)
+		eval_collect(&e, list);
+	g_ptr_array_unref(e.order);
+	g_hash_table_unref(e.domains);
+	g_hash_table_unref(e.groups);
+	if (rc < 0) {
+		g_ptr_array_unref(list);
+		return -1;
+	}
+	*out = list;
+	return 0;
+}

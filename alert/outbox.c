@@ -1,0 +1,322 @@
+/*
+ * outbox.c: tlswatch.alerts, the table between "a rule fired" and "a
+ * receiver has it". A firing is written in the transaction that checks the
+ * cooldown, under an advisory lock per rule, domain and group, so two
+ * concurrent runs cannot both pass the check. Delivery claims one due row
+ * at a time with FOR UPDATE SKIP LOCKED and keeps the lock while it posts:
+ * another run skips that row, and sees it sent once this one commits.
+ */
+#include <string.h>
+
+#include "alert/alert.h"
+#include "common/db.h"
+#include "common/log.h"
+
+#define MAX_BACKOFF (24 * 3600)
+
+static const char *const q_lock =
+	"SELECT pg_advisory_xact_lock(hashtext('tlswatch.alerts'), hashtext($1))";
+
+/* $1 rule, $2 domain, $3 group, $4 now, $5 cooldown: fired within it? */
+static const char *const q_cooldown =
+	"SELECT 1 FROM tlswatch.alerts WHERE rule = $1 AND domain = $2 AND group_key = $3"
+	" AND event = 'firing' AND fired_at > to_timestamp($4::bigint) - make_interval(secs => "
+	"$5::bigint) LIMIT 1";
+
+/* $1 rule, $2 domain, $3 group: the last event. */
+static const char *const q_last_event =
+	"SELECT event FROM tlswatch.alerts WHERE rule = $1 AND domain = $2 AND group_key = $3"
+	" ORDER BY fired_at DESC, id DESC LIMIT 1";
+
+static const char *const q_insert =
+	"INSERT INTO tlswatch.alerts (rule, domain, group_key, event, webhook, window_start,"
+	" window_end, fired_at, figures, payload, next_attempt_at)"
+	" VALUES ($1, $2, $3, $4, $5, to_timestamp($6::bigint), to_timestamp($7::bigint),"
+	" to_timestamp($8::bigint), $9::jsonb, $10, to_timestamp($8::bigint))";
+
+/* $1 rule: the last event of every domain and group. */
+static const char *const q_open =
+	"SELECT DISTINCT ON (domain, group_key) domain, group_key, event FROM tlswatch.alerts"
+	" WHERE rule = $1 ORDER BY domain, group_key, fired_at DESC, id DESC";
+
+/* $1 now, $2 domains (text[] or NULL): the next due row, locked. */
+static const char *const q_claim =
+	"SELECT id, webhook, payload, attempts, domain FROM tlswatch.alerts"
+	" WHERE state = 'pending' AND next_attempt_at <= to_timestamp($1::bigint)"
+	" AND ($2::text[] IS NULL OR domain = ANY ($2::text[]))"
+	" ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED";
+
+static const char *const q_sent =
+	"UPDATE tlswatch.alerts SET state = 'sent', attempts = attempts + 1, sent_at = now(),"
+	" last_error = NULL WHERE id = $1";
+
+/* $1 id, $2 error, $3 next attempt, $4 'pending' or 'failed' */
+static const char *const q_failed =
+	"UPDATE tlswatch.alerts SET state = $4, attempts = attempts + 1, last_error = $2,"
+	" next_attempt_at = to_timestamp($3::bigint) WHERE id = $1";
+
+/* Run sql with params; the result (tuples or command) or NULL with err set. */
+static PGresult *ob_exec(PGconn *conn, const char *sql, int n, const char *const *params,
+			 struct error *err)
+{
+	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)
+		return res;
+	db_error(conn, res, err, "alert outbox");
+	PQclear(res);
+	return NULL;
+}
+
+static int ob_exec_clear(PGconn *conn, const char *sql, int n, const char *const *params,
+			 struct error *err)
+{
+	PGresult *res = ob_exec(conn, sql, n, params, err);
+
+	PQclear(res);
+	return res != NULL ? 0 : -1;
+}
+
+static char *ob_int(gint64 v)
+{
+	return g_strdup_printf("%" G_GINT64_FORMAT, v);
+}
+
+/* Whether the firing is to be written: cooldown for firings, an open
+ * firing for resolutions. Runs under the advisory lock. */
+static int ob_should_add(PGconn *conn, const struct alert_firing *f, gint64 now, gboolean *add,
+			 struct error *err)
+{
+	g_autofree char *s_now = ob_int(now), *s_cool = ob_int(f->rule->cooldown);
+	const char *group = f->group ? f->group : "";
+	const char *p[5] = { f->rule->name, f->domain, group, s_now, s_cool };
+	PGresult *res;
+
+	if (f->event == ALERT_EVENT_FIRING) {
+		if ((res = ob_exec(conn, q_cooldown, 5, p, err)) == NULL)
+			return -1;
+		*add = PQntuples(res) == 0;
+	} else {
+		if ((res = ob_exec(conn, q_last_event, 3, p, err)) == NULL)
+			return -1;
+		*add = PQntuples(res) == 1 && g_str_equal(PQgetvalue(res, 0, 0), "firing");
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int ob_insert(PGconn *conn, const struct alert_config *c, const struct alert_firing *f,
+		     gint64 now, struct error *err)
+{
+	g_autofree char *from = ob_int(f->from), *to = ob_int(f->to), *s_now = ob_int(now);
+	g_autofree char *figures = alert_format_generic(f);
+	const char *event = f->event == ALERT_EVENT_RESOLVED ? "resolved" : "firing";
+
+	for (guint i = 0; f->rule->notify[i] != NULL; i++) {
+		const struct alert_webhook *w = alert_config_webhook(c, f->rule->notify[i]);
+		g_autofree char *payload = alert_payload(f, w->format);
+		const char *p[10] = { f->rule->name,
+				      f->domain,
+				      f->group ? f->group : "",
+				      event,
+				      w->name,
+				      from,
+				      to,
+				      s_now,
+				      figures,
+				      payload };
+
+		if (ob_exec_clear(conn, q_insert, 10, p, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int alert_outbox_add(PGconn *conn, const struct alert_config *c, const struct alert_firing *f,
+		     gint64 now, struct alert_counts *n, struct error *err)
+{
+	g_autofree char *key =
+		g_strdup_printf("%s\n%s\n%s", f->rule->name, f->domain, f->group ? f->group : "");
+	const char *p[1] = { key };
+	gboolean add = FALSE;
+
+	if (db_exec(conn, "BEGIN", err) < 0)
+		return -1;
+	if (ob_exec_clear(conn, q_lock, 1, p, err) < 0 ||
+	    ob_should_add(conn, f, now, &add, err) < 0 ||
+	    (add && ob_insert(conn, c, f, now, err) < 0) || db_exec(conn, "COMMIT", err) < 0)
+		goto fail;
+	if (!add && f->event == ALERT_EVENT_FIRING)
+		n->cooldown++;
+	else if (add && f->event == ALERT_EVENT_FIRING)
+		n->fired++;
+	else if (add)
+		n->resolved++;
+	return 0;
+fail:
+	db_exec(conn, "ROLLBACK", NULL);
+	return -1;
+}
+
+int alert_outbox_open(PGconn *conn, const struct alert_rule *rule, GPtrArray **out,
+		      struct error *err)
+{
+	const char *p[1] = { rule->name };
+	PGresult *res = ob_exec(conn, q_open, 1, p, err);
+
+	if (res == NULL)
+		return -1;
+	*out = g_ptr_array_new_with_free_func(g_free);
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (!g_str_equal(PQgetvalue(res, i, 2), "firing"))
+			continue;
+		g_ptr_array_add(*out, g_strdup(PQgetvalue(res, i, 0)));
+		g_ptr_array_add(*out, g_strdup(PQgetvalue(res, i, 1)));
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* A PostgreSQL array literal of strings, or NULL for no filter. */
+static char *ob_array(char **only)
+{
+	GString *s;
+
+	if (only == NULL)
+		return NULL;
+	s = g_string_new("{");
+	for (guint i = 0; only[i] != NULL; i++) {
+		g_string_append(s, i ? ",\"" : "\"");
+		for (const char *c = only[i]; *c != '\0'; c++) {
+			if (*c == '"' || *c == '\\')
+				g_string_append_c(s, '\\');
+			g_string_append_c(s, *c);
+		}
+		g_string_append_c(s, '"');
+	}
+	g_string_append_c(s, '}');
+	return g_string_free(s, FALSE);
+}
+
+/* Record the outcome of one attempt on the locked row. */
+static int ob_record(PGconn *conn, const struct alert_config *c, const char *id, int attempts,
+		     gint64 now, int rc, gboolean retry, const char *why, struct alert_counts *n,
+		     struct error *err)
+{
+	gint64 delay = c->backoff;
+	g_autofree char *next = NULL;
+	const char *state;
+
+	if (rc == 0) {
+		const char *p[1] = { id };
+
+		n->sent++;
+		return ob_exec_clear(conn, q_sent, 1, p, err);
+	}
+	for (int i = 0; i < attempts && delay < MAX_BACKOFF; i++)
+		delay *= 2;
+	next = ob_int(now + MIN(delay, MAX_BACKOFF));
+	state = retry && (guint)attempts + 1 < c->max_attempts ? "pending" : "failed";
+	if (g_str_equal(state, "pending"))
+		n->retrying++;
+	else
+		n->failed++;
+	const char *p[4] = { id, why, next, state };
+	return ob_exec_clear(conn, q_failed, 4, p, err);
+}
+
+/* Claim, post and record one row. *done when none is due; *failed when the attempt failed. */
+static int ob_deliver_one(PGconn *conn, const struct alert_config *c, gint64 now,
+			  const char *domains, gboolean *done, gboolean *failed,
+			  struct alert_counts *n, struct error *err)
+{
+	g_autofree char *s_now = ob_int(now), *why = NULL;
+	const char *p[2] = { s_now, domains };
+	const struct alert_webhook *w;
+	gboolean retry = FALSE;
+	PGresult *res = NULL;
+	int rc = -1;
+
+	if (db_exec(conn, "BEGIN", err) < 0 || (res = ob_exec(conn, q_claim, 2, p, err)) == NULL)
+		goto fail;
+	*done = PQntuples(res) == 0;
+	if (*done) {
+		PQclear(res);
+		return db_exec(conn, "COMMIT", err);
+	}
+	w = alert_config_webhook(c, PQgetvalue(res, 0, 1));
+	if (w == NULL) {
+		rc = -1;
+		why = g_strdup_printf("webhook %s: not configured any more", PQgetvalue(res, 0, 1));
+	} else {
+		rc = alert_deliver(w, PQgetvalue(res, 0, 2), g_get_real_time() / G_USEC_PER_SEC,
+				   &retry, &why);
+	}
+	*failed = rc < 0;
+	if (rc < 0)
+		log_warning("alert %s to webhook %s for %s: %s", PQgetvalue(res, 0, 0),
+			    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 4), why);
+	if (ob_record(conn, c, PQgetvalue(res, 0, 0),
+		      (int)g_ascii_strtoll(PQgetvalue(res, 0, 3), NULL, 10), now, rc, retry, why, n,
+		      err) < 0 ||
+	    db_exec(conn, "COMMIT", err) < 0)
+		goto fail;
+	PQclear(res);
+	return 0;
+fail:
+	PQclear(res);
+	db_exec(conn, "ROLLBACK", NULL);
+	return -1;
+}
+
+/* On ingest the MTA waits: no new attempt once the longest webhook timeout
+ * has passed, so delivery adds at most about that much to ingest. */
+static gint64 ob_deadline(const struct alert_config *c)
+{
+	gint64 longest = 0;
+
+	for (guint i = 0; i < c->webhooks->len; i++)
+		longest = MAX(longest, ((struct alert_webhook *)c->webhooks->pdata[i])->timeout);
+	return g_get_monotonic_time() + longest * G_USEC_PER_SEC;
+}
+
+int alert_outbox_deliver(PGconn *conn, const struct alert_config *c, gint64 now, char **only,
+			 gboolean once, struct alert_counts *n, struct error *err)
+{
+	g_autofree char *domains = ob_array(only);
+	gboolean done = FALSE, failed = FALSE;
+	gint64 deadline = ob_deadline(c);
+
+	while (!done) {
+		if (ob_deliver_one(conn, c, now, domains, &done, &failed, n, err) < 0)
+			return -1;
+		if (once && (failed || g_get_monotonic_time() >= deadline))
+			break;
+	}
+	return 0;
+}
+
+/* $1 rule: when each domain and group was last sent a firing. */
+static const char *const q_last_sent =
+	"SELECT domain, group_key,"
+	" to_char(max(sent_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+	" FROM tlswatch.alerts"
+	" WHERE rule = $1 AND event = 'firing' AND state = 'sent' GROUP BY 1, 2";
+
+int alert_outbox_last_sent(PGconn *conn, const struct alert_rule *rule, GHashTable **out,
+			   struct error *err)
+{
+	const char *p[1] = { rule->name };
+	PGresult *res = ob_exec(conn, q_last_sent, 1, p, err);
+
+	if (res == NULL)
+		return -1;
+	*out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	for (int i = 0; i < PQntuples(res); i++)
+		g_hash_table_insert(
+			*out,
+			g_strdup_printf("%s\n%s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)),
+			g_strdup(PQgetvalue(res, i, 2)));
+	PQclear(res);
+	return 0;
+}

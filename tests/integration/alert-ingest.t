@@ -1,0 +1,82 @@
+#!/bin/sh
+# Alert on ingest (alert_after_ingest, reached here through the hidden
+# `tlswatch alert --after-ingest DOMAIN`, the exact call ingest makes after
+# its COMMIT): the rules run for the touched domains only, delivery is
+# tried once within the webhook timeout, and a receiver that is not
+# listening or too slow never fails the run: the alert waits in the outbox
+# and the next `tlswatch alert` sends it, exactly once.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/pg.sh"
+. "$(dirname "$0")/../lib/digest_gen.sh"
+. "$(dirname "$0")/../lib/alert_gen.sh"
+. "$(dirname "$0")/../lib/http_receiver.sh"
+
+command -v python3 >/dev/null || skip_all "python3 is needed for the HTTP receiver (make deps)"
+TW=./tlswatch
+pg_start_schema
+T=$PG_DIR/alert
+R=$T/recv
+mkdir -p "$T/r"
+recv_start "$R"
+URL=http://127.0.0.1:$RECV_PORT
+DOWN=http://127.0.0.1:$(unused_port)
+END=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ) # inside a 24h window of the real clock
+
+alert_report "$T/r" "Google Inc." x-1 "$END" x.example 100 40 "$(gen_detail certificate-expired mx.x.example 192.0.2.1 40)"
+alert_report "$T/r" "Google Inc." y-1 "$END" y.example 100 40
+alert_report "$T/r" "Google Inc." z-1 "$END" z.example 100 40
+alert_report "$T/r" "Google Inc." w-1 "$END" w.example 100 40
+$TW ingest "$T"/r/*.json 2>/dev/null
+is "$(q 'select count(*) from tlswatch.reports')" 4 "reports stored"
+
+# conf FILE URL [ALERT-KEYS [DOMAINS]]
+conf() {
+	printf '[alert]\n%s\n[webhook ops]\nurl = %s/ops\ntimeout = 1s\n[rule r]\ndomains = %s\nmin-failed-sessions = 10\nnotify = ops\n' \
+		"${3:-}" "$2" "${4:-*}" >"$1"
+}
+
+# Receiver answering: sent at once, only the touched domain.
+conf "$T/ok.conf" "$URL"
+$TW alert --config "$T/ok.conf" --after-ingest X.example 2>"$T/err"; rc=$?
+is "$rc" 0 "on ingest: exit 0"
+is "$(recv_count)" 1 "on ingest: one message arrived"
+is "$(jget "$R/req.1.body" '{domain}') $(jget "$R/req.1.body" '{sessions}{failed}')" "x.example 40" "on ingest: for the touched domain only"
+is "$(q "select domain || ' ' || state from tlswatch.alerts order by id")" "x.example sent" "on ingest: one row, sent"
+like "$(cat "$T/err")" "alerts: 1 fired, 0 resolved; 1 sent" "on ingest: one line says so"
+
+# Not listening: quick, exit 0, pending; the next run sends it.
+conf "$T/down.conf" "$DOWN"
+start=$(date +%s)
+$TW alert --config "$T/down.conf" --after-ingest y.example 2>"$T/err"; rc=$?
+is "$rc" 0 "not listening: exit 0"
+ok "$([ $(( $(date +%s) - start )) -le 3 ] && echo 1)" "not listening: returns at once"
+is "$(q "select state || '|' || attempts from tlswatch.alerts where domain = 'y.example'")" "pending|1" "not listening: the alert waits in the outbox"
+n0=$(recv_count)
+conf "$T/xy.conf" "$URL" "" "x.example;y.example"
+$TW alert --config "$T/xy.conf" --now "$(date -u -d '+5 minutes' +%Y-%m-%dT%H:%M:%SZ)" 2>"$T/err"
+is "$(q "select state || '|' || attempts from tlswatch.alerts where domain = 'y.example'")" "sent|2" "next tlswatch alert: sent"
+is "$(( $(recv_count) - n0 ))" 1 "next tlswatch alert: exactly one message (x.example is in its cooldown)"
+
+# Too slow: delivery gives up at the webhook timeout (1s), the alert waits.
+echo 5 >"$R/delay"
+conf "$T/slow.conf" "$URL"
+start=$(date +%s)
+$TW alert --config "$T/slow.conf" --after-ingest z.example 2>"$T/err"; rc=$?
+took=$(( $(date +%s) - start ))
+rm -f "$R/delay"
+is "$rc" 0 "slow receiver: exit 0"
+ok "$([ "$took" -le 3 ] && echo 1)" "slow receiver: no longer than the timeout (${took}s)"
+like "$(q "select state || '|' || last_error from tlswatch.alerts where domain = 'z.example'")" "^pending\\|webhook not reached: Timeout" "slow receiver: pending, timed out"
+
+# [alert] on-ingest = false: nothing evaluated.
+conf "$T/off.conf" "$URL" "on-ingest = false"
+$TW alert --config "$T/off.conf" --after-ingest w.example 2>"$T/err"; rc=$?
+is "$rc" 0 "on-ingest = false: exit 0"
+is "$(q "select count(*) from tlswatch.alerts where domain = 'w.example'")" 0 "on-ingest = false: nothing queued"
+
+# A configuration error is one warning, never a failure.
+printf '[rule r]\nnotify = nosuch\n' >"$T/bad.conf"
+$TW alert --config "$T/bad.conf" --after-ingest w.example 2>"$T/err"; rc=$?
+is "$rc" 0 "bad [rule]: exit 0 on ingest"
+like "$(cat "$T/err")" "alerts not evaluated: .*\\[rule r\\] notify: no such webhook" "bad [rule]: logged"
+done_testing

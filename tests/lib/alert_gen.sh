@@ -1,0 +1,28 @@
+# alert_gen.sh: TLS reports with exact figures for the alert tests (source
+# tests/lib/digest_gen.sh first: gen_policy and gen_detail come from it).
+#   alert_report DIR ORG ID END DOMAIN OK FAILED [DETAILS]
+# writes DIR/ID.json: one sts policy for DOMAIN, the report covering the
+# 24 hours up to END (RFC 3339). DETAILS is a list of gen_detail outputs.
+#   alert_report_sts_tlsa ... (same arguments): the same sessions listed
+# under both an sts and a tlsa policy, as Microsoft does (they count once).
+
+alert_report_json() { # DIR ORG ID END POLICIES
+	start=$(date -u -d "$4 - 1 day" +%Y-%m-%dT%H:%M:%SZ)
+	printf '{"organization-name":"%s","date-range":{"start-datetime":"%s","end-datetime":"%s"},"contact-info":"tlsrpt@example.net","report-id":"%s","policies":[%s]}\n' \
+		"$2" "$start" "$4" "$3" "$5" >"$1/$3.json"
+}
+
+alert_report() {
+	alert_report_json "$1" "$2" "$3" "$4" "$(gen_policy sts "$5" "$STS_T" "$6" "$7" "${8:-}")"
+}
+
+alert_report_sts_tlsa() {
+	alert_report_json "$1" "$2" "$3" "$4" \
+		"$(gen_policy sts "$5" "$STS_T" "$6" "$7" "${8:-}"),$(gen_policy tlsa "$5" '"3 1 1 AB"' "$6" "$7" "${8:-}")"
+}
+
+# jget FILE PERLPATH: one value of a JSON file ({a}{b}[0] style), "null" when absent.
+jget() {
+	perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die "$ARGV[0]: $!"; my $j = decode_json(<$f>);
+		my $v = eval "\$j->$ARGV[1]"; print defined $v ? (ref $v eq "JSON::PP::Boolean" ? ($v ? "true" : "false") : $v) : "null"' "$1" "$2"
+}
