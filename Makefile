@@ -3,6 +3,7 @@
 # override so `make CFLAGS=-O0` keeps the warnings.
 
 PREFIX  ?= /usr/local
+DOCDIR  ?= $(PREFIX)/share/doc/tlswatch
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
@@ -50,7 +51,7 @@ tests/unit/test_%: tests/unit/test_%.o $(LIB_OBJ)
 # Debian packages needed to build and test; installed only when missing.
 DEB_PKGS = build-essential pkg-config libgmime-3.0-dev libglib2.0-dev libglib2.0-dev-bin \
 	libjansson-dev zlib1g-dev libpq-dev libcurl4-openssl-dev libarchive-dev \
-	postgresql perl time clang-format libxml2-utils python3 openssl
+	postgresql perl time clang-format libxml2-utils python3 openssl groff-base mandoc
 deps:
 	@sh tests/lib/deps.sh $(DEB_PKGS)
 
@@ -60,7 +61,7 @@ units: $(UNIT_BIN)
 # binaries (GTest prints TAP) and shell tests alike.
 check: deps
 	@$(MAKE) --no-print-directory all units
-	prove --exec '' $(UNIT_BIN) tests/integration/*.t
+	prove --exec '' $(UNIT_BIN) tests/integration/*.t tests/e2e/*.t
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -75,3 +76,32 @@ clean: demo-stop
 	rm -rf var
 
 .PHONY: all deps units check demo demo-stop clean
+
+# `make install`: the binary, both man pages, contrib/ under DOCDIR, and the
+# example as $(SYSCONFDIR)/tlswatch/tlswatch.conf only when there is none
+# (the binary reads /etc/tlswatch/tlswatch.conf whatever SYSCONFDIR says).
+# `make uninstall` removes them all, except a configuration that differs
+# from the example: that one is yours, and it says it kept it.
+CONTRIB_DOCS = $(sort $(shell find contrib -type f))
+DOC_DIRS = $(sort $(patsubst contrib/%,%,$(filter-out contrib/,$(dir $(CONTRIB_DOCS)))))
+CONF = $(DESTDIR)$(SYSCONFDIR)/tlswatch/tlswatch.conf
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(dir $(CONF))
+	install -m 755 tlswatch $(DESTDIR)$(BINDIR)/tlswatch
+	install -m 644 man/tlswatch.1 $(DESTDIR)$(MANDIR)/man1/tlswatch.1
+	install -m 644 man/tlswatch.conf.5 $(DESTDIR)$(MANDIR)/man5/tlswatch.conf.5
+	@for f in $(CONTRIB_DOCS); do install -D -m 644 $$f $(DESTDIR)$(DOCDIR)/$${f#contrib/} || exit 1; done
+	@if [ -e $(CONF) ]; then echo "kept $(CONF)"; \
+	else install -m 644 contrib/tlswatch.conf.example $(CONF) && echo "installed $(CONF)"; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/tlswatch $(DESTDIR)$(MANDIR)/man1/tlswatch.1 \
+		$(DESTDIR)$(MANDIR)/man5/tlswatch.conf.5
+	@for f in $(CONTRIB_DOCS); do rm -f $(DESTDIR)$(DOCDIR)/$${f#contrib/}; done
+	@for d in $(DOC_DIRS) ''; do rmdir $(DESTDIR)$(DOCDIR)/$$d 2>/dev/null; done; true
+	@if cmp -s contrib/tlswatch.conf.example $(CONF); then rm -f $(CONF); \
+	elif [ -e $(CONF) ]; then echo "kept $(CONF): it differs from the example"; fi
+	@rmdir $(dir $(CONF)) 2>/dev/null; true
+
+.PHONY: install uninstall

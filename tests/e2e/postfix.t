@@ -1,0 +1,63 @@
+#!/bin/bash
+# tlswatch behind a real Postfix configured from contrib/postfix: reports
+# submitted with sendmail and over SMTP land in PostgreSQL; with the
+# database down the message is deferred (exit 75), stays queued, and after
+# `postqueue -f` is stored exactly once; junk and a DMARC report are
+# delivered (never bounced) into quarantine. Needs root; installs postfix.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/pg.sh"
+. "$(dirname "$0")/mta.sh"
+
+FX=tests/fixtures
+mta_require postfix
+e2e_setup
+pf_start "$T/tlswatch ingest --config $T/tlswatch.conf"
+
+sent() { grep -c 'status=sent (delivered via tlsrpt service' "$PF/maillog"; }
+
+pf_sendmail $FX/rfc-gzip.eml; rc=$?
+is "$rc" 0 "sendmail: submitted"
+wait_for 20 is_stored fixture-rfc-gzip-1@example.net
+is "$(status_of fixture-rfc-gzip-1@example.net)" stored "sendmail: the report is stored"
+
+pf_smtp $FX/octet-stream-name.eml; rc=$?
+is "$rc" 0 "SMTP: 250 after DATA"
+wait_for 20 is_stored fixture-octet-stream-1@example.net
+is "$(status_of fixture-octet-stream-1@example.net)" stored "SMTP: the report is stored"
+wait_for 5 eval '[ "$(sent)" -eq 2 ]'
+is "$(sent)" 2 "maillog: both status=sent via the tlsrpt transport"
+
+# Database down: Postfix keeps the message and says why.
+pg_stop_server
+pf_sendmail $FX/zip-as-gzip.eml
+wait_for 20 pf_deferred_on_db
+ok "$(pf_deferred_on_db && echo y)" "database down: deferred, delay_reason names the database"
+like "$(mailq -C "$PF/etc")" "^ *tlsrpt@tlswatch.invalid" "database down: mailq lists the message"
+sleep 2
+ok "$(pf_deferred_on_db && echo y)" "database down: still deferred 2 s later (no bounce, no retry yet)"
+pg_start_server
+is "$(status_of fixture-zip-as-gzip-1@example.net)" "" "database down: nothing was written"
+
+t0=$(date +%s.%N)
+postqueue -c "$PF/etc" -f
+wait_for 20 is_stored fixture-zip-as-gzip-1@example.net
+diag "flush to stored: $(awk "BEGIN { printf \"%.2f\", $(date +%s.%N) - $t0 }") s"
+is "$(status_of fixture-zip-as-gzip-1@example.net)" stored "after postqueue -f: stored exactly once"
+is "$(q "select count(*) from tlswatch.reports r join tlswatch.messages m on m.id = r.message_ref
+	where m.message_id = 'fixture-zip-as-gzip-1@example.net'")" 1 "after postqueue -f: one report row"
+wait_for 5 eval '[ -z "$(pf_queue)" ]'
+is "$(pf_queue)" "" "after postqueue -f: the queue is empty"
+
+# Not reports: delivered (exit 0), kept in quarantine, nothing bounced.
+pf_sendmail $FX/junk.eml
+pf_sendmail $FX/dmarc-zip.eml
+wait_for 20 eval '[ "$(q "select count(*) from tlswatch.messages where status = '\''quarantined'\''")" -eq 2 ]'
+is "$(status_of fixture-dmarc-1@example.net)" quarantined "DMARC report: quarantined"
+is "$(q "select count(*) from tlswatch.messages where status = 'quarantined' and reason like '%not a TLS report%'")" 2 \
+	"junk and DMARC: both quarantined as not a TLS report"
+wait_for 5 eval '[ "$(sent)" -eq 5 ]'
+is "$(sent)" 5 "maillog: every message status=sent"
+is "$(grep -c 'status=bounced' "$PF/maillog")" 0 "maillog: nothing bounced"
+is "$(pf_queue)" "" "the queue is empty"
+
+done_testing

@@ -1,0 +1,61 @@
+#!/bin/sh
+# contrib/sql/roles.sql: tlswatch_ingest can do what ingest and quarantine
+# need and no more (no DELETE, no DDL); tlswatch_read can only read. The
+# script runs twice without error (the DBA re-runs it after a migration).
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/pg.sh"
+
+TW=./tlswatch
+FX=tests/fixtures
+pg_start_schema
+
+roles() { psql -XAtq -v ON_ERROR_STOP=1 -f contrib/sql/roles.sql >/dev/null 2>&1; }
+roles; rc=$?
+is "$rc" 0 "roles.sql runs"
+roles; rc=$?
+is "$rc" 0 "roles.sql runs again (idempotent)"
+
+as() { # ROLE SQL: one statement as ROLE; prints the error's first line
+	PGUSER=$1 psql -XAtq -v ON_ERROR_STOP=1 -c "$2" 2>&1 | head -n 1
+}
+export PGUSER=tlswatch_ingest
+for f in rfc-gzip two-reports junk dmarc-zip rfc-gzip; do
+	$TW ingest <$FX/$f.eml 2>/dev/null; rc=$?
+	is "$rc" 0 "ingest as tlswatch_ingest: $f.eml exit 0"
+done
+id=$(q "select min(id) from tlswatch.messages where status = 'quarantined'")
+$TW quarantine list >/dev/null 2>&1; rc=$?
+is "$rc" 0 "quarantine list as tlswatch_ingest"
+$TW quarantine retry "$id" >/dev/null 2>&1; rc=$?
+is "$rc" 0 "quarantine retry as tlswatch_ingest"
+$TW db status >/dev/null 2>&1; rc=$?
+is "$rc" 0 "db status as tlswatch_ingest"
+export PGUSER=tlswatch
+is "$(q "select status, count(*) from tlswatch.messages group by 1 order by 1" | tr '\n' ' ')" \
+	"duplicate|1 quarantined|2 stored|2 " "the rows ingest wrote as tlswatch_ingest"
+
+like "$(as tlswatch_ingest "delete from tlswatch.messages")" "permission denied" "tlswatch_ingest: no DELETE"
+like "$(as tlswatch_ingest "truncate tlswatch.failures")" "permission denied" "tlswatch_ingest: no TRUNCATE"
+like "$(as tlswatch_ingest "create table tlswatch.x (i int)")" "permission denied" "tlswatch_ingest: no CREATE in the schema"
+like "$(as tlswatch_ingest "drop table tlswatch.failures")" "must be owner" "tlswatch_ingest: no DROP"
+like "$(as tlswatch_ingest "update tlswatch.reports set report_id = 'x'")" "permission denied" "tlswatch_ingest: reports are not updated"
+
+# As contrib/postfix/README does it: the mail account's own login role,
+# a member of tlswatch_ingest.
+psql -XAtq -c "create role mta login in role tlswatch_ingest" >/dev/null
+PGUSER=mta $TW ingest <$FX/octet-stream-name.eml 2>/dev/null; rc=$?
+is "$rc" 0 "a login role in tlswatch_ingest: ingest exit 0"
+is "$(q "select status from tlswatch.messages order by id desc limit 1")" stored "a login role in tlswatch_ingest: stored"
+like "$(as mta "delete from tlswatch.messages")" "permission denied" "a login role in tlswatch_ingest: no DELETE"
+
+psql -XAtq -c "create role grafana login in role tlswatch_read" >/dev/null
+is "$(as grafana "select count(*) from tlswatch.domain_sessions where successful_sessions >= 0") " \
+	"$(q "select count(*) from tlswatch.domain_sessions") " "a login role in tlswatch_read reads the view"
+is "$(as grafana "select count(*) from tlswatch.failures where failed_sessions >= 0") " \
+	"$(q "select count(*) from tlswatch.failures") " "... and the tables"
+like "$(as grafana "insert into tlswatch.messages (status) values ('stored')")" "permission denied" "tlswatch_read: no INSERT"
+like "$(as grafana "update tlswatch.messages set reason = 'x'")" "permission denied" "tlswatch_read: no UPDATE"
+q "create table tlswatch.later (i int)"
+is "$(as grafana "select count(*) from tlswatch.later")" 0 "tlswatch_read: a table a later migration creates is readable"
+
+done_testing
