@@ -15,6 +15,7 @@
 #include "ingest/ingest.h"
 #include "ingest/input.h"
 #include "ingest/mail.h"
+#include "ingest/watchdog.h"
 
 /* The MTA's pipe: one message on stdin. Read first, connect second: see
  * the top of this file. */
@@ -25,6 +26,8 @@ static int ingest_pipe(struct ingest_ctx *ctx)
 	struct ingest_source src = { .input = "stdin" };
 	struct error err = ERROR_INIT;
 
+	/* From the first byte: a hanging read or connect counts too. */
+	watchdog_message_begin(ctx->cfg);
 	if (input_read_stdin(ctx->cfg->max_message_size, &raw, &truncated, &err) < 0 ||
 	    (!ctx->dry_run && store_open(&ctx->store, ctx->cfg->conninfo, &err) < 0) ||
 	    ingest_message(ctx, raw, truncated, &src, &err) < 0)

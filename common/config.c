@@ -22,6 +22,10 @@ void config_init(struct config *c)
 		.max_json_depth = 64,
 		.max_policies = 10000,
 		.max_failure_details = 100000,
+		.max_string_length = 65536,
+		.max_total_report_size = 128 * MiB,
+		.max_gzip_ratio = 200,
+		.max_processing_time = 300,
 	};
 }
 
@@ -93,6 +97,10 @@ static const struct number_key ingest_numbers[] = {
 	COUNT_KEY("max-json-depth", max_json_depth, 4, 1000),
 	COUNT_KEY("max-policies", max_policies, 1, 10000000),
 	COUNT_KEY("max-failure-details", max_failure_details, 1, 100000000),
+	COUNT_KEY("max-string-length", max_string_length, 64, 1U << 30),
+	SIZE_KEY("max-total-report-size", max_total_report_size),
+	COUNT_KEY("max-gzip-ratio", max_gzip_ratio, 2, 1000000),
+	COUNT_KEY("max-processing-time", max_processing_time, 0, 86400),
 };
 
 static int config_read_number(struct config *c, GKeyFile *kf, const struct number_key *nk,
@@ -102,6 +110,10 @@ static int config_read_number(struct config *c, GKeyFile *kf, const struct numbe
 	guint64 n = 0;
 	char *end = NULL;
 
+	/* NULL: the value is not UTF-8 (GKeyFile refuses to return it). */
+	if (value == NULL)
+		return error_set(err, ERR_CONFIG, "%s: [ingest] %s: not valid UTF-8", c->path,
+				 nk->key);
 	if (nk->is_size) {
 		if (config_parse_size(value, &n) < 0)
 			return error_set(err, ERR_CONFIG,
@@ -177,6 +189,9 @@ static int config_read_database(struct config *c, GKeyFile *kf, struct error *er
 					 keys[i]);
 		g_free(c->conninfo);
 		c->conninfo = g_key_file_get_string(kf, "database", "conninfo", NULL);
+		if (c->conninfo == NULL)
+			return error_set(err, ERR_CONFIG,
+					 "%s: [database] conninfo: not valid UTF-8", c->path);
 	}
 	return 0;
 }
@@ -190,7 +205,19 @@ static gboolean config_known_group(const char *group)
 	       g_str_has_prefix(group, "rule ") || g_str_has_prefix(group, "webhook ");
 }
 
+static int config_read(struct config *c, const char *path, struct error *err);
+
+/* On failure nothing read is kept (the header's promise: c keeps the
+ * defaults), so a caller that returns at once leaks nothing. */
 int config_load(struct config *c, const char *path, struct error *err)
+{
+	if (config_read(c, path, err) == 0)
+		return 0;
+	config_release(c);
+	return -1;
+}
+
+static int config_read(struct config *c, const char *path, struct error *err)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(GError) gerr = NULL;

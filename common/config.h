@@ -33,6 +33,12 @@ struct config {
 	guint max_failure_details; /* max-failure-details per policy, default 100000 */
 	gboolean keep_raw;	   /* keep-raw: raw bytes of stored messages too, default false */
 	gboolean syslog;	   /* syslog: log to syslog (facility mail), default false */
+
+	/* [ingest] caps added for hostile input (issue 7) */
+	guint max_string_length;       /* max-string-length: bytes in one JSON string, 65536 */
+	guint64 max_total_report_size; /* max-total-report-size: decompressed, all parts, 128M */
+	guint max_gzip_ratio;	       /* max-gzip-ratio: out/in once past 1 MiB out, 200 */
+	guint max_processing_time;     /* max-processing-time: seconds, then exit 75; 0 off */
 };
 
 /* Fill c with the defaults (no file read). */

@@ -19,6 +19,55 @@
  * nothing, large enough not to matter for speed. */
 #define DECODE_CHUNK (64 * 1024)
 
+/* Below this much output the ratio is not checked: a small, very
+ * repetitive report may legitimately compress very well. */
+#define DECODE_RATIO_FLOOR (1024 * 1024)
+
+/* The per-message caps of decode_message_begin(); 0 means off. */
+static struct {
+	guint64 total_left; /* bytes still allowed for this message */
+	guint64 max_total;  /* max-total-report-size, for the reason */
+	guint max_ratio;    /* max-gzip-ratio */
+} decode_message;
+
+void decode_message_begin(guint64 max_total, guint max_ratio)
+{
+	decode_message.total_left = max_total;
+	decode_message.max_total = max_total;
+	decode_message.max_ratio = max_ratio;
+}
+
+/* The cap for one part: max_out (max-report-size), or less when the
+ * message's total is nearer; *key names the config key of the tighter one. */
+static gsize decode_part_cap(gsize max_out, const char **key)
+{
+	*key = "max-report-size";
+	if (decode_message.max_total > 0 && decode_message.total_left < max_out) {
+		*key = "max-total-report-size";
+		return (gsize)decode_message.total_left;
+	}
+	return max_out;
+}
+
+/* Over the cap: the reason names the bytes and the key. */
+static int decode_cap_fail(struct error *err, const char *what, gsize cap, const char *key)
+{
+	if (g_str_equal(key, "max-total-report-size"))
+		return error_set(err, ERR_INPUT,
+				 "%s exceeds the %" G_GUINT64_FORMAT
+				 " bytes left of max-total-report-size for this message",
+				 what, (guint64)cap);
+	return error_set(err, ERR_INPUT, "%s exceeds %" G_GSIZE_FORMAT " bytes (%s)", what, cap,
+			 key);
+}
+
+/* TRUE when out bytes from in compressed bytes break max-gzip-ratio. */
+static gboolean decode_ratio_broken(gsize out, gsize in)
+{
+	return decode_message.max_ratio > 0 && out > DECODE_RATIO_FLOOR &&
+	       out / MAX(in, (gsize)1) >= decode_message.max_ratio;
+}
+
 enum payload_kind decode_sniff(const guint8 *buf, gsize len)
 {
 	gsize i = 0;
@@ -77,7 +126,8 @@ static gsize decode_grow(GByteArray *out, gsize max_out)
 
 	if (max_out - MIN(out->len, max_out) + 1 < room)
 		room = max_out - MIN(out->len, max_out) + 1;
-	g_byte_array_set_size(out, out->len + room);
+	/* Below G_MAXUINT: decode_payload keeps max_out two chunks under it. */
+	g_byte_array_set_size(out, (guint)(out->len + room));
 	return room;
 }
 
@@ -98,7 +148,8 @@ static gsize decode_gzip_hint(const guint8 *data, gsize len, gsize max_out)
 /* gunzip the first member of data. Bytes after the member are ignored:
  * Mimecast appends CRLF, and a second member (RFC 1952 allows it) has
  * never been seen in a report, so only the first counts. */
-static GBytes *decode_gunzip(const guint8 *data, gsize len, gsize max_out, struct error *err)
+static GBytes *decode_gunzip(const guint8 *data, gsize len, gsize max_out, const char *key,
+			     struct error *err)
 {
 	z_stream zs;
 	GByteArray *out = NULL;
@@ -125,8 +176,13 @@ static GBytes *decode_gunzip(const guint8 *data, gsize len, gsize max_out, struc
 		ret = inflate(&zs, Z_NO_FLUSH);
 		g_byte_array_set_size(out, out->len - zs.avail_out);
 		if (out->len > max_out) {
+			decode_cap_fail(err, "decompressed size", max_out, key);
+			goto fail;
+		}
+		if (decode_ratio_broken(out->len, zs.total_in)) {
 			error_set(err, ERR_INPUT,
-				  "decompressed size exceeds %" G_GSIZE_FORMAT " bytes", max_out);
+				  "gzip ratio exceeds max-gzip-ratio (%u:1): %u bytes from %lu",
+				  decode_message.max_ratio, out->len, zs.total_in);
 			goto fail;
 		}
 		if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
@@ -218,7 +274,8 @@ fail:
 }
 
 /* Read the current member's data into out, in blocks, under the cap. */
-static int decode_zip_read(struct archive *a, GByteArray *out, gsize max_out, struct error *err)
+static int decode_zip_read(struct archive *a, GByteArray *out, gsize max_out, const char *key,
+			   gsize in_len, struct error *err)
 {
 	la_ssize_t n;
 	gsize room;
@@ -226,22 +283,26 @@ static int decode_zip_read(struct archive *a, GByteArray *out, gsize max_out, st
 	for (;;) {
 		room = decode_grow(out, max_out);
 		n = archive_read_data(a, out->data + out->len - room, room);
-		g_byte_array_set_size(out, out->len - room + (n > 0 ? (gsize)n : 0));
+		g_byte_array_set_size(out, (guint)(out->len - room + (n > 0 ? (gsize)n : 0)));
 		if (n < 0) {
 			decode_zip_error(a, "cannot read zip member", err);
 			return -1;
 		}
 		if (out->len > max_out)
+			return decode_cap_fail(err, "decompressed size", max_out, key);
+		if (decode_ratio_broken(out->len, in_len))
 			return error_set(err, ERR_INPUT,
-					 "decompressed size exceeds %" G_GSIZE_FORMAT " bytes",
-					 max_out);
+					 "zip ratio exceeds max-gzip-ratio (%u:1): %u bytes from "
+					 "%" G_GSIZE_FORMAT,
+					 decode_message.max_ratio, out->len, in_len);
 		if (n == 0)
 			return 0;
 	}
 }
 
 /* Pass two: skip to member `want` and read it. */
-static GBytes *decode_unzip(const guint8 *data, gsize len, gsize max_out, struct error *err)
+static GBytes *decode_unzip(const guint8 *data, gsize len, gsize max_out, const char *key,
+			    struct error *err)
 {
 	struct archive *a = NULL;
 	struct archive_entry *entry;
@@ -267,7 +328,7 @@ static GBytes *decode_unzip(const guint8 *data, gsize len, gsize max_out, struct
 	if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0)
 		hint = MIN((gsize)archive_entry_size(entry), max_out) + 1;
 	out = g_byte_array_sized_new((guint)hint);
-	if (decode_zip_read(a, out, max_out, err) < 0)
+	if (decode_zip_read(a, out, max_out, key, len, err) < 0)
 		goto fail;
 	archive_read_free(a);
 	return g_byte_array_free_to_bytes(out);
@@ -283,18 +344,22 @@ GBytes *decode_payload(GBytes *in, gsize max_out, enum payload_kind *kind, struc
 	gsize len = 0;
 	const guint8 *data = g_bytes_get_data(in, &len);
 	enum payload_kind k = decode_sniff(data, len);
+	const char *key;
+	GBytes *out = NULL;
 
 	if (kind != NULL)
 		*kind = k;
 	/* GByteArray counts in guint: keep the cap and a chunk below that. */
-	max_out = MIN(max_out, (gsize)G_MAXUINT - 2 * DECODE_CHUNK);
+	max_out = decode_part_cap(MIN(max_out, (gsize)G_MAXUINT - 2 * DECODE_CHUNK), &key);
 	if (k == PAYLOAD_GZIP)
-		return decode_gunzip(data, len, max_out, err);
-	if (k == PAYLOAD_ZIP)
-		return decode_unzip(data, len, max_out, err);
-	if (len > max_out) {
-		error_set(err, ERR_INPUT, "size exceeds %" G_GSIZE_FORMAT " bytes", max_out);
-		return NULL;
-	}
-	return g_bytes_ref(in);
+		out = decode_gunzip(data, len, max_out, key, err);
+	else if (k == PAYLOAD_ZIP)
+		out = decode_unzip(data, len, max_out, key, err);
+	else if (len > max_out)
+		decode_cap_fail(err, "size", max_out, key);
+	else
+		out = g_bytes_ref(in);
+	if (out != NULL && decode_message.max_total > 0)
+		decode_message.total_left -= g_bytes_get_size(out);
+	return out;
 }

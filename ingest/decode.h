@@ -35,4 +35,13 @@ const char *decode_kind_name(enum payload_kind kind);
  * *kind, when not NULL, receives what the input was. */
 GBytes *decode_payload(GBytes *in, gsize max_out, enum payload_kind *kind, struct error *err);
 
+/* Start the per-message caps that decode_payload applies on top of max_out
+ * until the next call: at most max_total bytes out of all parts together
+ * (max-total-report-size) and, once a part's output passes 1 MiB, at most
+ * max_ratio output bytes per compressed input byte (max-gzip-ratio); 0
+ * turns either off. Process-wide state, because a process handles one
+ * message at a time: called per message by watchdog_message_begin(). Before
+ * the first call neither cap applies. */
+void decode_message_begin(guint64 max_total, guint max_ratio);
+
 #endif

@@ -15,6 +15,7 @@
 #include "ingest/ingest.h"
 #include "ingest/mail.h"
 #include "ingest/report.h"
+#include "ingest/watchdog.h"
 
 /* A quarantine reason is read by people in a log: long enough to name
  * every failing part, short enough not to drown the log. */
@@ -84,6 +85,7 @@ static struct found *ingest_try_part(const struct ingest_ctx *ctx, GBytes *conte
 		.max_depth = ctx->cfg->max_json_depth,
 		.max_policies = ctx->cfg->max_policies,
 		.max_failures = ctx->cfg->max_failure_details,
+		.max_string = ctx->cfg->max_string_length,
 	};
 	gsize len = 0;
 	const guint8 *data;
@@ -270,6 +272,7 @@ int ingest_message(struct ingest_ctx *ctx, GBytes *raw, gboolean truncated,
 	struct message_record rec = { 0 };
 	int rc;
 
+	watchdog_message_begin(ctx->cfg);
 	mail_init(&m);
 	/* An oversized message is kept as its header only: enough to see who
 	 * sent it, without storing what the cap is there to refuse. */
@@ -309,9 +312,11 @@ int ingest_bare_report(struct ingest_ctx *ctx, GBytes *raw, const struct ingest_
 	g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(found_free);
 	g_autofree char *what = source_describe(src, NULL);
 	g_autofree char *name = g_path_get_basename(src->input);
-	struct found *f = ingest_try_part(ctx, raw, name, NULL, notes);
 	struct message_record rec = { 0 };
+	struct found *f;
 
+	watchdog_message_begin(ctx->cfg);
+	f = ingest_try_part(ctx, raw, name, NULL, notes);
 	if (f != NULL) {
 		f->filename = g_strdup(name);
 		g_ptr_array_add(found, f);

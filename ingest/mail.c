@@ -301,9 +301,11 @@ static int mail_walk_children(struct mail_walk *w, GMimeMultipart *mp, const cha
 static int mail_walk_object(struct mail_walk *w, GMimeObject *obj, const char *path, guint depth)
 {
 	if (++w->parts > w->max_parts)
-		return error_set(w->err, ERR_INPUT, "too many MIME parts (over %u)", w->max_parts);
+		return error_set(w->err, ERR_INPUT, "too many MIME parts (over max-mime-parts, %u)",
+				 w->max_parts);
 	if (depth > w->max_depth)
-		return error_set(w->err, ERR_INPUT, "MIME nesting too deep (over %u levels)",
+		return error_set(w->err, ERR_INPUT,
+				 "MIME nesting too deep (over max-mime-depth, %u levels)",
 				 w->max_depth);
 	if (GMIME_IS_MULTIPART(obj))
 		return mail_walk_children(w, GMIME_MULTIPART(obj), path, depth);

@@ -1,9 +1,11 @@
 /*
  * report.c: RFC 8460 JSON into struct report (see report.h).
  *
- * Why this shape: jansson does the lexing (strict: no duplicates, no NUL, no
+ * Why this shape: jansson does the lexing (strict: no duplicates, no
  * trailing bytes), then one walk enforces our own caps before any field is
- * read, so no later step meets a hostile size. Each field has one small
+ * read, so no later step meets a hostile size. Text PostgreSQL cannot hold
+ * is mended, never cut: invalid UTF-8 and NUL bytes (\u0000) become U+FFFD
+ * with a warning, in the fields and in the stored document alike. Each field has one small
  * reader that either fills the struct, applies a documented leniency and
  * adds a warning starting with the JSON path, or fails with that path; the
  * original json_t stays in r->document so nothing unknown is ever lost.
@@ -26,7 +28,12 @@ struct parse_ctx {
 	const struct report_hints *hints; /* never NULL */
 	struct report_limits lim;	  /* defaults applied */
 	struct error *err;
+	size_t nul_strings; /* strings whose NUL bytes were replaced */
+	char *nul_first;    /* the path of the first of them */
 };
+
+/* A date more than this far ahead of the clock is warned about. */
+#define FUTURE_SLACK G_TIME_SPAN_DAY
 
 /* ---- paths, messages ------------------------------------------------- */
 
@@ -117,6 +124,30 @@ static int report_limit_fail(struct parse_ctx *c, const GString *path, const cha
 			 limit, max);
 }
 
+/* PostgreSQL text and jsonb cannot hold NUL, and a C string ends there: a
+ * string holding NUL bytes gets U+FFFD for each, in the document itself,
+ * so that every later reader sees the same whole string. */
+static void report_mend_nul(struct parse_ctx *c, json_t *v, const GString *path)
+{
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v);
+	g_autoptr(GString) mended = NULL;
+
+	if (strlen(s) == len)
+		return;
+	mended = g_string_sized_new(len + 8);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\0')
+			g_string_append(mended, "\xef\xbf\xbd");
+		else
+			g_string_append_c(mended, s[i]);
+	}
+	json_string_set(v, mended->str);
+	if (c->nul_strings++ == 0)
+		c->nul_first =
+			report_sanitize(path->len ? path->str : "(top level)", PATH_MAX_SHOWN);
+}
+
 /* Depth (containers, the top object being 1) and every string and key length. */
 static int report_check_node(struct parse_ctx *c, json_t *v, GString *path, size_t depth)
 {
@@ -126,16 +157,18 @@ static int report_check_node(struct parse_ctx *c, json_t *v, GString *path, size
 
 	if (json_is_string(v) && json_string_length(v) > c->lim.max_string)
 		return report_limit_fail(c, path, "string length", json_string_length(v),
-					 "max_string", c->lim.max_string);
+					 "max-string-length", c->lim.max_string);
+	if (json_is_string(v))
+		report_mend_nul(c, v, path);
 	if (!json_is_object(v) && !json_is_array(v))
 		return 0;
 	if (depth > c->lim.max_depth)
-		return report_limit_fail(c, path, "nesting depth", depth, "max_depth",
+		return report_limit_fail(c, path, "nesting depth", depth, "max-json-depth",
 					 c->lim.max_depth);
 	json_object_foreach (v, key, child) {
 		if (strlen(key) > c->lim.max_string)
-			return report_limit_fail(c, path, "key length", strlen(key), "max_string",
-						 c->lim.max_string);
+			return report_limit_fail(c, path, "key length", strlen(key),
+						 "max-string-length", c->lim.max_string);
 		g_string_append_printf(path, len ? ".%s" : "%s", key);
 		if (report_check_node(c, child, path, depth + 1) < 0)
 			return -1;
@@ -154,7 +187,13 @@ static int report_check_limits(struct parse_ctx *c, json_t *root)
 {
 	g_autoptr(GString) path = g_string_new(NULL);
 
-	return report_check_node(c, root, path, 1);
+	if (report_check_node(c, root, path, 1) < 0)
+		return -1;
+	if (c->nul_strings > 0)
+		report_warn(c, c->nul_first, NULL,
+			    "NUL bytes replaced by U+FFFD (in %zu string%s of the document)",
+			    c->nul_strings, c->nul_strings == 1 ? "" : "s");
+	return 0;
 }
 
 /* ---- scalars --------------------------------------------------------- */
@@ -335,6 +374,17 @@ static int report_parse_date(struct parse_ctx *c, json_t *range, const char *key
 	return 0;
 }
 
+/* A report about days that have not happened yet: kept, but said. */
+static void report_check_future(struct parse_ctx *c, const char *key, GDateTime *dt)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autoptr(GDateTime) limit = g_date_time_add(now, FUTURE_SLACK);
+
+	if (limit != NULL && g_date_time_compare(dt, limit) > 0)
+		report_warn(c, "date-range", key, "in the future (year %d)",
+			    g_date_time_get_year(dt));
+}
+
 static int report_parse_date_range(struct parse_ctx *c, json_t *root)
 {
 	json_t *range = json_object_get(root, "date-range");
@@ -348,6 +398,8 @@ static int report_parse_date_range(struct parse_ctx *c, json_t *root)
 		return -1;
 	if (g_date_time_compare(c->r->date_end, c->r->date_start) < 0)
 		report_warn(c, "date-range", NULL, "end-datetime is before start-datetime");
+	report_check_future(c, "start-datetime", c->r->date_start);
+	report_check_future(c, "end-datetime", c->r->date_end);
 	return 0;
 }
 
@@ -536,8 +588,9 @@ static int report_parse_failures(struct parse_ctx *c, json_t *v, const char *pat
 	n = json_array_size(v);
 	if (n > c->lim.max_failures)
 		return report_fail(c, path, "failure-details",
-				   "%zu entries exceed max_failures (%zu)", n, c->lim.max_failures);
-	g_array_set_size(p->failures, n);
+				   "%zu entries exceed max-failure-details (%zu)", n,
+				   c->lim.max_failures);
+	g_array_set_size(p->failures, (guint)n); /* n <= max_failures, a guint cap */
 	json_array_foreach (v, i, item) {
 		g_autofree char *fpath = g_strdup_printf("%s.failure-details[%zu]", path, i);
 
@@ -604,11 +657,11 @@ static int report_parse_policies(struct parse_ctx *c, json_t *root)
 		return report_fail(c, "policies", NULL, "expected array");
 	n = json_array_size(v);
 	if (n > c->lim.max_policies)
-		return report_fail(c, "policies", NULL, "%zu entries exceed max_policies (%zu)", n,
+		return report_fail(c, "policies", NULL, "%zu entries exceed max-policies (%zu)", n,
 				   c->lim.max_policies);
 	if (n == 0)
 		report_warn(c, "policies", NULL, "empty array");
-	g_array_set_size(c->r->policies, n);
+	g_array_set_size(c->r->policies, (guint)n); /* n <= max_policies, a guint cap */
 	json_array_foreach (v, i, item) {
 		g_autofree char *path = g_strdup_printf("policies[%zu]", i);
 
@@ -780,35 +833,51 @@ int report_parse(struct report *r, const char *buf, size_t len, const struct rep
 		 const struct report_limits *limits, struct error *err)
 {
 	static const struct report_hints no_hints = { NULL, NULL };
-	struct parse_ctx c = { r, hints ? hints : &no_hints, { 0, 0, 0, 0 }, err };
+	struct parse_ctx c = { r, hints ? hints : &no_hints, { 0, 0, 0, 0 }, err, 0, NULL };
+	g_autofree char *mended = NULL;
 	json_error_t jerr;
+	int rc = -1;
 
 	if (limits != NULL)
 		c.lim = *limits;
 	c.lim.max_depth = report_limit_or(c.lim.max_depth, REPORT_DEFAULT_MAX_DEPTH);
-	c.lim.max_policies = report_limit_or(c.lim.max_policies, REPORT_DEFAULT_MAX_POLICIES);
-	c.lim.max_failures = report_limit_or(c.lim.max_failures, REPORT_DEFAULT_MAX_FAILURES);
+	c.lim.max_policies =
+		MIN(report_limit_or(c.lim.max_policies, REPORT_DEFAULT_MAX_POLICIES), G_MAXUINT);
+	c.lim.max_failures =
+		MIN(report_limit_or(c.lim.max_failures, REPORT_DEFAULT_MAX_FAILURES), G_MAXUINT);
 	c.lim.max_string = report_limit_or(c.lim.max_string, REPORT_DEFAULT_MAX_STRING);
 	if (buf == NULL)
 		return error_set(err, ERR_INPUT, "invalid JSON: no data");
-	r->document = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	r->warnings = g_ptr_array_new_with_free_func(g_free);
+	/* Bytes that are not UTF-8 (a raw NUL is left for jansson to refuse). */
+	if (!g_utf8_validate_len(buf, len, NULL) && memchr(buf, '\0', len) == NULL) {
+		mended = g_utf8_make_valid(buf, (gssize)len);
+		buf = mended;
+		len = strlen(mended);
+		report_warn(&c, "(document)", NULL, "invalid UTF-8 replaced by U+FFFD");
+	}
+	r->document = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (r->document == NULL) {
 		g_autofree char *text = report_sanitize(jerr.text, JSON_ERROR_TEXT_LENGTH);
 
 		if (json_error_code(&jerr) == json_error_stack_overflow)
-			return error_set(err, ERR_INPUT,
-					 "JSON nesting depth exceeds max_depth (%zu) at line %d",
-					 c.lim.max_depth, jerr.line);
-		return error_set(err, ERR_INPUT, "invalid JSON: %s (line %d, column %d)", text,
-				 jerr.line, jerr.column);
+			error_set(err, ERR_INPUT,
+				  "JSON nesting depth exceeds max-json-depth (%zu) at line %d",
+				  c.lim.max_depth, jerr.line);
+		else
+			error_set(err, ERR_INPUT, "invalid JSON: %s (line %d, column %d)", text,
+				  jerr.line, jerr.column);
+		goto fail;
 	}
-	r->warnings = g_ptr_array_new_with_free_func(g_free);
 	r->policies = g_array_new(FALSE, TRUE, sizeof(struct policy));
-	if (report_parse_root(&c, r->document) < 0) {
+	if (report_parse_root(&c, r->document) < 0)
+		goto fail;
+	rc = 0;
+fail:
+	if (rc < 0)
 		report_release(r);
-		return -1;
-	}
-	return 0;
+	g_free(c.nul_first);
+	return rc;
 }
 
 /* ---- the normalised JSON --------------------------------------------- */

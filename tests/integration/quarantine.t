@@ -19,11 +19,11 @@ junk=$(q "select max(id) from tlswatch.messages")
 
 list=$($TW quarantine list)
 like "$list" "^$id " "list: shows the first id"
-like "$list" "exceeds max_depth \\(4\\)" "list: shows the reason"
+like "$list" "exceeds max-json-depth \\(4\\)" "list: shows the reason"
 like "$list" "^$junk " "list: shows the junk message"
 
 show=$($TW quarantine show "$id")
-like "$show" "^Reason: .*exceeds max_depth \\(4\\)" "show: reason"
+like "$show" "^Reason: .*exceeds max-json-depth \\(4\\)" "show: reason"
 like "$show" "^Content-Type: multipart/report" "show: the message header"
 $TW quarantine show --raw "$id" > "$tmp/raw"
 ok "$(cmp -s "$tmp/raw" $FX/description-filename.eml && echo 1)" "show --raw: the bytes as received"

@@ -2,6 +2,7 @@
  * test_config.c: the configuration file, its defaults and its errors.
  */
 #include <glib/gstdio.h>
+#include <string.h>
 #include <sysexits.h>
 
 #include "common/config.h"
@@ -111,6 +112,65 @@ static void test_errors(void)
 	}
 }
 
+/* The caps added against hostile input: defaults, values, ranges. */
+static void test_hostile_caps(void)
+{
+	struct config c;
+	struct error err = ERROR_INIT;
+	char *path = write_conf("[ingest]\nmax-string-length = 1000\nmax-total-report-size = 1G\n"
+				"max-gzip-ratio = 50\nmax-processing-time = 0\n");
+
+	config_init(&c);
+	g_assert_cmpuint(c.max_string_length, ==, 65536);
+	g_assert_cmpuint(c.max_total_report_size, ==, 128u * 1024 * 1024);
+	g_assert_cmpuint(c.max_gzip_ratio, ==, 200);
+	g_assert_cmpuint(c.max_processing_time, ==, 300);
+	g_assert_cmpint(config_load(&c, path, &err), ==, 0);
+	g_assert_cmpuint(c.max_string_length, ==, 1000);
+	g_assert_cmpuint(c.max_total_report_size, ==, 1024u * 1024 * 1024);
+	g_assert_cmpuint(c.max_gzip_ratio, ==, 50);
+	g_assert_cmpuint(c.max_processing_time, ==, 0);
+	config_release(&c);
+	remove_conf(path);
+
+	path = write_conf("[ingest]\nmax-gzip-ratio = 1\n");
+	config_init(&c);
+	g_assert_cmpint(config_load(&c, path, &err), ==, -1);
+	g_assert_cmpint(err.cls, ==, ERR_CONFIG);
+	g_assert_nonnull(
+		strstr(err.msg, "[ingest] max-gzip-ratio: 1 is out of range (2..1000000)"));
+	error_clear(&err);
+	config_release(&c);
+	remove_conf(path);
+}
+
+/* Found by fuzz_config: a value that is not UTF-8 made GKeyFile return
+ * NULL, which was then parsed (a crash inside the MTA's delivery). */
+static void test_invalid_utf8_value(void)
+{
+	g_autofree char *fixture = g_test_build_filename(G_TEST_DIST, "..", "fixtures", "fuzz",
+							 "config-invalid-utf8.conf", NULL);
+	char *path = NULL;
+	g_autofree char *text = NULL;
+	struct config c;
+	struct error err = ERROR_INIT;
+
+	config_init(&c);
+	g_assert_cmpint(config_load(&c, fixture, &err), ==, -1);
+	g_assert_cmpint(err.cls, ==, ERR_CONFIG);
+	g_assert_nonnull(strstr(err.msg, "[ingest] max-policies: not valid UTF-8"));
+	error_clear(&err);
+	config_release(&c);
+
+	path = write_conf("[database]\nconninfo = dbname=\xff\n");
+	config_init(&c);
+	g_assert_cmpint(config_load(&c, path, &err), ==, -1);
+	g_assert_nonnull(strstr(err.msg, "[database] conninfo: not valid UTF-8"));
+	error_clear(&err);
+	config_release(&c);
+	remove_conf(path);
+}
+
 static void test_missing_named_file(void)
 {
 	struct config c;
@@ -148,6 +208,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/sizes", test_sizes);
 	g_test_add_func("/config/file-values", test_file_values);
 	g_test_add_func("/config/errors", test_errors);
+	g_test_add_func("/config/hostile-caps", test_hostile_caps);
+	g_test_add_func("/config/invalid-utf8-value", test_invalid_utf8_value);
 	g_test_add_func("/config/missing-named-file", test_missing_named_file);
 	g_test_add_func("/config/env-path", test_env_path);
 	return g_test_run();

@@ -446,11 +446,16 @@ static void test_limits(void)
 	struct mail m;
 	const struct mail_part *p;
 
-	parse_fails(wide, NULL, "too many MIME parts (over 1000)", "wide@example.com");
-	parse_fails(wide, &small, "too many MIME parts (over 50)", "wide@example.com");
-	parse_fails(deep, NULL, "MIME nesting too deep (over 20 levels)", "deep@example.com");
-	parse_fails(edge, &small, "MIME nesting too deep (over 5 levels)", "deep@example.com");
-	parse_fails(over, NULL, "MIME nesting too deep (over 20 levels)", "deep@example.com");
+	parse_fails(wide, NULL, "too many MIME parts (over max-mime-parts, 1000)",
+		    "wide@example.com");
+	parse_fails(wide, &small, "too many MIME parts (over max-mime-parts, 50)",
+		    "wide@example.com");
+	parse_fails(deep, NULL, "MIME nesting too deep (over max-mime-depth, 20 levels)",
+		    "deep@example.com");
+	parse_fails(edge, &small, "MIME nesting too deep (over max-mime-depth, 5 levels)",
+		    "deep@example.com");
+	parse_fails(over, NULL, "MIME nesting too deep (over max-mime-depth, 20 levels)",
+		    "deep@example.com");
 	/* Exactly at the default depth: the leaf is found, 20 levels down. */
 	parse_ok(&m, edge);
 	g_assert_cmpuint(m.parts->len, ==, 1);

@@ -465,7 +465,6 @@ static void test_syntax(void)
 	g_autofree char *full = sq(FULL);
 	g_autofree char *trailing = g_strconcat(full, " {}", NULL);
 	g_autofree char *dup = sq("{'report-id': 'a', 'report-id': 'b'}");
-	g_autofree char *nul = sq("{'report-id': 'a\\u0000b'}");
 	g_autofree char *big = sq("{'n': 99999999999999999999}");
 	struct report r;
 	struct error err = ERROR_INIT;
@@ -473,7 +472,6 @@ static void test_syntax(void)
 	assert_invalid_json(trailing, strlen(trailing), "end of file expected");
 	assert_invalid_json(full, strlen(full) + 1, "end of file expected"); /* raw NUL */
 	assert_invalid_json(dup, strlen(dup), "duplicate object key");
-	assert_invalid_json(nul, strlen(nul), "\\\\u0000");
 	assert_invalid_json(big, strlen(big), "too big integer");
 	assert_invalid_json("", 0, "");
 	assert_invalid_json("{\"a\":", 5, "");
@@ -487,6 +485,79 @@ static void test_syntax(void)
 	g_assert_cmpint(parse_text(&r, NULL, 0, NULL, NULL, &err), ==, -1);
 	g_assert_cmpint(err.cls, ==, ERR_INPUT);
 	error_clear(&err);
+}
+
+/* ---- text PostgreSQL cannot hold ------------------------------------- */
+
+/* \u0000 in a string: U+FFFD in the field and in the stored document, the
+ * rest of the string kept, one warning naming the first path and the count. */
+static void test_text_nul(void)
+{
+	g_autofree char *full = sq(FULL);
+	g_autoptr(GString) text = g_string_new(full);
+	struct report r;
+	struct error err = ERROR_INIT;
+	const char *id;
+
+	g_string_replace(text, "5065427c-", "5065\\u0000427c-", 1);
+	g_string_replace(text, "mx1.mail", "mx1\\u0000\\u0000.mail", 1);
+	g_assert_cmpint(parse_text(&r, text->str, text->len, NULL, NULL, &err), ==, 0);
+	g_assert_cmpstr(r.report_id, ==,
+			"5065\xef\xbf\xbd"
+			"427c-23d3-47ca-b6e0-946ea0e8c4be");
+	g_assert_cmpstr(failure_at(&r, 0, 0)->receiving_mx_hostname, ==,
+			"mx1\xef\xbf\xbd\xef\xbf\xbd.mail.company-y.example");
+	id = json_string_value(json_object_get(r.document, "report-id"));
+	g_assert_cmpuint(strlen(id), ==,
+			 json_string_length(json_object_get(r.document, "report-id")));
+	g_assert_cmpuint(r.warnings->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(r.warnings, 0), ==,
+			"report-id: NUL bytes replaced by U+FFFD (in 2 strings of the document)");
+	report_release(&r);
+
+	/* NUL in a key is still refused (jansson cannot hold it) */
+	g_assert_cmpint(parse_text(&r, "{\"a\\u0000\": 1}", 14, NULL, NULL, &err), ==, -1);
+	g_assert_true(g_str_has_prefix(err.msg, "invalid JSON: "));
+	error_clear(&err);
+}
+
+/* Bytes that are not UTF-8: U+FFFD, a warning, nothing else lost. */
+static void test_text_invalid_utf8(void)
+{
+	g_autofree char *full = sq(FULL);
+	g_autoptr(GString) text = g_string_new(full);
+	struct report r;
+	struct error err = ERROR_INIT;
+
+	g_string_replace(text, "Company-X", "Company\xff\xc3-X", 1);
+	g_assert_cmpint(parse_text(&r, text->str, text->len, NULL, NULL, &err), ==, 0);
+	g_assert_cmpstr(r.organization_name, ==, "Company\xef\xbf\xbd\xef\xbf\xbd-X");
+	g_assert_cmpuint(r.warnings->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(r.warnings, 0), ==,
+			"(document): invalid UTF-8 replaced by U+FFFD");
+	g_assert_cmpuint(r.policies->len, ==, 2);
+	report_release(&r);
+}
+
+/* Years in the future are kept with a warning; end before start too. */
+static void test_dates_odd(void)
+{
+	json_t *doc = doc_new(FULL);
+	struct report r;
+
+	doc_set(doc, "date-range", "start-datetime", "'9998-04-02T00:00:00Z'");
+	doc_set(doc, "date-range", "end-datetime", "'9998-04-01T00:00:00Z'");
+	parse_ok(&r, doc, NULL);
+	g_assert_cmpuint(r.warnings->len, ==, 3);
+	g_assert_cmpstr(g_ptr_array_index(r.warnings, 0), ==,
+			"date-range: end-datetime is before start-datetime");
+	g_assert_cmpstr(g_ptr_array_index(r.warnings, 1), ==,
+			"date-range.start-datetime: in the future (year 9998)");
+	report_release(&r);
+	/* year 0000 is not a date GLib (or PostgreSQL's range) holds */
+	doc = doc_new(FULL);
+	doc_set(doc, "date-range", "start-datetime", "'0000-01-01T00:00:00Z'");
+	parse_fails(doc, NULL, "date-range.start-datetime: not an RFC 3339 date-time");
 }
 
 /* ---- limits ---------------------------------------------------------- */
@@ -523,16 +594,17 @@ static void test_limit_string(void)
 			    json_string(too_long));
 	parse_fails(doc, NULL,
 		    "policies[0].failure-details[1].failure-reason-code: string length of 65537 "
-		    "exceeds max_string (65536)");
+		    "exceeds max-string-length (65536)");
 
 	doc = doc_new(FULL);
 	json_object_set_new(doc, too_long, json_true());
-	parse_fails(doc, NULL, "(top level): key length of 65537 exceeds max_string (65536)");
+	parse_fails(doc, NULL,
+		    "(top level): key length of 65537 exceeds max-string-length (65536)");
 
 	doc = doc_new("{'organization-name': 'Company-X, a long name'}");
-	parse_fails(doc, &small, "(top level): key length of 17 exceeds max_string (16)");
+	parse_fails(doc, &small, "(top level): key length of 17 exceeds max-string-length (16)");
 	doc = doc_new("{'name': 'Company-X, a long name'}");
-	parse_fails(doc, &small, "name: string length of 22 exceeds max_string (16)");
+	parse_fails(doc, &small, "name: string length of 22 exceeds max-string-length (16)");
 }
 
 static void test_limit_depth(void)
@@ -555,12 +627,13 @@ static void test_limit_depth(void)
 			   "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]",
 			   "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]",
 			   "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]",
-			   ": nesting depth of 65 exceeds max_depth (64)", NULL);
+			   ": nesting depth of 65 exceeds max-json-depth (64)", NULL);
 	parse_fails(doc, NULL, deep);
 
 	/* policy-string and each failure object sit at depth 5 */
-	parse_fails(doc_new(FULL), &four,
-		    "policies[0].policy.policy-string: nesting depth of 5 exceeds max_depth (4)");
+	parse_fails(
+		doc_new(FULL), &four,
+		"policies[0].policy.policy-string: nesting depth of 5 exceeds max-json-depth (4)");
 	doc = doc_new(FULL);
 	g_assert_cmpint(parse_doc(&r, doc, NULL, &five, &err), ==, 0);
 	report_release(&r);
@@ -571,7 +644,7 @@ static void test_limit_depth(void)
 	json_object_set_new(doc, "x", nested(3000));
 	text = json_dumps(doc, JSON_COMPACT);
 	g_assert_cmpint(parse_text(&r, text, strlen(text), NULL, NULL, &err), ==, -1);
-	g_assert_true(g_str_has_prefix(err.msg, "JSON nesting depth exceeds max_depth (64)"));
+	g_assert_true(g_str_has_prefix(err.msg, "JSON nesting depth exceeds max-json-depth (64)"));
 	g_assert_cmpint(err.cls, ==, ERR_INPUT);
 	free(text);
 	json_decref(doc);
@@ -586,9 +659,9 @@ static void test_limit_counts(void)
 	struct error err = ERROR_INIT;
 	json_t *doc = doc_new(FULL);
 
-	parse_fails(doc_new(FULL), &one_policy, "policies: 2 entries exceed max_policies (1)");
+	parse_fails(doc_new(FULL), &one_policy, "policies: 2 entries exceed max-policies (1)");
 	parse_fails(doc_new(FULL), &two_failures,
-		    "policies[0].failure-details: 3 entries exceed max_failures (2)");
+		    "policies[0].failure-details: 3 entries exceed max-failure-details (2)");
 	g_assert_cmpint(parse_doc(&r, doc, NULL, &exact, &err), ==, 0);
 	g_assert_cmpuint(r.policies->len, ==, 2);
 	report_release(&r);
@@ -1237,6 +1310,9 @@ int main(int argc, char **argv)
 	}
 	g_test_add_func("/report/type/count-int64-max", test_count_int64_max);
 	g_test_add_func("/report/syntax", test_syntax);
+	g_test_add_func("/report/text/nul", test_text_nul);
+	g_test_add_func("/report/text/invalid-utf8", test_text_invalid_utf8);
+	g_test_add_func("/report/dates-odd", test_dates_odd);
 	g_test_add_func("/report/limit/string", test_limit_string);
 	g_test_add_func("/report/limit/depth", test_limit_depth);
 	g_test_add_func("/report/limit/counts", test_limit_counts);

@@ -1,0 +1,23 @@
+/*
+ * watchdog.h: the per-message guards that span the stages.
+ *
+ * watchdog_message_begin() is called once per message, before anything of
+ * it is parsed (ingest_message, ingest_bare_report). It restarts the
+ * max-processing-time timer and the per-message decode caps
+ * (max-total-report-size, max-gzip-ratio: decode_message_begin). When the
+ * timer runs out, whatever is running (GMime, zlib, jansson, a query) is
+ * stopped: a line on stderr and exit 75, so the MTA keeps the message and
+ * retries later instead of hanging its delivery agent or bouncing the
+ * report. Nothing is committed by then; PostgreSQL rolls back the open
+ * transaction when the connection drops.
+ */
+#ifndef TLSWATCH_WATCHDOG_H
+#define TLSWATCH_WATCHDOG_H
+
+#include "common/config.h"
+
+/* Arm (or re-arm) the guards for one message from cfg (borrowed, read
+ * now only). max_processing_time 0 disarms the timer. Uses SIGALRM. */
+void watchdog_message_begin(const struct config *cfg);
+
+#endif
