@@ -189,8 +189,8 @@ static int get_bool(const struct where *w, const char *key, gboolean *out, struc
 
 	if (rc <= 0)
 		return rc;
-	if (g_str_equal(v, "true") || g_str_equal(v, "false")) {
-		*out = g_str_equal(v, "true");
+	if (g_strcmp0(v, "true") == 0 || g_strcmp0(v, "false") == 0) {
+		*out = g_strcmp0(v, "true") == 0;
 		return 0;
 	}
 	return bad(w, key, "expected true or false", v, err);

@@ -207,7 +207,7 @@ static void ingest_count(struct ingest_ctx *ctx, enum message_status status, con
 		log_warning("quarantined %s: %s", what, reason);
 		return;
 	}
-	if (ctx->verbose || reason != NULL)
+	if (first != NULL && (ctx->verbose || reason != NULL))
 		log_info("%s %s: %u report%s, first from %s (%s)%s%s", message_status_name(status),
 			 what, found->len, found->len == 1 ? "" : "s",
 			 first->report.organization_name, first->report.report_id,
