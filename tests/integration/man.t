@@ -8,8 +8,8 @@
 TW=./tlswatch
 M1=man/tlswatch.1
 M5=man/tlswatch.conf.5
-PENDING="digest alert" # commands documented with issues 4 and 5
-PENDING_GROUPS="digest rule webhook" # their groups
+PENDING="" # commands not documented yet: SKIPped, not failed
+PENDING_GROUPS="" # their groups
 
 for page in $M1 $M5; do
 	is "$(groff -ww -z -mandoc $page 2>&1)" "" "$page: groff -ww -z -mandoc says nothing"
@@ -60,20 +60,27 @@ done
 item() { awk -v it="$1" 'f && /^\.(It|El)/ { exit } f; $0 == it || index($0, it " ") == 1 { f = 1 }' $M5; }
 
 # "group key default" from the example file and from README's table (the
-# default only where that column is one `literal`).
+# default only where that column is one `literal`). The example's groups may
+# be commented out (#[alert]); in a named group ([rule NAME], [webhook NAME])
+# the values are examples, not defaults, so only the key is checked.
 keys() {
-	awk '/^\[[a-z]+\]$/ { g = substr($0, 2, length($0) - 2) }
-	/^#?[a-z][a-z-]* = / { sub(/^#/, ""); k = $0; sub(/ = .*/, "", k); sub(/^[^=]*= /, ""); print g, k, $0 }' \
+	awk '/^#?\[[a-z]+( [^]]*)?\]$/ { g = $0; sub(/^#?\[/, "", g); named = g ~ / /; sub(/[] ].*/, "", g) }
+	/^#?[a-z][a-z-]* = / { sub(/^#/, ""); k = $0; sub(/ = .*/, "", k); sub(/^[^=]*= /, ""); print g, k, (named ? "" : $0) }' \
 		contrib/tlswatch.conf.example
 	awk -F ' *[|] *' '/^[|] (`\[[a-z]+\]`)? *[|] `[a-z-]+` [|]/ {
 		if ($2 != "") { g = $2; gsub(/[][`]/, "", g) }
 		v = $4 ~ /^`[^`]*`$/ ? substr($4, 2, length($4) - 2) : ""
 		gsub(/`/, "", $3); print g, $3, v }' README.md
+	# README's [webhook NAME] table: key, default, meaning.
+	awk -F ' *[|] *' '/^#/ { wh = /^### Webhooks: / }
+	wh && /^[|] `[a-z-]+` [|]/ {
+		v = $3 ~ /^`[^`]*`$/ ? substr($3, 2, length($3) - 2) : ""
+		gsub(/`/, "", $2); print "webhook", $2, v }' README.md
 }
 
 all=$(keys)
 for group in $(echo "$all" | cut -d' ' -f1 | sort -u); do
-	if has "^\.Sh \[$group\]" $M5; then
+	if has "^\.Sh \[$group( [A-Z]+)?\]" $M5; then
 		ok y "$M5: [$group]"
 	elif in_list "$group" "$PENDING_GROUPS"; then
 		ok y "$M5: [$group] # SKIP documented with its command's issue"
