@@ -108,6 +108,24 @@ check: deps
 	@$(MAKE) --no-print-directory all units
 	prove --exec '' $(UNIT_BIN) tests/integration/*.t tests/e2e/*.t
 
+# `make bench` (bench/run.sh): tlswatch against its floors on a throwaway
+# PostgreSQL, a table on stdout and bench/results.json; never part of check.
+# The floor links libpq alone, as a program that only inserts a row would.
+BENCH_BIN = bench/gen bench/floor bench/timeit
+
+bench/gen: bench/gen.c
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS) -lm
+
+bench/floor: bench/floor.c
+	$(CC) $(CFLAGS) -o $@ $< $(shell $(PKG_CONFIG) --libs libpq)
+
+bench/timeit: bench/timeit.c
+	$(CC) $(CFLAGS) -o $@ $<
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@sh bench/run.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/lib/demo.sh
@@ -117,10 +135,10 @@ demo-stop:
 		[ -d var/pg/data ] || exit 0; PG_BIN=$$(pg_bindir); PG_DIR=$$PWD/var/pg; pg_stop_server'
 
 clean: demo-stop
-	rm -f tlswatch *.o *.d */*.o */*.d tests/*/*.o tests/*/*.d common/resources.c $(UNIT_BIN)
+	rm -f tlswatch *.o *.d */*.o */*.d tests/*/*.o tests/*/*.d common/resources.c $(UNIT_BIN) $(BENCH_BIN)
 	rm -rf var fuzz/build
 
-.PHONY: all deps units check demo demo-stop clean fuzz fuzz-smoke lint
+.PHONY: all deps units check demo demo-stop clean fuzz fuzz-smoke lint bench
 
 # `make install`: the binary, both man pages, contrib/ under DOCDIR, and the
 # example as $(SYSCONFDIR)/tlswatch/tlswatch.conf only when there is none

@@ -5,8 +5,13 @@
  * before the database is touched (so the MTA's write never fails), and the
  * exit status is the contract of design.md: 0 once committed or
  * quarantined, 75 for anything a retry may cure. With PATHs a person runs
- * it, so usage and configuration errors are 64 and 78.
+ * it, so usage and configuration errors are 64 and 78; messages are then
+ * committed in batches, with a progress line on a terminal, and SIGINT or
+ * SIGTERM stop the run between two messages, everything before committed,
+ * with the status of a run killed by that signal (130, 143): not done, and
+ * running the same command again finishes it.
  */
+#include <signal.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -35,16 +40,48 @@ static int ingest_pipe(struct ingest_ctx *ctx)
 	return EX_OK;
 }
 
+/* Messages per transaction in bulk: one COMMIT (a WAL flush) for many,
+ * and fewer than the 64 subtransactions PostgreSQL caches per transaction
+ * (each message has a savepoint; a rejected one takes a second). */
+#define BULK_BATCH 30
+
+static void ingest_on_signal(int signo)
+{
+	input_stop = signo;
+}
+
+/* Stop between two messages on SIGINT and SIGTERM; show progress on a
+ * terminal. */
+static void ingest_paths_setup(struct ingest_ctx *ctx, char **paths, gboolean use_syslog)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = ingest_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!isatty(STDERR_FILENO) || use_syslog)
+		return;
+	for (gsize i = 0; paths[i] != NULL; i++)
+		ctx->progress_total += input_count_path(paths[i]);
+	ctx->progress_start = g_get_monotonic_time();
+}
+
 /* Every PATH; a path that cannot be read is reported and skipped, a
  * database failure stops the run (every later message would fail too). */
-static int ingest_paths(struct ingest_ctx *ctx, char **paths)
+static int ingest_paths(struct ingest_ctx *ctx, char **paths, gboolean use_syslog)
 {
+	const struct ingest_totals *t = &ctx->totals;
 	struct error err = ERROR_INIT;
 	int status = EX_OK;
 
 	if (!ctx->dry_run && store_open(&ctx->store, ctx->cfg->conninfo, &err) < 0)
 		return cmd_fail(&err, FALSE);
-	for (gsize i = 0; paths[i] != NULL; i++) {
+	if (ctx->store != NULL)
+		store_set_batch(ctx->store, BULK_BATCH);
+	ingest_paths_setup(ctx, paths, use_syslog);
+	for (gsize i = 0; paths[i] != NULL && !input_stop; i++) {
 		if (input_ingest_path(ctx, paths[i], &err) == 0)
 			continue;
 		if (err.cls != ERR_USAGE) {
@@ -56,10 +93,17 @@ static int ingest_paths(struct ingest_ctx *ctx, char **paths)
 		ctx->totals.failed++;
 		status = EX_NOINPUT;
 	}
+	if (ingest_flush(ctx, &err) < 0)
+		status = cmd_fail(&err, FALSE);
+	if (input_stop)
+		log_info("stopped by %s after %u messages, each committed: the same command "
+			 "again does the rest",
+			 input_stop == SIGINT ? "SIGINT" : "SIGTERM",
+			 t->stored + t->duplicate + t->quarantined);
 	log_info("%s%u stored, %u duplicate, %u quarantined, %u failed",
 		 ctx->dry_run ? "dry run, nothing written: " : "", ctx->totals.stored,
 		 ctx->totals.duplicate, ctx->totals.quarantined, ctx->totals.failed);
-	return status;
+	return input_stop ? 128 + input_stop : status;
 }
 
 int cmd_ingest(int argc, char **argv)
@@ -91,7 +135,8 @@ int cmd_ingest(int argc, char **argv)
 	mail_library_init();
 	ctx.dry_run = dry_run;
 	ctx.verbose = verbose || in_mta;
-	status = in_mta ? ingest_pipe(&ctx) : ingest_paths(&ctx, argv + 1);
+	status =
+		in_mta ? ingest_pipe(&ctx) : ingest_paths(&ctx, argv + 1, use_syslog || cfg.syslog);
 	store_free(ctx.store);
 	config_release(&cfg);
 	return status;

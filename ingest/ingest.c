@@ -28,6 +28,7 @@
 /* One report found in a message, with the part it came from. */
 struct found {
 	struct report report;
+	GBytes *json;	/* the report's JSON as decoded */
 	char *part;	/* MIME path, NULL for a bare report */
 	char *filename; /* may be NULL */
 };
@@ -37,6 +38,8 @@ static void found_free(gpointer p)
 	struct found *f = p;
 
 	report_release(&f->report);
+	if (f->json != NULL)
+		g_bytes_unref(f->json);
 	g_free(f->part);
 	g_free(f->filename);
 	g_free(f);
@@ -104,6 +107,7 @@ static struct found *ingest_try_part(const struct ingest_ctx *ctx, GBytes *conte
 	}
 	f = g_new0(struct found, 1);
 	report_init(&f->report);
+	f->json = g_bytes_ref(json);
 	if (report_parse(&f->report, (const char *)data, len, hints, &limits, &err) < 0) {
 		note_add(notes, "%s: invalid report: %s", label, err.msg);
 		g_clear_pointer(&f, found_free);
@@ -190,11 +194,65 @@ static char *source_describe(const struct ingest_source *src, const char *messag
 	return g_string_free(s, FALSE);
 }
 
-static void ingest_count(struct ingest_ctx *ctx, enum message_status status, const char *what,
-			 GPtrArray *found, const char *reason)
-{
-	const struct found *first = found->len ? g_ptr_array_index(found, 0) : NULL;
+/* A message handed to the store, until its transaction has ended. It owns
+ * copies of all that a quarantine needs: in a batch, the store answers
+ * after ingest_message has returned. */
+struct pending {
+	struct ingest_ctx *ctx;
+	struct message_record rec; /* pointing at the copies below */
+	char *header[5];	   /* message_id, from_addr, subject, report_domain,
+				      report_submitter */
+	char *reason;
+	GBytes *raw; /* the whole message, for a quarantine */
+	char *what;
+	guint reports;
+	char *first;	   /* "organization (report-id)" of the first report */
+	gboolean rejected; /* refused by the database, sent again as a quarantine */
+};
 
+static void pending_free(struct pending *p)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(p->header); i++)
+		g_free(p->header[i]);
+	g_free(p->reason);
+	g_bytes_unref(p->raw);
+	g_free(p->what);
+	g_free(p->first);
+	g_free(p);
+}
+
+/* The progress line, at most four times a second: count, rate, time left. */
+static void progress_show(struct ingest_ctx *ctx)
+{
+	const struct ingest_totals *t = &ctx->totals;
+	guint done = t->stored + t->duplicate + t->quarantined + t->failed;
+	gint64 now = g_get_monotonic_time();
+	double rate;
+	guint left;
+
+	/* Not in the first half second: too early for a rate. */
+	if (ctx->progress_total == 0 || now - ctx->progress_shown < G_USEC_PER_SEC / 4 ||
+	    now - ctx->progress_start < G_USEC_PER_SEC / 2)
+		return;
+	ctx->progress_shown = now;
+	rate = done * (double)G_USEC_PER_SEC / (double)MAX(now - ctx->progress_start, 1);
+	left = rate > 0 && done < ctx->progress_total ? (guint)((ctx->progress_total - done) / rate)
+						      : 0;
+	fprintf(stderr, "\r\033[Ktlswatch: %u of %u messages, %.0f/s, %u:%02u left", done,
+		ctx->progress_total, rate, left / 60, left % 60);
+	ctx->progress_visible = TRUE;
+}
+
+void ingest_progress_clear(struct ingest_ctx *ctx)
+{
+	if (ctx->progress_visible)
+		fputs("\r\033[K", stderr);
+	ctx->progress_visible = FALSE;
+}
+
+static void ingest_count(struct ingest_ctx *ctx, enum message_status status, const char *what,
+			 guint reports, const char *first, const char *reason)
+{
 	switch (status) {
 	case MESSAGE_STORED:
 		ctx->totals.stored++;
@@ -204,59 +262,120 @@ static void ingest_count(struct ingest_ctx *ctx, enum message_status status, con
 		break;
 	case MESSAGE_QUARANTINED:
 		ctx->totals.quarantined++;
+		ingest_progress_clear(ctx);
 		log_warning("quarantined %s: %s", what, reason);
 		return;
 	}
-	if (first != NULL && (ctx->verbose || reason != NULL))
-		log_info("%s %s: %u report%s, first from %s (%s)%s%s", message_status_name(status),
-			 what, found->len, found->len == 1 ? "" : "s",
-			 first->report.organization_name, first->report.report_id,
-			 reason ? "; skipped " : "", reason ? reason : "");
+	if (ctx->verbose || reason != NULL) {
+		ingest_progress_clear(ctx);
+		log_info("%s %s: %u report%s, first from %s%s%s", message_status_name(status), what,
+			 reports, reports == 1 ? "" : "s", first, reason ? "; skipped " : "",
+			 reason ? reason : "");
+	}
+	progress_show(ctx);
 }
 
-/* Commit what was found (or the quarantine) and count it. A database
- * rejecting the data itself (ERR_INPUT) would reject it on every retry, so
- * the message is quarantined with the database's reason instead. */
+/* The store's answer for p. A database rejecting the data itself
+ * (ERR_INPUT) would reject it on every retry, so the message is sent again
+ * as a quarantine with the database's reason; any other failure is kept
+ * for ingest_commit to return. */
+static void ingest_stored(gpointer data, enum message_status status, gint64 id,
+			  const struct error *err)
+{
+	struct pending *p = data;
+	struct ingest_ctx *ctx = p->ctx;
+	struct error ignored = ERROR_INIT;
+
+	if (err == NULL) {
+		ingest_count(ctx, status, p->what, p->reports, p->first, p->rec.reason);
+	} else if (err->cls == ERR_INPUT && !p->rejected) {
+		g_free(p->reason);
+		p->reason = g_strdup_printf("database rejected the report: %s", err->msg);
+		p->rec.reason = p->reason;
+		p->rec.reports = p->rec.documents = NULL;
+		p->rec.raw = p->raw;
+		p->reports = 0;
+		p->rejected = TRUE;
+		/* Its failure comes back here as well: nothing to do with it. */
+		store_submit(ctx->store, &p->rec, ingest_stored, p, &ignored);
+		error_clear(&ignored);
+		return;
+	} else {
+		ctx->totals.failed++;
+		if (ctx->failure.cls == ERR_NONE)
+			error_set(&ctx->failure, err->cls, "%s", err->msg);
+	}
+	pending_free(p);
+}
+
+/* Hand what was found (or the quarantine) to the store, which has it
+ * counted once its transaction has ended; or print it for a dry run. */
 static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPtrArray *found,
 			 const struct ingest_source *src, const char *what, GBytes *raw,
 			 struct error *err)
 {
 	g_autoptr(GPtrArray) reports = g_ptr_array_new();
-	g_autofree char *db_reason = NULL;
-	enum message_status status = MESSAGE_QUARANTINED;
-	gint64 id = 0;
+	g_autoptr(GPtrArray) documents = g_ptr_array_new();
+	const struct found *first = found->len ? g_ptr_array_index(found, 0) : NULL;
+	const char *const header[] = { rec->message_id, rec->from_addr, rec->subject,
+				       rec->report_domain, rec->report_submitter };
+	struct pending *p = g_new0(struct pending, 1);
+	int rc;
 
+	p->ctx = ctx;
+	p->what = g_strdup(what);
+	p->reports = found->len;
+	if (first != NULL)
+		p->first = g_strdup_printf("%s (%s)", first->report.organization_name,
+					   first->report.report_id);
 	if (ctx->dry_run) {
 		dry_run_print(ctx, src, found, rec->reason);
-		ingest_count(ctx, found->len ? MESSAGE_STORED : MESSAGE_QUARANTINED, what, found,
-			     rec->reason);
+		ingest_count(ctx, found->len ? MESSAGE_STORED : MESSAGE_QUARANTINED, what,
+			     p->reports, p->first, rec->reason);
+		pending_free(p);
 		return 0;
 	}
-	for (guint i = 0; i < found->len; i++)
-		g_ptr_array_add(reports, &((struct found *)g_ptr_array_index(found, i))->report);
-	rec->reports = reports;
-	rec->retry_id = src->retry_id;
-	/* Raw bytes are what makes a quarantined message recoverable. */
-	if (reports->len == 0 || rec->reason != NULL || ctx->cfg->keep_raw)
-		rec->raw = raw;
-	if (store_message(ctx->store, rec, &status, &id, err) < 0) {
-		if (err->cls != ERR_INPUT) {
-			ctx->totals.failed++;
-			return -1;
-		}
-		db_reason = g_strdup_printf("database rejected the report: %s", err->msg);
-		error_clear(err);
-		g_ptr_array_set_size(reports, 0);
-		g_ptr_array_set_size(found, 0);
-		rec->reason = db_reason;
-		rec->raw = raw;
-		if (store_message(ctx->store, rec, &status, &id, err) < 0) {
-			ctx->totals.failed++;
-			return -1;
-		}
+	for (gsize i = 0; i < G_N_ELEMENTS(header); i++)
+		p->header[i] = g_strdup(header[i]);
+	p->reason = g_strdup(rec->reason);
+	p->raw = g_bytes_ref(raw);
+	for (guint i = 0; i < found->len; i++) {
+		struct found *f = g_ptr_array_index(found, i);
+
+		g_ptr_array_add(reports, &f->report);
+		g_ptr_array_add(documents, f->json);
 	}
-	ingest_count(ctx, status, what, found, rec->reason);
-	return 0;
+	p->rec = (struct message_record){
+		.message_id = p->header[0],
+		.from_addr = p->header[1],
+		.subject = p->header[2],
+		.report_domain = p->header[3],
+		.report_submitter = p->header[4],
+		.reason = p->reason,
+		.reports = reports, /* both read by store_submit only while it runs */
+		.documents = documents,
+		.retry_id = src->retry_id,
+	};
+	/* Raw bytes are what makes a quarantined message recoverable. */
+	if (found->len == 0 || rec->reason != NULL || ctx->cfg->keep_raw)
+		p->rec.raw = raw;
+	/* p may be gone when this returns. */
+	rc = store_submit(ctx->store, &p->rec, ingest_stored, p, err);
+	if (rc == 0 && ctx->failure.cls != ERR_NONE)
+		rc = error_set(err, ctx->failure.cls, "%s", ctx->failure.msg);
+	error_clear(&ctx->failure);
+	return rc;
+}
+
+int ingest_flush(struct ingest_ctx *ctx, struct error *err)
+{
+	int rc = ctx->store ? store_commit(ctx->store, err) : 0;
+
+	if (rc == 0 && ctx->failure.cls != ERR_NONE)
+		rc = error_set(err, ctx->failure.cls, "%s", ctx->failure.msg);
+	error_clear(&ctx->failure);
+	ingest_progress_clear(ctx);
+	return rc;
 }
 
 int ingest_message(struct ingest_ctx *ctx, GBytes *raw, gboolean truncated,
@@ -317,6 +436,7 @@ int ingest_bare_report(struct ingest_ctx *ctx, GBytes *raw, const struct ingest_
 
 	watchdog_message_begin(ctx->cfg);
 	f = ingest_try_part(ctx, raw, name, NULL, notes);
+
 	if (f != NULL) {
 		f->filename = g_strdup(name);
 		g_ptr_array_add(found, f);

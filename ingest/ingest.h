@@ -5,7 +5,9 @@
  * -> decode (gunzip/unzip under the cap) -> report (JSON model) -> store (one
  * transaction), or, with dry_run, -> JSON lines on stdout. Every outcome is a
  * count in ingest_totals; only a transient failure (database, configuration)
- * is returned as -1, because only that must make the MTA retry.
+ * is returned as -1, because only that must make the MTA retry. With a
+ * batching store a message is counted when its batch commits, after
+ * ingest_message has returned: ingest_flush ends the run.
  */
 #ifndef TLSWATCH_INGEST_H
 #define TLSWATCH_INGEST_H
@@ -26,12 +28,17 @@ struct ingest_totals {
 
 /* What one run shares across its messages: set up once, never per message. */
 struct ingest_ctx {
-	const struct config *cfg; /* borrowed */
-	struct store *store;	  /* borrowed; NULL with dry_run */
-	gboolean dry_run;	  /* print JSON lines to out, touch no database */
-	gboolean verbose;	  /* a line for every message, not only problems */
-	FILE *out;		  /* dry-run output (stdout) */
-	struct ingest_totals totals;
+	const struct config *cfg;    /* borrowed */
+	struct store *store;	     /* borrowed; NULL with dry_run */
+	gboolean dry_run;	     /* print JSON lines to out, touch no database */
+	gboolean verbose;	     /* a line for every message, not only problems */
+	FILE *out;		     /* dry-run output (stdout) */
+	struct ingest_totals totals; /* messages whose fate is known (committed) */
+	guint progress_total;	     /* > 0: show progress on stderr, of this many */
+	gint64 progress_start;	     /* g_get_monotonic_time() when the run began */
+	gint64 progress_shown;	     /* private: the last progress line */
+	gboolean progress_visible;   /* private: a progress line is on the terminal */
+	struct error failure;	     /* private: a failure the store reported late */
 };
 
 /* Where a message came from, for log lines and the dry-run "source". */
@@ -52,6 +59,14 @@ int ingest_message(struct ingest_ctx *ctx, GBytes *raw, gboolean truncated,
  * same way. */
 int ingest_bare_report(struct ingest_ctx *ctx, GBytes *raw, const struct ingest_source *src,
 		       struct error *err);
+
+/* Commit what the store has pending (a batch: see store_set_batch) and
+ * clear the progress line. Returns -1 with err when that failed; those
+ * messages are then counted as failed. */
+int ingest_flush(struct ingest_ctx *ctx, struct error *err);
+
+/* Take the progress line off the terminal, if one is shown. */
+void ingest_progress_clear(struct ingest_ctx *ctx);
 
 /* The bytes of raw up to and including the blank line that ends the header
  * (at most 256 KiB). Returns a new reference. */

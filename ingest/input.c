@@ -14,6 +14,8 @@
 
 #define READ_CHUNK 65536
 
+volatile sig_atomic_t input_stop;
+
 int input_read_stdin(guint64 max, GBytes **out, gboolean *truncated, struct error *err)
 {
 	g_autoptr(GByteArray) buf = g_byte_array_new();
@@ -112,7 +114,7 @@ static int input_ingest_mbox(struct ingest_ctx *ctx, const char *path, GBytes *a
 	struct ingest_source src = { .input = path };
 	gsize pos = mbox_next_from(data, len, 0);
 
-	while (pos < len) {
+	while (pos < len && !input_stop) {
 		const char *eol = memchr(data + pos, '\n', len - pos);
 		gsize start = eol ? (gsize)(eol - data) + 1 : len;
 		gsize end = mbox_next_from(data, len, start);
@@ -125,31 +127,47 @@ static int input_ingest_mbox(struct ingest_ctx *ctx, const char *path, GBytes *a
 	return 0;
 }
 
-/* A Maildir's messages: new/ then cur/, each in name order so that a
- * rerun meets them in the same order. */
+/* A Maildir's folders, in the order they are read. */
+static const char *const maildir_subdirs[] = { "new", "cur" };
+
+/* The file names in the Maildir folder dirpath (new/ or cur/), in name
+ * order so that a rerun meets them in the same order; a missing folder has
+ * none. The names go into chunk, packed, since a mailbox of years may hold
+ * a million: *out is a new GPtrArray of pointers into it. */
+static int maildir_list(const char *dirpath, GStringChunk *chunk, GPtrArray **out,
+			struct error *err)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	g_autoptr(GError) gerr = NULL;
+	g_autoptr(GDir) dir = g_dir_open(dirpath, 0, &gerr);
+	const char *name;
+
+	if (dir == NULL && !g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+		return error_set(err, ERR_USAGE, "cannot read %s: %s", dirpath, gerr->message);
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		if (name[0] != '.')
+			g_ptr_array_add(names, g_string_chunk_insert(chunk, name));
+	}
+	g_ptr_array_sort(names, compare_names);
+	*out = g_steal_pointer(&names);
+	return 0;
+}
+
+/* A Maildir's messages: new/ then cur/. */
 static int input_ingest_maildir(struct ingest_ctx *ctx, const char *path, struct error *err)
 {
-	static const char *const subdirs[] = { "new", "cur" };
+	for (gsize i = 0; i < G_N_ELEMENTS(maildir_subdirs); i++) {
+		g_autofree char *dirpath = g_build_filename(path, maildir_subdirs[i], NULL);
+		g_autoptr(GStringChunk) chunk = g_string_chunk_new(65536);
+		g_autoptr(GPtrArray) names = NULL;
 
-	for (gsize i = 0; i < G_N_ELEMENTS(subdirs); i++) {
-		g_autofree char *dirpath = g_build_filename(path, subdirs[i], NULL);
-		g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-		g_autoptr(GError) gerr = NULL;
-		g_autoptr(GDir) dir = g_dir_open(dirpath, 0, &gerr);
-		const char *name;
+		if (maildir_list(dirpath, chunk, &names, err) < 0)
+			return -1;
+		for (guint j = 0; j < names->len && !input_stop; j++) {
+			g_autofree char *file =
+				g_build_filename(dirpath, g_ptr_array_index(names, j), NULL);
 
-		if (dir == NULL && g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-			continue;
-		if (dir == NULL)
-			return error_set(err, ERR_USAGE, "cannot read %s: %s", dirpath,
-					 gerr->message);
-		while ((name = g_dir_read_name(dir)) != NULL) {
-			if (name[0] != '.')
-				g_ptr_array_add(names, g_build_filename(dirpath, name, NULL));
-		}
-		g_ptr_array_sort(names, compare_names);
-		for (guint j = 0; j < names->len; j++) {
-			if (input_ingest_file(ctx, g_ptr_array_index(names, j), TRUE, err) < 0)
+			if (input_ingest_file(ctx, file, TRUE, err) < 0)
 				return -1;
 		}
 	}
@@ -190,4 +208,39 @@ int input_ingest_path(struct ingest_ctx *ctx, const char *path, struct error *er
 		return error_set(err, ERR_USAGE, "%s: a folder but not a Maildir (no cur/ or new/)",
 				 path);
 	return input_ingest_maildir(ctx, path, err);
+}
+
+guint input_count_path(const char *path)
+{
+	g_autoptr(GMappedFile) map = NULL;
+	const char *data;
+	gsize len, pos;
+	guint n = 0;
+
+	if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+		for (gsize i = 0; i < G_N_ELEMENTS(maildir_subdirs); i++) {
+			g_autofree char *dirpath = g_build_filename(path, maildir_subdirs[i], NULL);
+			g_autoptr(GStringChunk) chunk = g_string_chunk_new(65536);
+			g_autoptr(GPtrArray) names = NULL;
+			struct error err = ERROR_INIT;
+
+			if (maildir_list(dirpath, chunk, &names, &err) == 0 && names != NULL)
+				n += names->len;
+			error_clear(&err);
+		}
+		return n;
+	}
+	map = g_mapped_file_new(path, FALSE, NULL);
+	if (map == NULL)
+		return 0;
+	data = g_mapped_file_get_contents(map);
+	len = g_mapped_file_get_length(map);
+	if (len < 5 || memcmp(data, "From ", 5) != 0)
+		return 1;
+	for (pos = 0; pos < len; n++) {
+		const char *eol = memchr(data + pos, '\n', len - pos);
+
+		pos = mbox_next_from(data, len, eol ? (gsize)(eol - data) + 1 : len);
+	}
+	return n;
 }

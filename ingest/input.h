@@ -9,6 +9,8 @@
 #ifndef TLSWATCH_INPUT_H
 #define TLSWATCH_INPUT_H
 
+#include <signal.h>
+
 #include <glib.h>
 
 #include "common/error.h"
@@ -25,5 +27,14 @@ int input_read_stdin(guint64 max, GBytes **out, gboolean *truncated, struct erro
  * Returns -1 with err set for a path that cannot be read (ERR_USAGE) or a
  * failure that stops the run (ERR_TEMP, ERR_CONFIG: the database). */
 int input_ingest_path(struct ingest_ctx *ctx, const char *path, struct error *err);
+
+/* Set from a signal handler (to the signal's number) to stop
+ * input_ingest_path between two messages; it then returns 0. */
+extern volatile sig_atomic_t input_stop;
+
+/* How many messages input_ingest_path would find at path (for a progress
+ * line): the files of a Maildir, the From_ lines of an mbox, 1 for any
+ * other file, 0 for what cannot be read. */
+guint input_count_path(const char *path);
 
 #endif

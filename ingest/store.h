@@ -1,14 +1,22 @@
 /*
- * store.h: one message and its reports into PostgreSQL, all or nothing.
+ * store.h: messages and their reports into PostgreSQL, each all or nothing.
  *
- * Each message is one transaction: the messages row, then per report the
- * reports row (INSERT ... ON CONFLICT DO NOTHING on the organization_name +
- * report_id key, which is also what makes eight concurrent deliveries of
- * one report store it once), its policies and failure-details. Policies and
- * failures go in as one statement per policy, fed the normalised JSON of
- * report_to_json() as a parameter, so a 50,000-row report costs one round
- * trip, and no SQL is ever built from input. Statements are prepared once
- * per connection.
+ * A message is the messages row, then per report one statement that writes
+ * the reports row (INSERT ... ON CONFLICT DO NOTHING on the
+ * organization_name + report_id key, which is also what makes eight
+ * concurrent deliveries of one report store it once), its policies and its
+ * failure-details (fed as arrays, a column each: one round trip however many
+ * rows, and no SQL ever built from input). Statements are prepared on
+ * first use, and sent in libpq pipeline mode: a message costs one round
+ * trip, its COMMIT another.
+ *
+ * Each message runs behind its own SAVEPOINT. By default every message is
+ * its own transaction, committed before store_submit returns (the MTA's
+ * pipe: exit 0 only after COMMIT). With store_set_batch(n), up to n
+ * messages share a transaction and store_submit returns as soon as a
+ * message is sent, so the caller parses the next one while the server
+ * writes this one; a message the database refuses is rolled back alone to
+ * its savepoint. A message counts as stored only once its COMMIT returned.
  */
 #ifndef TLSWATCH_STORE_H
 #define TLSWATCH_STORE_H
@@ -36,30 +44,62 @@ struct message_record {
 	const char *subject;
 	const char *report_domain;
 	const char *report_submitter;
-	GBytes *raw;	    /* bytes to keep in messages.raw, or NULL */
-	const char *reason; /* quarantine reason, or a note on parts that were
-			       skipped beside stored reports; NULL if none */
-	GPtrArray *reports; /* struct report *, borrowed; empty or NULL = quarantine */
-	gint64 retry_id;    /* > 0: update this quarantined row instead of inserting */
+	GBytes *raw;	      /* bytes to keep in messages.raw, or NULL */
+	const char *reason;   /* quarantine reason, or a note on parts that were
+				 skipped beside stored reports; NULL if none */
+	GPtrArray *reports;   /* struct report *, borrowed; empty or NULL = quarantine */
+	GPtrArray *documents; /* GBytes *, borrowed, or NULL: each report's JSON as
+				 received, stored as its document when PostgreSQL
+				 reads it as jansson did (else report->document) */
+	gint64 retry_id;      /* > 0: update this quarantined row instead of inserting */
 };
 
-/* Connect (db_connect) and prepare the statements. The caller owns *out and
- * frees it with store_free. On failure, err is ERR_TEMP (server down) or
- * ERR_CONFIG (schema missing: run `tlswatch db init`). */
+/* Connect (db_connect) and check the schema version. The caller owns *out
+ * and frees it with store_free, which rolls back an uncommitted batch. On
+ * failure, err is ERR_TEMP (server down) or ERR_CONFIG (schema missing or
+ * older than this binary: run `tlswatch db init` or `db migrate`). */
 int store_open(struct store **out, const char *conninfo, struct error *err);
 
 /* Close the connection and free st; st may be NULL. */
 void store_free(struct store *st);
 
-/* The open connection (for db_migrate and queries of other commands). */
+/* The open connection (for db_migrate and queries of other commands; not
+ * while a batch is open). */
 PGconn *store_conn(struct store *st);
 
-/* Write rec in one transaction. On success *status and *id (the messages
- * row) are set. On failure nothing is committed; err's class says whether the
- * data will always fail (ERR_INPUT: quarantine it instead) or the database
- * is the problem (ERR_TEMP / ERR_CONFIG: exit 75). */
+/* Write rec in one transaction and commit it. On success *status and *id
+ * (the messages row) are set. On failure nothing of rec is committed;
+ * err's class says whether the data will always fail (ERR_INPUT:
+ * quarantine it instead), the retried row is not in quarantine (ERR_USAGE)
+ * or the database is the problem (ERR_TEMP / ERR_CONFIG: exit 75). */
 int store_message(struct store *st, const struct message_record *rec, enum message_status *status,
 		  gint64 *id, struct error *err);
+
+/* What became of a message given to store_submit, called exactly once per
+ * message: err NULL once it is committed (status and id set), else why it
+ * is not: ERR_INPUT or ERR_USAGE as for store_message (rolled back alone,
+ * the rest of the batch goes on), ERR_TEMP or ERR_CONFIG (its whole batch
+ * was lost with the transaction). err is only valid during the call. It
+ * may call store_submit (to store the message again as a quarantine). */
+typedef void (*store_done_fn)(gpointer data, enum message_status status, gint64 id,
+			      const struct error *err);
+
+/* Messages per transaction from now on, at least 1 (the default). Keep it
+ * under 64, the subtransactions PostgreSQL caches per transaction. */
+void store_set_batch(struct store *st, guint messages);
+
+/* Send rec (read during the call only) as the next message of the open
+ * batch, first settling the one sent before; commit when the batch is
+ * full, and with a batch of 1 at once. done(data, ...) reports its
+ * outcome, now or from a later store_submit or store_commit. Returns -1
+ * when the transaction was lost (err ERR_TEMP or ERR_CONFIG, done already
+ * called for every uncommitted message, this one included). */
+int store_submit(struct store *st, const struct message_record *rec, store_done_fn done,
+		 gpointer data, struct error *err);
+
+/* Settle the message in flight and commit the open batch, if any; done is
+ * called for each of its messages. Returns -1 as store_submit does. */
+int store_commit(struct store *st, struct error *err);
 
 /* A quarantined message as the quarantine command shows it. */
 struct quarantined {

@@ -1,0 +1,125 @@
+#!/bin/sh
+# run.sh: `make bench`. tlswatch against its floor, every figure measured
+# in this run on a throwaway PostgreSQL (tests/lib/pg.sh, like the tests):
+#   pipe   median wall time of PIPE_N separate `tlswatch ingest < msg`,
+#          beside bench/floor (connect, insert one row in a transaction, exit)
+#   bulk   messages/s of `tlswatch ingest MAILDIR` over BULK_N messages,
+#          beside `--dry-run` (parse only) on the same folder; also at 1,000
+#   big    one report with BIG_ROWS failure-details, beside its dry run
+#   RSS    peak of each process (wait4), bulk at 1,000 and BULK_N
+# Bulk, dry-run and big figures are the best of RUNS runs (the least
+# disturbed by whatever else the machine does), the pipe figures medians.
+# The table goes to stdout and bench/results.json. No test runs this.
+# TW=path/to/tlswatch measures another build (an older one, say).
+set -u
+cd "$(dirname "$0")/.."
+. tests/lib/pg.sh
+bail() { echo "bench: $1" >&2; exit 1; }
+
+TW=${TW:-./tlswatch}
+RUNS=${RUNS:-3}
+PIPE_N=${PIPE_N:-200}
+BULK_N=${BULK_N:-10000}
+BIG_ROWS=${BIG_ROWS:-50000}
+OUT=bench/results.json
+
+pg_start_schema
+work=$(mktemp -d)
+trap 'pg_cleanup; rm -rf "$work"' EXIT
+q "create table public.bench_floor (id bigint generated always as identity primary key,
+   note text, at timestamptz not null default now())"
+reset() { q "truncate tlswatch.messages, tlswatch.reports, tlswatch.policies, tlswatch.failures"; }
+
+echo "bench: generating $PIPE_N + 1000 + $BULK_N messages and one of $BIG_ROWS failure rows" >&2
+bench/gen -n "$PIPE_N" -p pipe -s 1 "$work/pipe" &&
+	bench/gen -n 1000 -p k1 -s 2 "$work/bulk1k" &&
+	bench/gen -n "$BULK_N" -p k10 -s 3 "$work/bulk" &&
+	bench/gen -n 1 -r "$BIG_ROWS" -p big -s 4 "$work/big" || bail "bench/gen failed"
+ls "$work"/pipe/new/* > "$work/pipe.list"
+ls "$work"/big/new/* > "$work/big.list"
+
+# field N of the lines of FILE whose first field is CMD: median, max.
+median() { awk -v c="$2" '$1 == c { print $2 }' "$1" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+maxof() { awk -v c="$2" -v f="$3" '$1 == c && $f > m { m = $f } END { print m + 0 }' "$1"; }
+failed() { awk '$4 != 0' "$1" | head -n 1; }
+# RUNS runs of bench/timeit ARGS, each after $before (a command): sets
+# secs (the best) and rss (the largest); stderr of the last in $work/err
+timed() {
+	: > "$work/t"
+	for run in $(seq "$RUNS"); do
+		eval "$before"
+		bench/timeit "$@" >> "$work/t" 2> "$work/err" || bail "timeit failed"
+	done
+	[ -z "$(failed "$work/t")" ] || { cat "$work/err" >&2; bail "$* failed"; }
+	secs=$(sort -k2,2n "$work/t" | awk 'NR == 1 { print $2 }')
+	rss=$(maxof "$work/t" 0 3)
+}
+summary() { tail -n 1 "$work/err"; }
+
+echo "bench: pipe mode, $PIPE_N messages, each beside a floor run" >&2
+bench/timeit -l "$work/pipe.list" -- bench/floor -- $TW ingest > "$work/pipe.t" 2> "$work/pipe.err"
+[ -z "$(failed "$work/pipe.t")" ] || { tail -n 5 "$work/pipe.err" >&2; bail "a pipe run failed"; }
+floor_s=$(median "$work/pipe.t" 0)
+pipe_s=$(median "$work/pipe.t" 1)
+floor_rss=$(maxof "$work/pipe.t" 0 3)
+pipe_rss=$(maxof "$work/pipe.t" 1 3)
+
+echo "bench: bulk mode, 1000 and $BULK_N messages, and dry runs, best of $RUNS" >&2
+before=reset
+timed -- $TW ingest "$work/bulk1k"
+like1k=$(summary)
+bulk1k_s=$secs bulk1k_rss=$rss
+timed -- $TW ingest "$work/bulk"
+bulk_sum=$(summary)
+bulk_s=$secs bulk_rss=$rss
+before=:
+timed -- $TW ingest --dry-run "$work/bulk"
+dry_s=$secs dry_rss=$rss
+case "$like1k/$bulk_sum" in
+"tlswatch: 1000 stored, 0 duplicate, 0 quarantined, 0 failed/tlswatch: $BULK_N stored, 0 duplicate, 0 quarantined, 0 failed") ;;
+*) bail "bulk runs did not store every message: $like1k / $bulk_sum" ;;
+esac
+
+echo "bench: one report with $BIG_ROWS failure-details, best of $RUNS" >&2
+timed -l "$work/big.list" -- $TW ingest --dry-run
+bigdry_s=$secs
+before=reset
+timed -l "$work/big.list" -- $TW ingest
+big_s=$secs big_rss=$rss
+rows=$(q "select count(*) from tlswatch.failures f join tlswatch.policies p on p.id = f.policy_ref
+          join tlswatch.reports r on r.id = p.report_ref where r.report_id like 'big-%'")
+[ "$rows" = "$BIG_ROWS" ] || bail "the big report stored $rows failure rows, not $BIG_ROWS"
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+machine="$cpu, $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }') (fsync off, as tests/lib/pg.sh starts it)"
+
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+awk -v fs="$floor_s" -v ps="$pipe_s" -v fr="$floor_rss" -v pr="$pipe_rss" -v n="$PIPE_N" \
+	-v bs="$bulk_s" -v br="$bulk_rss" -v ds="$dry_s" -v dr="$dry_rss" -v bn="$BULK_N" \
+	-v ks="$bulk1k_s" -v kr="$bulk1k_rss" -v gs="$big_s" -v gd="$bigdry_s" -v gr="$big_rss" \
+	-v rows="$BIG_ROWS" -v machine="$machine" -v load="$load" -v runs="$RUNS" -v out="$OUT" '
+function mib(k) { return sprintf("%.1f MiB", k / 1024) }
+function row(what, got, floor, ratio, target, rss) {
+	printf "| %-30s | %11s | %-24s | %6s | %-15s | %9s |\n", what, got, floor, ratio, target, rss
+}
+BEGIN {
+	rate = bn / bs; dry = bn / ds; krate = 1000 / ks
+	printf "tlswatch bench: %s; load average %s at the end\n\n", machine, load
+	row("measure", "tlswatch", "floor", "ratio", "target", "peak RSS")
+	print "|--------------------------------|-------------|--------------------------|--------|-----------------|-----------|"
+	row("pipe, median of " n, sprintf("%.2f ms", ps * 1000), sprintf("%.2f ms bench/floor", fs * 1000),
+	    sprintf("%.2fx", ps / fs), "<= 1.5x", mib(pr))
+	row("bulk " bn ", best of " runs, sprintf("%.0f msg/s", rate), sprintf("%.0f msg/s dry run", dry),
+	    sprintf("%.0f%%", 100 * rate / dry), ">= 3000, >= 40%", mib(br))
+	row("bulk 1000, best of " runs, sprintf("%.0f msg/s", krate), "", "", "", mib(kr))
+	row("1 report, " rows " failures", sprintf("%.3f s", gs), sprintf("%.3f s dry run", gd),
+	    sprintf("%.2fx", gs / gd), "< 1 s", mib(gr))
+	row("bulk peak RSS 1000 vs " bn, mib(kr), mib(br), sprintf("%.2fx", br / kr), "< 64 MiB, flat", "")
+	printf "\nfloor peak RSS %s; dry run of %d messages %s\n", mib(fr), bn, mib(dr)
+	printf "{\n  \"machine\": \"%s\",\n  \"load_average\": \"%s\",\n", machine, load > out
+	printf "  \"pipe\": {\"messages\": %d, \"median_s\": %.6f, \"floor_median_s\": %.6f, \"ratio\": %.3f, \"peak_rss_kib\": %d, \"floor_peak_rss_kib\": %d},\n", n, ps, fs, ps / fs, pr, fr > out
+	printf "  \"bulk\": {\"messages\": %d, \"seconds\": %.3f, \"per_s\": %.1f, \"dry_run_seconds\": %.3f, \"dry_run_per_s\": %.1f, \"share_of_dry_run\": %.3f, \"peak_rss_kib\": %d, \"dry_run_peak_rss_kib\": %d},\n", bn, bs, rate, ds, dry, rate / dry, br, dr > out
+	printf "  \"bulk_1000\": {\"messages\": 1000, \"seconds\": %.3f, \"per_s\": %.1f, \"peak_rss_kib\": %d},\n", ks, krate, kr > out
+	printf "  \"big\": {\"failure_rows\": %d, \"seconds\": %.3f, \"dry_run_seconds\": %.3f, \"peak_rss_kib\": %d}\n}\n", rows, gs, gd, gr > out
+}'
+echo "bench: written to $OUT" >&2
