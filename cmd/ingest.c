@@ -21,6 +21,17 @@
 #include "ingest/input.h"
 #include "ingest/mail.h"
 #include "ingest/watchdog.h"
+#include "alert/alert.h"
+
+/* Once committed: the alert rules for the domains just reported on, with
+ * delivery tried once under the webhooks' own timeouts. Never changes the
+ * exit status; what is not sent waits in the outbox for `tlswatch alert`. */
+static void ingest_alert(struct ingest_ctx *ctx)
+{
+	watchdog_message_end();
+	if (ctx->store != NULL && ctx->alert_domains != NULL && ctx->alert_domains->len > 0)
+		alert_after_ingest(store_conn(ctx->store), ctx->cfg, ctx->alert_domains);
+}
 
 /* The MTA's pipe: one message on stdin. Read first, connect second: see
  * the top of this file. */
@@ -35,8 +46,9 @@ static int ingest_pipe(struct ingest_ctx *ctx)
 	watchdog_message_begin(ctx->cfg);
 	if (input_read_stdin(ctx->cfg->max_message_size, &raw, &truncated, &err) < 0 ||
 	    (!ctx->dry_run && store_open(&ctx->store, ctx->cfg->conninfo, &err) < 0) ||
-	    ingest_message(ctx, raw, truncated, &src, &err) < 0)
+	    ingest_message(ctx, raw, truncated, &src, &err) < 0 || ingest_flush(ctx, &err) < 0)
 		return cmd_fail(&err, TRUE);
+	ingest_alert(ctx);
 	return EX_OK;
 }
 
@@ -95,6 +107,8 @@ static int ingest_paths(struct ingest_ctx *ctx, char **paths, gboolean use_syslo
 	}
 	if (ingest_flush(ctx, &err) < 0)
 		status = cmd_fail(&err, FALSE);
+	else
+		ingest_alert(ctx);
 	if (input_stop)
 		log_info("stopped by %s after %u messages, each committed: the same command "
 			 "again does the rest",
@@ -135,9 +149,13 @@ int cmd_ingest(int argc, char **argv)
 	mail_library_init();
 	ctx.dry_run = dry_run;
 	ctx.verbose = verbose || in_mta;
+	if (!dry_run)
+		ctx.alert_domains = g_ptr_array_new_with_free_func(g_free);
 	status =
 		in_mta ? ingest_pipe(&ctx) : ingest_paths(&ctx, argv + 1, use_syslog || cfg.syslog);
 	store_free(ctx.store);
+	if (ctx.alert_domains != NULL)
+		g_ptr_array_unref(ctx.alert_domains);
 	config_release(&cfg);
 	return status;
 }

@@ -206,8 +206,9 @@ struct pending {
 	GBytes *raw; /* the whole message, for a quarantine */
 	char *what;
 	guint reports;
-	char *first;	   /* "organization (report-id)" of the first report */
-	gboolean rejected; /* refused by the database, sent again as a quarantine */
+	char *first;	    /* "organization (report-id)" of the first report */
+	gboolean rejected;  /* refused by the database, sent again as a quarantine */
+	GPtrArray *domains; /* char *: its reports' policy domains, for the alert rules */
 };
 
 static void pending_free(struct pending *p)
@@ -218,6 +219,8 @@ static void pending_free(struct pending *p)
 	g_bytes_unref(p->raw);
 	g_free(p->what);
 	g_free(p->first);
+	if (p->domains != NULL)
+		g_ptr_array_unref(p->domains);
 	g_free(p);
 }
 
@@ -275,6 +278,17 @@ static void ingest_count(struct ingest_ctx *ctx, enum message_status status, con
 	progress_show(ctx);
 }
 
+/* Add to into each domain of from not in it yet (a few per message). */
+static void domains_merge(GPtrArray *into, GPtrArray *from)
+{
+	for (guint i = 0; i < from->len; i++) {
+		const char *d = g_ptr_array_index(from, i);
+
+		if (!g_ptr_array_find_with_equal_func(into, d, g_str_equal, NULL))
+			g_ptr_array_add(into, g_strdup(d));
+	}
+}
+
 /* The store's answer for p. A database rejecting the data itself
  * (ERR_INPUT) would reject it on every retry, so the message is sent again
  * as a quarantine with the database's reason; any other failure is kept
@@ -288,6 +302,8 @@ static void ingest_stored(gpointer data, enum message_status status, gint64 id,
 
 	if (err == NULL) {
 		ingest_count(ctx, status, p->what, p->reports, p->first, p->rec.reason);
+		if (status == MESSAGE_STORED && ctx->alert_domains != NULL && p->domains != NULL)
+			domains_merge(ctx->alert_domains, p->domains);
 	} else if (err->cls == ERR_INPUT && !p->rejected) {
 		g_free(p->reason);
 		p->reason = g_strdup_printf("database rejected the report: %s", err->msg);
@@ -339,6 +355,15 @@ static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPt
 		p->header[i] = g_strdup(header[i]);
 	p->reason = g_strdup(rec->reason);
 	p->raw = g_bytes_ref(raw);
+	p->domains = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < found->len; i++) {
+		const struct found *f = g_ptr_array_index(found, i);
+
+		for (guint j = 0; j < f->report.policies->len; j++)
+			g_ptr_array_add(p->domains,
+					g_strdup(g_array_index(f->report.policies, struct policy, j)
+							 .domain));
+	}
 	for (guint i = 0; i < found->len; i++) {
 		struct found *f = g_ptr_array_index(found, i);
 

@@ -28,17 +28,19 @@ struct ingest_totals {
 
 /* What one run shares across its messages: set up once, never per message. */
 struct ingest_ctx {
-	const struct config *cfg;    /* borrowed */
-	struct store *store;	     /* borrowed; NULL with dry_run */
-	gboolean dry_run;	     /* print JSON lines to out, touch no database */
-	gboolean verbose;	     /* a line for every message, not only problems */
-	FILE *out;		     /* dry-run output (stdout) */
-	struct ingest_totals totals; /* messages whose fate is known (committed) */
-	guint progress_total;	     /* > 0: show progress on stderr, of this many */
-	gint64 progress_start;	     /* g_get_monotonic_time() when the run began */
-	gint64 progress_shown;	     /* private: the last progress line */
-	gboolean progress_visible;   /* private: a progress line is on the terminal */
-	struct error failure;	     /* private: a failure the store reported late */
+	const struct config *cfg; /* borrowed */
+	struct store *store;	  /* borrowed; NULL with dry_run */
+	gboolean dry_run;	  /* print JSON lines to out, touch no database */
+	gboolean verbose;	  /* a line for every message, not only problems */
+	FILE *out;		  /* dry-run output (stdout) */
+	struct ingest_totals totals;
+	GPtrArray *alert_domains; /* char *: policy domains of committed new reports, for
+				     alert_after_ingest; NULL when not wanted */ /* messages whose fate is known (committed) */
+	guint progress_total;	   /* > 0: show progress on stderr, of this many */
+	gint64 progress_start;	   /* g_get_monotonic_time() when the run began */
+	gint64 progress_shown;	   /* private: the last progress line */
+	gboolean progress_visible; /* private: a progress line is on the terminal */
+	struct error failure;	   /* private: a failure the store reported late */
 };
 
 /* Where a message came from, for log lines and the dry-run "source". */

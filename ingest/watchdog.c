@@ -47,3 +47,8 @@ void watchdog_message_begin(const struct config *cfg)
 	sigaction(SIGALRM, &sa, NULL);
 	alarm(cfg->max_processing_time);
 }
+
+void watchdog_message_end(void)
+{
+	alarm(0);
+}

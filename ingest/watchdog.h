@@ -20,4 +20,9 @@
  * now only). max_processing_time 0 disarms the timer. Uses SIGALRM. */
 void watchdog_message_begin(const struct config *cfg);
 
+/* Disarm the timer: the message is committed, what follows (alerts after
+ * ingest) has its own timeouts and must not turn a stored message into a
+ * 75 that the MTA would deliver again. */
+void watchdog_message_end(void);
+
 #endif

@@ -79,4 +79,26 @@ printf '[rule r]\nnotify = nosuch\n' >"$T/bad.conf"
 $TW alert --config "$T/bad.conf" --after-ingest w.example 2>"$T/err"; rc=$?
 is "$rc" 0 "bad [rule]: exit 0 on ingest"
 like "$(cat "$T/err")" "alerts not evaluated: .*\\[rule r\\] notify: no such webhook" "bad [rule]: logged"
+# Through tlswatch ingest itself: the MTA's pipe (one message on stdin) and
+# a bulk import both run the rules after their COMMIT, for the domains of
+# the reports they stored, and a duplicate triggers nothing.
+mkdir -p "$T/p"
+alert_report "$T/p" "Google Inc." v-1 "$END" v.example 100 40 "$(gen_detail certificate-expired mx.v.example 192.0.2.2 40)"
+alert_report "$T/p" "Google Inc." u-1 "$END" u.example 100 40 "$(gen_detail certificate-expired mx.u.example 192.0.2.3 40)"
+{
+	printf 'From: tlsrpt@google.com\nSubject: Report Domain: v.example\nMIME-Version: 1.0\n'
+	printf 'Content-Type: application/tlsrpt+json\n\n'
+	cat "$T"/p/*v-1*.json
+} >"$T/v.eml"
+n0=$(recv_count)
+$TW ingest --config "$T/ok.conf" <"$T/v.eml" 2>"$T/err"; rc=$?
+is "$rc" 0 "ingest from the pipe: exit 0"
+is "$(( $(recv_count) - n0 ))" 1 "ingest from the pipe: one alert arrived"
+is "$(q "select state from tlswatch.alerts where domain = 'v.example'")" sent "ingest from the pipe: v.example sent"
+$TW ingest --config "$T/ok.conf" "$T"/p/*u-1*.json 2>/dev/null; rc=$?
+is "$rc" 0 "bulk ingest: exit 0"
+is "$(q "select state from tlswatch.alerts where domain = 'u.example'")" sent "bulk ingest: u.example sent"
+n1=$(recv_count)
+$TW ingest --config "$T/ok.conf" <"$T/v.eml" 2>/dev/null
+is "$(recv_count)" "$n1" "a duplicate delivery: nothing evaluated, nothing sent"
 done_testing
