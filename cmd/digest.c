@@ -49,10 +49,8 @@ static int digest_check_opts(const struct digest_opts *o, int argc, struct error
 		return error_set(err, ERR_USAGE, "digest takes no arguments, only options");
 	if (o->format != NULL && !g_strv_contains(formats, o->format))
 		return error_set(err, ERR_USAGE, "--format: expected text, markdown, html or json");
-	if (o->webhook != NULL)
-		return error_set(
-			err, ERR_USAGE,
-			"--webhook: not available yet (webhooks come with tlswatch alert)");
+	if (o->webhook != NULL && o->mail_to != NULL)
+		return error_set(err, ERR_USAGE, "--webhook and --mail-to: one at a time");
 	return 0;
 }
 
@@ -70,7 +68,11 @@ static int digest_run(const struct digest_opts *o, const struct config *cfg,
 		goto fail;
 	for (guint i = 0; i < d->domains->len; i++)
 		digest_assess(g_ptr_array_index(d->domains, i), dc);
-	if (o->mail_to != NULL) {
+	if (o->webhook != NULL) {
+		if (digest_webhook(d, cfg, o->webhook, err) < 0)
+			goto fail;
+		log_info("digest posted to webhook %s", o->webhook);
+	} else if (o->mail_to != NULL) {
 		if (digest_mail(d, dc, o->mail_to, err) < 0)
 			goto fail;
 		log_info("digest mailed to %u recipients", g_strv_length(o->mail_to));
@@ -108,8 +110,7 @@ int cmd_digest(int argc, char **argv)
 		{ "mail-to", 'm', 0, G_OPTION_ARG_STRING_ARRAY, &o.mail_to,
 		  "Mail text + HTML to ADDR through [digest] sendmail (repeatable)", "ADDR" },
 		{ "webhook", 0, 0, G_OPTION_ARG_STRING, &o.webhook,
-		  "Post to a configured webhook: not available yet (comes with tlswatch alert)",
-		  "NAME" },
+		  "Post to [webhook NAME] in its format (slack, teams, generic)", "NAME" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	struct config cfg;

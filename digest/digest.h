@@ -12,6 +12,7 @@
 
 #include <glib.h>
 
+#include "common/config.h"
 #include "common/error.h"
 
 /* [digest] in the configuration file (digest/config.c). */
@@ -126,5 +127,12 @@ char *digest_subject(const struct digest *d);
  * c->sendmail. A failing sendmail is ERR_TEMP. */
 int digest_mail(const struct digest *d, const struct digest_config *c, char **to,
 		struct error *err);
+
+/* webhook.c: post d to [webhook name] of cfg in that webhook's format
+ * (slack: the text in a code block; teams: the Markdown; generic: the JSON
+ * object), signed when it has a secret. Unknown name: ERR_USAGE; an answer
+ * that a retry may change: ERR_TEMP; any other refusal: ERR_CONFIG. */
+int digest_webhook(const struct digest *d, const struct config *cfg, const char *name,
+		   struct error *err);
 
 #endif

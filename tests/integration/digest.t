@@ -110,7 +110,7 @@ for args in "--from 2024-13-01 --to 2024-06-09" "--from 2024-06-09 --to 2024-06-
 	$TW digest $args >/dev/null 2>"$T/err"; rc=$?
 	is "$rc" 64 "usage: $args exits 64"
 done
-like "$(cat "$T/err")" "not available yet" "--webhook: says it is not there yet"
+like "$(cat "$T/err")" "no such \[webhook slack\]" "--webhook: an unknown webhook is named"
 printf '[digest]\nmin-sessions = lots\n' >"$T/bad.conf"
 $TW digest --config "$T/bad.conf" $RANGE >/dev/null 2>"$T/err"; rc=$?
 is "$rc" 78 "config: bad value exits 78"

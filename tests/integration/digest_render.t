@@ -84,4 +84,40 @@ $TW digest --config "$T/c.conf" $RANGE --mail-to pm@example.com 2>"$T/err"; rc=$
 is "$rc" 75 "mail: sendmail failing exits 75"
 like "$(cat "$T/err")" "digest not sent" "mail: says the digest was not sent"
 
+# --webhook: the webhooks of tlswatch alert, to a real receiver on loopback.
+# generic gets exactly the --format json object, signed; slack the text in
+# a code block; teams the Markdown; a receiver not listening is 75.
+if command -v python3 >/dev/null && command -v openssl >/dev/null; then
+	. "$(dirname "$0")/../lib/http_receiver.sh"
+	R=$T/recv
+	recv_start "$R"
+	U=http://127.0.0.1:$RECV_PORT
+	printf '[webhook g]\nurl = %s/generic\nformat = generic\nsecret = s3cret\n[webhook s]\nurl = %s/slack\nformat = slack\n[webhook t]\nurl = %s/teams\nformat = teams\n[webhook down]\nurl = http://127.0.0.1:%s/\ntimeout = 2s\n' \
+		"$U" "$U" "$U" "$(unused_port)" >"$T/w.conf"
+	$TW digest $RANGE --format json >"$T/d.json"
+	$TW digest $RANGE >"$T/d.txt"
+	$TW digest $RANGE --format markdown >"$T/d.md"
+	for w in g s t; do
+		$TW digest --config "$T/w.conf" $RANGE --webhook $w 2>"$T/err"; rc=$?
+		is "$rc" 0 "webhook $w: exit 0"
+	done
+	is "$(recv_count)" 3 "webhooks: three requests arrived"
+	ok "$(cmp -s "$R/req.1.body" "$T/d.json" && echo 1)" "webhook generic: the body is the --format json object"
+	ts=$(sed -n 's/^X-Tlswatch-Timestamp: //p' "$R/req.1.headers" | tr -d '\r')
+	sig=$(sed -n 's/^X-Tlswatch-Signature: //p' "$R/req.1.headers" | tr -d '\r')
+	want=$( (printf '%s.' "$ts"; cat "$R/req.1.body") | openssl dgst -sha256 -hmac s3cret | sed 's/^.*= //')
+	is "$sig" "sha256=$want" "webhook generic: the signature verifies with openssl"
+	perl -MJSON::PP -e 'local $/; print decode_json(<STDIN>)->{text}' <"$R/req.2.body" >"$T/slack.txt"
+	ok "$( (printf '```\n'; cat "$T/d.txt"; printf '```') | cmp -s - "$T/slack.txt" && echo 1)" \
+		"webhook slack: the text digest in a code block"
+	perl -MJSON::PP -e 'local $/; print decode_json(<STDIN>)->{text}' <"$R/req.3.body" >"$T/teams.md"
+	ok "$(cmp -s "$T/teams.md" "$T/d.md" && echo 1)" "webhook teams: the Markdown digest"
+	$TW digest --config "$T/w.conf" $RANGE --webhook down 2>"$T/err"; rc=$?
+	is "$rc" 75 "webhook not listening: 75"
+	like "$(cat "$T/err")" "webhook down: webhook not reached" "webhook not listening: says so, without the URL"
+	ok "$(grep -c '127.0.0.1' "$T/err" | grep -x 0)" "webhook not listening: the URL is not printed"
+else
+	ok 1 "python3 or openssl missing: --webhook not tested # SKIP"
+fi
+
 done_testing
