@@ -167,12 +167,17 @@ static int db_current_version(PGconn *conn, int *current, struct error *err)
 			    current, err);
 }
 
-int db_schema_version(PGconn *conn, int *current, int *latest, struct error *err)
+int db_latest_version(void)
 {
 	g_auto(GStrv) names = migration_names();
 	guint n = g_strv_length(names);
 
-	*latest = n ? migration_number(names[n - 1]) : 0;
+	return n ? migration_number(names[n - 1]) : 0;
+}
+
+int db_schema_version(PGconn *conn, int *current, int *latest, struct error *err)
+{
+	*latest = db_latest_version();
 	return db_current_version(conn, current, err);
 }
 

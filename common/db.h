@@ -33,6 +33,9 @@ int db_exec(PGconn *conn, const char *sql, struct error *err);
  * an advisory lock serialises migrators. */
 int db_migrate(PGconn *conn, int *applied, struct error *err);
 
+/* The newest migration compiled into the binary (no query). */
+int db_latest_version(void);
+
 /* The highest applied migration (0 when the schema does not exist yet) and
  * the highest embedded one. */
 int db_schema_version(PGconn *conn, int *current, int *latest, struct error *err);

@@ -172,26 +172,15 @@ const char *message_status_name(enum message_status status)
 	return "quarantined";
 }
 
-/* The newest migration compiled in: db_schema_version's "latest", without
- * the two catalog queries it runs, which cost a fresh connection over a
- * millisecond (the MTA pays that on every message). */
-static int store_latest_version(void)
-{
-	g_auto(GStrv) names = g_resources_enumerate_children("/tlswatch/sql", 0, NULL);
-	int latest = 0;
-
-	for (gsize i = 0; names != NULL && names[i] != NULL; i++)
-		latest = MAX(latest, (int)strtol(names[i], NULL, 10));
-	return latest;
-}
-
-/* The schema must exist and be no older than this binary's migrations. */
+/* The schema must exist and be no older than this binary's migrations: one
+ * query, not db_schema_version's two catalog lookups (the MTA pays for
+ * each on every message). */
 static int store_check_schema(PGconn *conn, struct error *err)
 {
 	PGresult *res =
 		PQexec(conn, "SELECT coalesce(max(version), 0) FROM tlswatch.schema_version");
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	int current = 0, latest = store_latest_version();
+	int current = 0, latest = db_latest_version();
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		current = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
