@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alert/alert.h"
+#include "common/domain.h"
 #include "common/log.h"
 
 static gboolean alert_in(char **only, const char *domain)
@@ -95,7 +96,7 @@ void alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *polic
 	    c.rules->len == 0 || policy_domains == NULL || policy_domains->len == 0)
 		goto out;
 	for (guint i = 0; i < policy_domains->len; i++) {
-		char *d = g_ascii_strdown(g_ptr_array_index(policy_domains, i), -1);
+		char *d = domain_normalise(g_ptr_array_index(policy_domains, i));
 
 		if (g_ptr_array_find_with_equal_func(only, d, g_str_equal, NULL))
 			g_free(d);

@@ -1,46 +1,57 @@
 /*
  * eval.c: a rule's figures over its window, from the database. Sessions
- * come from the view tlswatch.domain_sessions (sts + tlsa listed together
- * count once); failure details get the same treatment (per report and
- * domain, the largest count among that report's policies). The window is
- * report time: date_end in (now - window, now], so --now replays exactly.
- * Two parameterised queries; grouping, globs and thresholds are done in C
- * on the few rows a window holds.
+ * per report and domain are the largest count among that report's
+ * policies for the domain (sts + tlsa listed together count once, as in
+ * the view tlswatch.domain_sessions); failure details get the same
+ * treatment. The window is report time: date_end in (now - window, now],
+ * so --now replays exactly. Each query reads only the reports of its
+ * window (the date_end index of each partition, and date_start <= now
+ * leaves out the partitions of later months) and only the domains asked
+ * for ($3: names, $4: LIKE patterns, NULL for all), so its cost is the
+ * window's, not the history's. Grouping and thresholds are done in C.
  */
 #include <string.h>
 
 #include "alert/alert.h"
 #include "common/db.h"
+#include "common/domain.h"
 
-/* $1 from, $2 to: one row per report and domain. */
+/* Every query: the window on the report, the domains on the policy. */
+#define WINDOW_AND_DOMAINS                                                                         \
+	" WHERE r.date_end > to_timestamp($1::bigint) AND r.date_end <= to_timestamp($2::bigint)"  \
+	" AND r.date_start <= to_timestamp($2::bigint)"                                            \
+	" AND ($3::text[] IS NULL OR p.policy_domain = ANY ($3::text[]))"                          \
+	" AND ($4::text[] IS NULL OR p.policy_domain LIKE ANY ($4::text[]))"
+
+#define REPORT_POLICIES                                                                            \
+	" FROM tlswatch.reports r JOIN tlswatch.policies p"                                        \
+	" ON p.report_ref = r.id AND p.date_start = r.date_start"
+
+/* One row per report and domain. Sums stay numeric in SQL (no bigint
+ * overflow there); C reads them saturated. */
 static const char *const q_reports =
-	"SELECT ds.policy_domain, r.organization_name, r.report_id,"
-	" ds.successful_sessions, ds.failed_sessions"
-	" FROM tlswatch.domain_sessions ds JOIN tlswatch.reports r ON r.id = ds.report_ref"
-	" WHERE r.date_end > to_timestamp($1::bigint) AND r.date_end <= to_timestamp($2::bigint)"
+	"SELECT p.policy_domain, r.organization_name, r.report_id,"
+	" max(p.successful_sessions), max(p.failed_sessions)" REPORT_POLICIES WINDOW_AND_DOMAINS
+	" GROUP BY r.id, r.date_start, r.organization_name, r.report_id, p.policy_domain"
 	" ORDER BY r.id, 1";
 
-/* $1 from, $2 to: failed sessions per domain, reporter, result type, MX. */
+/* Failed sessions per domain, reporter, result type, MX. */
 static const char *const q_failures =
 	"WITH per_policy AS ("
-	" SELECT p.report_ref, lower(p.policy_domain) AS domain, p.id, f.result_type,"
-	"  coalesce(f.receiving_mx_hostname, '(not reported)') AS mx, sum(f.failed_sessions) AS n"
-	" FROM tlswatch.failures f JOIN tlswatch.policies p ON p.id = f.policy_ref"
-	" JOIN tlswatch.reports r ON r.id = p.report_ref"
-	" WHERE r.date_end > to_timestamp($1::bigint) AND r.date_end <= to_timestamp($2::bigint)"
-	" GROUP BY 1, 2, 3, 4, 5),"
-	" per_report AS (SELECT report_ref, domain, result_type, mx, max(n) AS n"
-	" FROM per_policy GROUP BY 1, 2, 3, 4)"
-	" SELECT pr.domain, r.organization_name, pr.result_type, pr.mx, sum(pr.n)::bigint"
-	" FROM per_report pr JOIN tlswatch.reports r ON r.id = pr.report_ref"
+	" SELECT r.id, r.organization_name AS org, p.policy_domain AS domain, p.id AS policy,"
+	"  f.result_type, coalesce(f.receiving_mx_hostname, '(not reported)') AS mx,"
+	"  sum(f.failed_sessions) AS n" REPORT_POLICIES
+	" JOIN tlswatch.failures f ON f.policy_ref = p.id AND f.date_start = "
+	"p.date_start" WINDOW_AND_DOMAINS " GROUP BY 1, 2, 3, 4, 5, 6),"
+	" per_report AS (SELECT id, org, domain, result_type, mx, max(n) AS n"
+	" FROM per_policy GROUP BY 1, 2, 3, 4, 5)"
+	" SELECT domain, org, result_type, mx, sum(n) FROM per_report"
 	" GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4";
 
-/* $1 from, $2 to: the end of each reporter's last report per domain. */
+/* The end of each reporter's last report per domain. */
 static const char *const q_last =
-	"SELECT ds.policy_domain, r.organization_name,"
-	" floor(extract(epoch FROM max(r.date_end)))::bigint"
-	" FROM tlswatch.domain_sessions ds JOIN tlswatch.reports r ON r.id = ds.report_ref"
-	" WHERE r.date_end > to_timestamp($1::bigint) AND r.date_end <= to_timestamp($2::bigint)"
+	"SELECT p.policy_domain, r.organization_name,"
+	" floor(extract(epoch FROM max(r.date_end)))::bigint" REPORT_POLICIES WINDOW_AND_DOMAINS
 	" GROUP BY 1, 2 ORDER BY 1, 2";
 
 #define LOOKBACK (30 * 86400)
@@ -48,7 +59,8 @@ static const char *const q_last =
 struct eval {
 	const struct alert_rule *r;
 	gint64 from, to;
-	char **only;
+	char *names;	     /* $3: the domains just stored (on ingest), or NULL */
+	char *patterns;	     /* $4: the rule's domains = patterns, or NULL */
 	GHashTable *domains; /* domain -> struct alert_firing * (whole domain) */
 	GHashTable *groups;  /* "domain\n group" -> struct alert_firing * */
 	GPtrArray *order;    /* keys of groups (owned here), in creation order */
@@ -59,16 +71,16 @@ static gint64 num(const PGresult *res, int row, int col)
 	return g_ascii_strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-static PGresult *eval_query(PGconn *conn, const char *sql, gint64 from, gint64 to,
-			    struct error *err)
+static PGresult *eval_query(const struct eval *e, PGconn *conn, const char *sql, gint64 from,
+			    gint64 to, struct error *err)
 {
 	char a[24], b[24];
-	const char *params[2] = { a, b };
+	const char *params[4] = { a, b, e->names, e->patterns };
 	PGresult *res;
 
 	g_snprintf(a, sizeof(a), "%" G_GINT64_FORMAT, from);
 	g_snprintf(b, sizeof(b), "%" G_GINT64_FORMAT, to);
-	res = PQexecParams(conn, sql, 2, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(conn, sql, 4, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
 		return res;
 	db_error(conn, res, err, "alert evaluation");
@@ -76,23 +88,15 @@ static PGresult *eval_query(PGconn *conn, const char *sql, gint64 from, gint64 t
 	return NULL;
 }
 
-static gboolean eval_wanted(const struct eval *e, const char *domain)
+static gboolean eval_type_counted(const struct alert_rule *r, const char *type)
 {
-	if (e->only != NULL && !g_strv_contains((const char *const *)e->only, domain))
-		return FALSE;
-	if (e->r->domains == NULL)
+	if (r->result_types == NULL)
 		return TRUE;
-	for (guint i = 0; e->r->domains[i] != NULL; i++) {
-		if (g_pattern_match_simple(e->r->domains[i], domain))
+	for (guint i = 0; r->result_types[i] != NULL; i++) {
+		if (g_ascii_strcasecmp(r->result_types[i], type) == 0)
 			return TRUE;
 	}
 	return FALSE;
-}
-
-static gboolean eval_type_counted(const struct alert_rule *r, const char *type)
-{
-	return r->result_types == NULL ||
-	       g_strv_contains((const char *const *)r->result_types, type);
 }
 
 static struct alert_firing *eval_domain(struct eval *e, const char *domain)
@@ -149,27 +153,25 @@ static void eval_add_failure(struct eval *e, struct alert_firing *f, const PGres
 
 static int eval_threshold_rows(struct eval *e, PGconn *conn, struct error *err)
 {
-	PGresult *res = eval_query(conn, q_reports, e->from, e->to, err);
+	PGresult *res = eval_query(e, conn, q_reports, e->from, e->to, err);
 
 	if (res == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *domain = PQgetvalue(res, i, 0);
 
-		if (!eval_wanted(e, domain))
-			continue;
 		eval_add_report(e, eval_domain(e, domain), res, i);
 		if (e->r->group_by == ALERT_GROUP_REPORTER)
 			eval_add_report(e, eval_group(e, domain, PQgetvalue(res, i, 1)), res, i);
 	}
 	PQclear(res);
-	if ((res = eval_query(conn, q_failures, e->from, e->to, err)) == NULL)
+	if ((res = eval_query(e, conn, q_failures, e->from, e->to, err)) == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *domain = PQgetvalue(res, i, 0);
 		gboolean typed = e->r->result_types != NULL;
 
-		if (!eval_wanted(e, domain) || !eval_type_counted(e->r, PQgetvalue(res, i, 2)))
+		if (!eval_type_counted(e->r, PQgetvalue(res, i, 2)))
 			continue;
 		eval_add_failure(e, eval_domain(e, domain), res, i, typed);
 		if (e->r->group_by == ALERT_GROUP_REPORTER)
@@ -205,16 +207,14 @@ static void eval_mx_totals(struct eval *e, struct alert_firing *f)
 
 static int eval_silence(struct eval *e, PGconn *conn, struct error *err)
 {
-	PGresult *res = eval_query(conn, q_last, e->to - e->r->silent_for - LOOKBACK, e->to, err);
+	PGresult *res =
+		eval_query(e, conn, q_last, e->to - e->r->silent_for - LOOKBACK, e->to, err);
 
 	if (res == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(res); i++) {
-		struct alert_firing *f;
-
-		if (!eval_wanted(e, PQgetvalue(res, i, 0)))
-			continue;
-		f = eval_group(e, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+		struct alert_firing *f =
+			eval_group(e, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
 		f->last_report = num(res, i, 2);
 		f->from = e->to - e->r->silent_for;
 	}
@@ -266,7 +266,7 @@ static void eval_collect(struct eval *e, GPtrArray *out)
 int alert_evaluate(PGconn *conn, const struct alert_rule *rule, gint64 now, char **only,
 		   GPtrArray **out, struct error *err)
 {
-	struct eval e = { rule, now - rule->window, now, only, NULL, NULL, NULL };
+	struct eval e = { rule, now - rule->window, now, NULL, NULL, NULL, NULL, NULL };
 	GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)alert_firing_free);
 	int rc;
 
@@ -275,11 +275,15 @@ int alert_evaluate(PGconn *conn, const struct alert_rule *rule, gint64 now, char
 	e.groups = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					 (GDestroyNotify)alert_firing_free);
 	e.order = g_ptr_array_new_with_free_func(g_free);
+	e.names = domain_names_sql_array(only);
+	e.patterns = domain_patterns_sql_array(rule->domains);
 	rc = rule->kind == ALERT_KIND_SILENCE ? eval_silence(&e, conn, err)
 					      : eval_threshold_rows(&e, conn, err);
 	if (rc == 0)
 		eval_collect(&e, list);
 	g_ptr_array_unref(e.order);
+	g_free(e.names);
+	g_free(e.patterns);
 	g_hash_table_unref(e.domains);
 	g_hash_table_unref(e.groups);
 	if (rc < 0) {

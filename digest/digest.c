@@ -81,6 +81,15 @@ void digest_domain_free(struct digest_domain *dd)
 	g_free(dd);
 }
 
+struct digest_item *digest_item_new(GPtrArray *list, const char *name)
+{
+	struct digest_item *it = g_new0(struct digest_item, 1);
+
+	it->name = g_strdup(name);
+	g_ptr_array_add(list, it);
+	return it;
+}
+
 struct digest_item *digest_items_add(GPtrArray *list, const char *name, gint64 sessions,
 				     gint64 failed, gint64 reports)
 {
@@ -92,11 +101,8 @@ struct digest_item *digest_items_add(GPtrArray *list, const char *name, gint64 s
 		if (g_str_equal(x->name, name))
 			it = x;
 	}
-	if (it == NULL) {
-		it = g_new0(struct digest_item, 1);
-		it->name = g_strdup(name);
-		g_ptr_array_add(list, it);
-	}
+	if (it == NULL)
+		it = digest_item_new(list, name);
 	it->sessions += sessions;
 	it->failed += failed;
 	it->reports += reports;

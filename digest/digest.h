@@ -93,7 +93,10 @@ struct digest *digest_new(void);
 void digest_free(struct digest *d);
 struct digest_domain *digest_domain_new(const char *name, guint days);
 void digest_domain_free(struct digest_domain *dd);
-/* Add n to the item called name in list (created when absent). */
+/* A new item called name at the end of list, zero counts; the list owns it. */
+struct digest_item *digest_item_new(GPtrArray *list, const char *name);
+/* Add n to the item called name in list (created when absent; a linear
+ * search, for short lists: query.c indexes its own). */
 struct digest_item *digest_items_add(GPtrArray *list, const char *name, gint64 sessions,
 				     gint64 failed, gint64 reports);
 /* Sort largest sessions first, then by name. */

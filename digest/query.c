@@ -1,36 +1,55 @@
 /*
  * query.c: the database side of the digest, four parameterised queries
- * over the period and the one before it. Session counts come from the
- * view tlswatch.domain_sessions, so sessions a reporter lists under both an
- * sts and a tlsa policy count once; failure details get the same treatment
- * (per report and domain, the largest count among that report's policies
- * for one detail). Everything else (which domains, sorting, top N) is done
- * in C on the few rows returned.
+ * over the period and the one before it. Session counts per report and
+ * domain are the largest among that report's policies for the domain (as
+ * in the view tlswatch.domain_sessions: sessions a reporter lists under
+ * both an sts and a tlsa policy count once); failure details get the same
+ * treatment. Every query names its period on the partition key date_start
+ * of each table it reads, so PostgreSQL reads only that period's
+ * partitions, and the --domain names and patterns ($3, $4) are applied
+ * there too. Sums stay numeric in SQL, never a bigint overflow; C reads
+ * them saturated. Sorting and top N are done in C on the rows returned.
  */
 #include <string.h>
 
 #include <libpq-fe.h>
 
 #include "common/db.h"
+#include "common/domain.h"
 #include "digest/digest.h"
 
 #define DAY 86400
 
+/* The period [$1, $2) on the policy and the domains: $3 names (= ANY, the
+ * index policies_domain), $4 LIKE patterns, both NULL for every domain. */
+#define POLICIES_OF_PERIOD                                                                         \
+	" WHERE p.date_start >= to_timestamp($1::bigint) AND p.date_start < "                      \
+	"to_timestamp($2::bigint)"                                                                 \
+	" AND (($3::text[] IS NULL AND $4::text[] IS NULL)"                                        \
+	" OR p.policy_domain = ANY ($3::text[]) OR p.policy_domain LIKE ANY ($4::text[]))"
+
+/* One row per report and domain of the period: the view
+ * tlswatch.domain_sessions, restricted before it aggregates. */
+#define DOMAIN_SESSIONS                                                                            \
+	"(SELECT p.report_ref, p.date_start, p.policy_domain,"                                     \
+	" max(p.successful_sessions) AS successful_sessions,"                                      \
+	" max(p.failed_sessions) AS failed_sessions"                                               \
+	" FROM tlswatch.policies p" POLICIES_OF_PERIOD                                             \
+	" GROUP BY p.report_ref, p.date_start, p.policy_domain) ds"
+
 /* $1 previous from, $2 to (unix seconds): sessions per domain and UTC day. */
 static const char *const q_days =
-	"SELECT ds.policy_domain, floor(extract(epoch FROM r.date_start) / 86400)::bigint,"
-	" sum(ds.successful_sessions)::bigint, sum(ds.failed_sessions)::bigint, count(*)"
-	" FROM tlswatch.domain_sessions ds JOIN tlswatch.reports r ON r.id = ds.report_ref"
-	" WHERE r.date_start >= to_timestamp($1::bigint) AND r.date_start < "
-	"to_timestamp($2::bigint)"
-	" GROUP BY 1, 2 ORDER BY 1, 2";
+	"SELECT ds.policy_domain, floor(extract(epoch FROM ds.date_start) / 86400)::bigint,"
+	" sum(ds.successful_sessions), sum(ds.failed_sessions), count(*)"
+	" FROM " DOMAIN_SESSIONS " GROUP BY 1, 2 ORDER BY 1, 2";
 
-/* $1 previous from, $2 to, $3 from: per reporter, this period or the last. */
+/* $1 previous from, $2 to, $5 from: per reporter, this period or the last. */
 static const char *const q_reporters =
-	"SELECT ds.policy_domain, r.organization_name, r.date_start >= to_timestamp($3::bigint),"
-	" count(*), sum(ds.successful_sessions + ds.failed_sessions)::bigint,"
-	" sum(ds.failed_sessions)::bigint"
-	" FROM tlswatch.domain_sessions ds JOIN tlswatch.reports r ON r.id = ds.report_ref"
+	"SELECT ds.policy_domain, r.organization_name, ds.date_start >= to_timestamp($5::bigint),"
+	" count(*), sum(ds.successful_sessions::numeric + ds.failed_sessions),"
+	" sum(ds.failed_sessions)"
+	" FROM " DOMAIN_SESSIONS " JOIN tlswatch.reports r"
+	" ON r.id = ds.report_ref AND r.date_start = ds.date_start"
 	" WHERE r.date_start >= to_timestamp($1::bigint) AND r.date_start < "
 	"to_timestamp($2::bigint)"
 	" GROUP BY 1, 2, 3";
@@ -38,45 +57,98 @@ static const char *const q_reporters =
 /* $1 from, $2 to: failed sessions by result type, MX host and sending IP. */
 static const char *const q_failures =
 	"WITH per_policy AS ("
-	" SELECT p.report_ref, lower(p.policy_domain) AS domain, p.policy_type, f.result_type,"
+	" SELECT p.report_ref, p.policy_domain AS domain, p.policy_type, f.result_type,"
 	"  coalesce(f.receiving_mx_hostname, '') AS mx, coalesce(host(f.sending_mta_ip), '') AS ip,"
 	"  f.receiving_ip, sum(f.failed_sessions) AS n"
-	" FROM tlswatch.failures f JOIN tlswatch.policies p ON p.id = f.policy_ref"
-	" JOIN tlswatch.reports r ON r.id = p.report_ref"
-	" WHERE r.date_start >= to_timestamp($1::bigint) AND r.date_start < "
-	"to_timestamp($2::bigint)"
+	" FROM tlswatch.policies p JOIN tlswatch.failures f"
+	" ON f.policy_ref = p.id AND f.date_start = p.date_start" POLICIES_OF_PERIOD
+	" AND f.date_start >= to_timestamp($1::bigint) AND f.date_start < to_timestamp($2::bigint)"
 	" GROUP BY 1, 2, 3, 4, 5, 6, 7),"
 	" per_report AS (SELECT report_ref, domain, result_type, mx, ip, receiving_ip, max(n) AS n"
 	" FROM per_policy GROUP BY 1, 2, 3, 4, 5, 6)"
-	" SELECT domain, result_type, mx, ip, sum(n)::bigint FROM per_report GROUP BY 1, 2, 3, 4";
+	" SELECT domain, result_type, mx, ip, sum(n) FROM per_report GROUP BY 1, 2, 3, 4";
 
 /* $1 from, $2 to: policy types and STS modes seen, by reporter. */
 static const char *const q_policies =
-	"SELECT lower(p.policy_domain), p.policy_type, coalesce(p.sts_mode, ''),"
-	" r.organization_name, sum(p.successful_sessions + p.failed_sessions)::bigint"
-	" FROM tlswatch.policies p JOIN tlswatch.reports r ON r.id = p.report_ref"
-	" WHERE r.date_start >= to_timestamp($1::bigint) AND r.date_start < "
-	"to_timestamp($2::bigint)"
+	"SELECT p.policy_domain, p.policy_type, coalesce(p.sts_mode, ''), r.organization_name,"
+	" sum(p.successful_sessions::numeric + p.failed_sessions)"
+	" FROM tlswatch.policies p JOIN tlswatch.reports r"
+	" ON r.id = p.report_ref AND r.date_start = p.date_start" POLICIES_OF_PERIOD
+	" AND r.date_start >= to_timestamp($1::bigint) AND r.date_start < to_timestamp($2::bigint)"
 	" GROUP BY 1, 2, 3, 4";
 
 struct query_ctx {
 	PGconn *conn;
 	const struct digest_period *p, *prev;
 	char **globs;
-	GHashTable *seen; /* domain → struct digest_domain * (borrowed from the digest) */
+	char *names;	   /* $3: the --domain names, or NULL */
+	char *patterns;	   /* $4: the --domain patterns, as LIKE, or NULL */
+	GHashTable *seen;  /* domain → struct digest_domain * (borrowed from the digest) */
+	GHashTable *items; /* struct item_key → struct digest_item * (borrowed) */
 	struct digest *d;
 };
 
+/* A breakdown row: which list it is in, and its name (the item's own). */
+struct item_key {
+	const GPtrArray *list;
+	const char *name;
+};
+
+static guint item_key_hash(gconstpointer k)
+{
+	const struct item_key *key = k;
+
+	return g_str_hash(key->name) ^ g_direct_hash(key->list);
+}
+
+static gboolean item_key_equal(gconstpointer a, gconstpointer b)
+{
+	const struct item_key *x = a, *y = b;
+
+	return x->list == y->list && g_str_equal(x->name, y->name);
+}
+
+/* Add to the item called name in list, found through q->items: a month
+ * of all domains holds hundreds of thousands of (domain, IP) rows. */
+static struct digest_item *query_item_add(struct query_ctx *q, GPtrArray *list, const char *name,
+					  gint64 sessions, gint64 failed, gint64 reports)
+{
+	struct item_key probe = { list, name };
+	struct digest_item *it = g_hash_table_lookup(q->items, &probe);
+
+	if (it == NULL) {
+		struct item_key *key = g_new(struct item_key, 1);
+
+		it = digest_item_new(list, name);
+		*key = (struct item_key){ list, it->name };
+		g_hash_table_insert(q->items, key, it);
+	}
+	it->sessions += sessions;
+	it->failed += failed;
+	it->reports += reports;
+	return it;
+}
+
+static gboolean query_has_item(struct query_ctx *q, GPtrArray *list, const char *name)
+{
+	struct item_key probe = { list, name };
+
+	return g_hash_table_contains(q->items, &probe);
+}
+
+/* A figure, saturated at the bigint bounds: PostgreSQL sums in numeric. */
 static gint64 num(const PGresult *res, int row, int col)
 {
 	return g_ascii_strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
+/* Run sql with $1 a, $2 b, the domains as $3 and $4, and $5 c when
+ * nparams is 5. */
 static PGresult *query_run(struct query_ctx *q, const char *sql, gint64 a, gint64 b, gint64 c,
 			   int nparams, const char *what, struct error *err)
 {
 	char sa[24], sb[24], sc[24];
-	const char *params[3] = { sa, sb, sc };
+	const char *params[5] = { sa, sb, q->names, q->patterns, sc };
 	PGresult *res;
 
 	g_snprintf(sa, sizeof(sa), "%" G_GINT64_FORMAT, a);
@@ -91,22 +163,28 @@ static PGresult *query_run(struct query_ctx *q, const char *sql, gint64 a, gint6
 	return res;
 }
 
-static gboolean query_wanted(struct query_ctx *q, const char *domain)
+/* --domain: plain names to $3, patterns with * or ? to $4. */
+static void query_domains(struct query_ctx *q)
 {
-	if (q->globs == NULL || q->globs[0] == NULL)
-		return TRUE;
-	for (guint i = 0; q->globs[i] != NULL; i++) {
-		g_autofree char *lower = g_ascii_strdown(q->globs[i], -1);
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	g_autoptr(GPtrArray) patterns = g_ptr_array_new();
 
-		if (g_pattern_match_simple(lower, domain))
-			return TRUE;
-	}
-	return FALSE;
+	for (guint i = 0; q->globs != NULL && q->globs[i] != NULL; i++)
+		g_ptr_array_add(strpbrk(q->globs[i], "*?") ? patterns : names, q->globs[i]);
+	g_ptr_array_add(names, NULL);
+	g_ptr_array_add(patterns, NULL);
+	q->names = domain_names_sql_array((char **)names->pdata);
+	q->patterns = domain_patterns_sql_array((char **)patterns->pdata);
+	/* Only names: patterns must not be NULL then, or "every domain" holds. */
+	if (q->names != NULL && q->patterns == NULL)
+		q->patterns = g_strdup("{}");
+	if (q->patterns != NULL && q->names == NULL)
+		q->names = g_strdup("{}");
 }
 
 static int query_days(struct query_ctx *q, struct error *err)
 {
-	PGresult *res = query_run(q, q_days, q->prev->from, q->p->to, 0, 2, "digest days", err);
+	PGresult *res = query_run(q, q_days, q->prev->from, q->p->to, 0, 4, "digest days", err);
 	gint64 first = q->p->from / DAY;
 
 	if (res == NULL)
@@ -117,8 +195,6 @@ static int query_days(struct query_ctx *q, struct error *err)
 		gint64 day = num(res, i, 1) - first;
 		struct digest_totals *t;
 
-		if (dd == NULL && !query_wanted(q, name))
-			continue;
 		if (dd == NULL) {
 			dd = digest_domain_new(name, q->p->days);
 			g_ptr_array_add(q->d->domains, dd);
@@ -139,17 +215,9 @@ static int query_days(struct query_ctx *q, struct error *err)
 	return 0;
 }
 
-static gboolean str_in(GPtrArray *a, const char *s)
-{
-	for (guint i = 0; i < a->len; i++)
-		if (g_str_equal(g_ptr_array_index(a, i), s))
-			return TRUE;
-	return FALSE;
-}
-
 static int query_reporters(struct query_ctx *q, struct error *err)
 {
-	PGresult *res = query_run(q, q_reporters, q->prev->from, q->p->to, q->p->from, 3,
+	PGresult *res = query_run(q, q_reporters, q->prev->from, q->p->to, q->p->from, 5,
 				  "digest reporters", err);
 
 	if (res == NULL)
@@ -161,21 +229,18 @@ static int query_reporters(struct query_ctx *q, struct error *err)
 		if (dd == NULL)
 			continue;
 		if (g_str_equal(PQgetvalue(res, i, 2), "t"))
-			digest_items_add(dd->reporters, org, num(res, i, 4), num(res, i, 5),
-					 num(res, i, 3));
+			query_item_add(q, dd->reporters, org, num(res, i, 4), num(res, i, 5),
+				       num(res, i, 3));
 	}
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct digest_domain *dd = g_hash_table_lookup(q->seen, PQgetvalue(res, i, 0));
 		const char *org = PQgetvalue(res, i, 1);
-		gboolean now = FALSE;
 
-		if (dd == NULL || g_str_equal(PQgetvalue(res, i, 2), "t"))
+		/* One row per org and half: an org absent now is missing once. */
+		if (dd == NULL || g_str_equal(PQgetvalue(res, i, 2), "t") ||
+		    query_has_item(q, dd->reporters, org))
 			continue;
-		for (guint j = 0; j < dd->reporters->len && !now; j++)
-			now = g_str_equal(((struct digest_item *)dd->reporters->pdata[j])->name,
-					  org);
-		if (!now && !str_in(dd->missing, org))
-			g_ptr_array_add(dd->missing, g_strdup(org));
+		g_ptr_array_add(dd->missing, g_strdup(org));
 	}
 	PQclear(res);
 	return 0;
@@ -184,7 +249,7 @@ static int query_reporters(struct query_ctx *q, struct error *err)
 static int query_failures(struct query_ctx *q, struct error *err)
 {
 	PGresult *res =
-		query_run(q, q_failures, q->p->from, q->p->to, 0, 2, "digest failures", err);
+		query_run(q, q_failures, q->p->from, q->p->to, 0, 4, "digest failures", err);
 
 	if (res == NULL)
 		return -1;
@@ -196,12 +261,12 @@ static int query_failures(struct query_ctx *q, struct error *err)
 
 		if (dd == NULL)
 			continue;
-		digest_items_add(dd->result_types, type, n, 0, 0);
-		digest_items_add(dd->mx_hosts, *mx ? mx : "(not reported)", n, 0, 0);
-		digest_items_add(dd->ips, *ip ? ip : "(not reported)", n, 0, 0);
+		query_item_add(q, dd->result_types, type, n, 0, 0);
+		query_item_add(q, dd->mx_hosts, *mx ? mx : "(not reported)", n, 0, 0);
+		query_item_add(q, dd->ips, *ip ? ip : "(not reported)", n, 0, 0);
 		if (digest_blocking_type(type)) {
-			digest_items_add(dd->blocking_types, type, n, 0, 0);
-			digest_items_add(dd->blocking_mx, *mx ? mx : "(not reported)", n, 0, 0);
+			query_item_add(q, dd->blocking_types, type, n, 0, 0);
+			query_item_add(q, dd->blocking_mx, *mx ? mx : "(not reported)", n, 0, 0);
 		}
 	}
 	PQclear(res);
@@ -211,7 +276,7 @@ static int query_failures(struct query_ctx *q, struct error *err)
 static int query_policies(struct query_ctx *q, struct error *err)
 {
 	PGresult *res =
-		query_run(q, q_policies, q->p->from, q->p->to, 0, 2, "digest policies", err);
+		query_run(q, q_policies, q->p->from, q->p->to, 0, 4, "digest policies", err);
 
 	if (res == NULL)
 		return -1;
@@ -222,10 +287,12 @@ static int query_policies(struct query_ctx *q, struct error *err)
 
 		if (dd == NULL)
 			continue;
-		digest_items_add(dd->policy_types, type, num(res, i, 4), 0, 0);
+		query_item_add(q, dd->policy_types, type, num(res, i, 4), 0, 0);
 		if (*mode)
-			digest_items_add(dd->sts_modes, mode, num(res, i, 4), 0, 0);
-		if (g_str_equal(type, "no-policy-found") && !str_in(dd->no_policy, org))
+			query_item_add(q, dd->sts_modes, mode, num(res, i, 4), 0, 0);
+		/* Rows are per (type, mode, org): one org may come twice. */
+		if (g_str_equal(type, "no-policy-found") &&
+		    !g_ptr_array_find_with_equal_func(dd->no_policy, org, g_str_equal, NULL))
 			g_ptr_array_add(dd->no_policy, g_strdup(org));
 	}
 	PQclear(res);
@@ -252,7 +319,7 @@ static gint query_domain_cmp(gconstpointer a, gconstpointer b)
 static void query_unmatched(struct query_ctx *q)
 {
 	for (guint i = 0; q->globs != NULL && q->globs[i] != NULL; i++) {
-		g_autofree char *lower = g_ascii_strdown(q->globs[i], -1);
+		g_autofree char *lower = domain_normalise(q->globs[i]);
 		gboolean hit = FALSE;
 
 		for (guint j = 0; j < q->d->domains->len && !hit; j++) {
@@ -300,6 +367,8 @@ int digest_query(void *conn, const struct digest_period *p, const struct digest_
 	struct query_ctx q = { .conn = conn, .p = p, .prev = prev, .globs = globs };
 	int rc = -1;
 
+	query_domains(&q);
+	q.items = g_hash_table_new_full(item_key_hash, item_key_equal, g_free, NULL);
 	q.d = digest_new();
 	q.d->period = *p;
 	q.d->prev = *prev;
@@ -312,6 +381,9 @@ int digest_query(void *conn, const struct digest_period *p, const struct digest_
 	rc = 0;
 fail:
 	g_hash_table_destroy(q.seen);
+	g_hash_table_destroy(q.items);
+	g_free(q.names);
+	g_free(q.patterns);
 	digest_free(q.d);
 	return rc;
 }

@@ -19,6 +19,8 @@
 #include <gio/gio.h>
 
 #include "common/db.h"
+#include "common/domain.h"
+#include "common/pgarray.h"
 #include "ingest/store.h"
 
 /* The savepoint each message runs behind. */
@@ -44,33 +46,39 @@ enum statement_id {
 
 /* The report ($1: its message, NULL for the one just inserted) and its
  * policies, $9..$16: one array per column (policy-string and mx-host
- * elements are array literals themselves), element i being policy i. */
+ * elements are array literals themselves), element i being policy i. The
+ * key goes in first: a report whose key exists inserts nothing at all,
+ * and of concurrent deliveries the first to commit wins, the others wait
+ * for it on the key's unique index, then skip. */
 #define SQL_REPORT_AND_POLICIES                                                                    \
-	"WITH r AS ("                                                                              \
+	"WITH k AS ("                                                                              \
+	"INSERT INTO tlswatch.report_keys (organization_name, report_id)"                          \
+	" VALUES ($2, $3) ON CONFLICT DO NOTHING RETURNING 1),"                                    \
+	" r AS ("                                                                                  \
 	"INSERT INTO tlswatch.reports (message_ref, organization_name, report_id, contact_info,"   \
 	" date_start, date_end, document, warnings)"                                               \
-	" VALUES (coalesce($1::bigint, " LAST_MESSAGE "), $2, $3, $4, $5::timestamptz,"            \
-	" $6::timestamptz, $7::jsonb, $8::text[])"                                                 \
-	" ON CONFLICT (organization_name, report_id) DO NOTHING RETURNING id),"                    \
+	" SELECT coalesce($1::bigint, " LAST_MESSAGE "), $2, $3, $4, $5::timestamptz,"             \
+	" $6::timestamptz, $7::jsonb, $8::text[] FROM k RETURNING id, date_start),"                \
 	" p AS ("                                                                                  \
-	"INSERT INTO tlswatch.policies (report_ref, policy_index, policy_type, policy_domain,"     \
-	" policy_string, mx_host, sts_mode, sts_max_age, successful_sessions, failed_sessions)"    \
-	" SELECT r.id, (u.n - 1)::integer, u.type, u.domain, u.strings::text[], u.mx::text[],"     \
-	" u.mode, u.max_age, u.successful, u.failed"                                               \
+	"INSERT INTO tlswatch.policies (report_ref, date_start, policy_index, policy_type,"        \
+	" policy_domain, policy_string, mx_host, sts_mode, sts_max_age, successful_sessions,"      \
+	" failed_sessions)"                                                                        \
+	" SELECT r.id, r.date_start, (u.n - 1)::integer, u.type, u.domain, u.strings::text[],"     \
+	" u.mx::text[], u.mode, u.max_age, u.successful, u.failed"                                 \
 	" FROM r, unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"          \
 	" $14::bigint[], $15::bigint[], $16::bigint[])"                                            \
 	" WITH ORDINALITY AS u(type, domain, strings, mx, mode, max_age, successful, failed, n)"   \
-	" ORDER BY u.n RETURNING id, policy_index)"
+	" ORDER BY u.n RETURNING id, date_start, policy_index)"
 
 /* The failure-details, $17..$26: one array per column, element i being
  * failure-detail i of the report, in order. */
 #define SQL_FAILURES                                                                               \
 	", f AS ("                                                                                 \
-	"INSERT INTO tlswatch.failures (policy_ref, detail_index, result_type, sending_mta_ip,"    \
-	" receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_sessions,"                \
-	" additional_information, failure_reason_code)"                                            \
-	" SELECT p.id, u.detail, u.type, u.sending_ip, u.mx, u.helo, u.receiving_ip,"              \
-	" u.sessions, u.info, u.code"                                                              \
+	"INSERT INTO tlswatch.failures (policy_ref, detail_index, date_start, result_type,"        \
+	" sending_mta_ip, receiving_mx_hostname, receiving_mx_helo, receiving_ip,"                 \
+	" failed_sessions, additional_information, failure_reason_code)"                           \
+	" SELECT p.id, u.detail, p.date_start, u.type, u.sending_ip, u.mx, u.helo,"                \
+	" u.receiving_ip, u.sessions, u.info, u.code"                                              \
 	" FROM unnest($17::integer[], $18::integer[], $19::text[], $20::inet[], $21::text[],"      \
 	" $22::text[], $23::inet[], $24::bigint[], $25::text[], $26::text[])"                      \
 	" WITH ORDINALITY AS u(policy, detail, type, sending_ip, mx, helo, receiving_ip,"          \
@@ -350,52 +358,6 @@ static char *store_datetime(GDateTime *dt)
 			       g_date_time_get_second(utc));
 }
 
-/* Append s to a PostgreSQL array literal: NULL, or s in double quotes with
- * " and \ escaped. */
-static void array_add(GString *a, const char *s)
-{
-	g_string_append_c(a, a->len > 1 ? ',' : '{');
-	if (s == NULL) {
-		g_string_append(a, "NULL");
-		return;
-	}
-	g_string_append_c(a, '"');
-	while (*s != '\0') {
-		gsize plain = strcspn(s, "\"\\");
-
-		g_string_append_len(a, s, (gssize)plain);
-		s += plain;
-		if (*s != '\0') {
-			g_string_append_c(a, '\\');
-			g_string_append_c(a, *s++);
-		}
-	}
-	g_string_append_c(a, '"');
-}
-
-static char *array_end(GString *a)
-{
-	if (a->len == 0)
-		g_string_append_c(a, '{');
-	g_string_append_c(a, '}');
-	return g_string_free(a, FALSE);
-}
-
-static void array_add_int(GString *a, gint64 v)
-{
-	g_string_append_c(a, a->len > 1 ? ',' : '{');
-	g_string_append_printf(a, "%" G_GINT64_FORMAT, v);
-}
-
-static char *strings_array(const GPtrArray *strings)
-{
-	GString *a = g_string_new(NULL);
-
-	for (guint i = 0; strings != NULL && i < strings->len; i++)
-		array_add(a, g_ptr_array_index(strings, i));
-	return array_end(a);
-}
-
 /* $9..$16 of tw_insert_report: the policies, one array literal per column. */
 static void store_policy_arrays(struct params *params, const struct report *r)
 {
@@ -406,23 +368,26 @@ static void store_policy_arrays(struct params *params, const struct report *r)
 		col[c] = g_string_new(NULL);
 	for (guint i = 0; i < r->policies->len; i++) {
 		const struct policy *p = &g_array_index(r->policies, struct policy, i);
-		g_autofree char *strings = strings_array(p->strings);
-		g_autofree char *mx = strings_array(p->mx_hosts);
+		g_autofree char *strings = pg_array_of_strings(p->strings);
+		g_autofree char *mx = pg_array_of_strings(p->mx_hosts);
 		g_autofree char *max_age =
 			p->sts_max_age >= 0 ? g_strdup_printf("%" G_GINT64_FORMAT, p->sts_max_age)
 					    : NULL;
 
-		array_add(col[TYPE], p->type);
-		array_add(col[DOMAIN], p->domain);
-		array_add(col[STRINGS], strings);
-		array_add(col[MX], mx);
-		array_add(col[MODE], p->sts_mode);
-		array_add(col[MAX_AGE], max_age);
-		array_add_int(col[SUCCESSFUL], p->successful_sessions);
-		array_add_int(col[FAILED], p->failed_sessions);
+		g_autofree char *type = g_ascii_strdown(p->type, -1);
+		g_autofree char *domain = domain_normalise(p->domain);
+
+		pg_array_add(col[TYPE], type);
+		pg_array_add(col[DOMAIN], domain);
+		pg_array_add(col[STRINGS], strings);
+		pg_array_add(col[MX], mx);
+		pg_array_add(col[MODE], p->sts_mode);
+		pg_array_add(col[MAX_AGE], max_age);
+		pg_array_add_int(col[SUCCESSFUL], p->successful_sessions);
+		pg_array_add_int(col[FAILED], p->failed_sessions);
 	}
 	for (int c = 0; c < COLUMNS; c++)
-		params_take(params, array_end(col[c]));
+		params_take(params, pg_array_end(col[c]));
 }
 
 /* $17..$26 of tw_insert_report: the failure-details of every policy, one
@@ -440,21 +405,22 @@ static void store_failure_arrays(struct params *params, const struct report *r)
 		for (guint j = 0; j < p->failures->len; j++) {
 			const struct failure_detail *f =
 				&g_array_index(p->failures, struct failure_detail, j);
+			g_autofree char *type = g_ascii_strdown(f->result_type, -1);
 
-			array_add_int(col[POLICY], i);
-			array_add_int(col[DETAIL], j);
-			array_add(col[TYPE], f->result_type);
-			array_add(col[SENDING], f->sending_mta_ip);
-			array_add(col[MX], f->receiving_mx_hostname);
-			array_add(col[HELO], f->receiving_mx_helo);
-			array_add(col[RECEIVING], f->receiving_ip);
-			array_add_int(col[SESSIONS], f->failed_sessions);
-			array_add(col[INFO], f->additional_information);
-			array_add(col[CODE], f->failure_reason_code);
+			pg_array_add_int(col[POLICY], i);
+			pg_array_add_int(col[DETAIL], j);
+			pg_array_add(col[TYPE], type);
+			pg_array_add(col[SENDING], f->sending_mta_ip);
+			pg_array_add(col[MX], f->receiving_mx_hostname);
+			pg_array_add(col[HELO], f->receiving_mx_helo);
+			pg_array_add(col[RECEIVING], f->receiving_ip);
+			pg_array_add_int(col[SESSIONS], f->failed_sessions);
+			pg_array_add(col[INFO], f->additional_information);
+			pg_array_add(col[CODE], f->failure_reason_code);
 		}
 	}
 	for (int c = 0; c < COLUMNS; c++)
-		params_take(params, array_end(col[c]));
+		params_take(params, pg_array_end(col[c]));
 }
 
 /* The text of the reports.document jsonb: the JSON as received, when
@@ -501,7 +467,7 @@ static int store_send_report(struct store *st, struct pending *p, gint64 message
 	params_take(&params, store_datetime(r->date_start));
 	params_take(&params, store_datetime(r->date_end));
 	params_take(&params, document);
-	params_take(&params, strings_array(r->warnings));
+	params_take(&params, pg_array_of_strings(r->warnings));
 	store_policy_arrays(&params, r);
 	for (guint i = 0; i < r->policies->len && sid != ST_INSERT_REPORT; i++) {
 		if (g_array_index(r->policies, struct policy, i).failures->len > 0)

@@ -51,7 +51,7 @@ dump() {
 	   from tlswatch.reports r join tlswatch.policies p on p.report_ref = r.id
 	   left join tlswatch.failures f on f.policy_ref = p.id
 	   where r.organization_name <> 'Bare Fixture'
-	   order by 1, 2, 8, f.id"
+	   order by 1, 2, 8, f.detail_index"
 }
 dump > "$tmp/bulk.rows"
 psql -XAtq -c "create database pipe" postgres

@@ -19,29 +19,40 @@ like "$out" "^1\.\.[1-9]" "test_store ran its plan"
 
 # The schema as Grafana users see it: a freshly migrated, empty database.
 out=$("$T" -p /store/migrate 2>&1) || { diag "$out"; bail "migration failed"; }
-is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2 \
-	"schema_version lists migrations 1 and 2"
-is "$(q "select string_agg(table_name, ',' order by table_name) from information_schema.tables where table_schema = 'tlswatch'")" \
-	"alerts,domain_sessions,failures,messages,policies,reports,schema_version" "the tables and the view"
-is "$(q "select count(*) from information_schema.columns where table_schema = 'tlswatch' and column_name = 'id' and data_type = 'bigint' and is_identity = 'YES'")" 5 \
-	"every id is a bigint identity"
+is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3 \
+	"schema_version lists migrations 1 to 3"
+is "$(q "select string_agg(c.relname, ',' order by c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and c.relkind in ('r', 'p', 'v') and not c.relispartition")" \
+	"alerts,domain_sessions,failures,messages,policies,report_keys,reports,schema_version" "the tables and the view"
+is "$(q "select string_agg(table_name, ',' order by table_name) from information_schema.columns where table_schema = 'tlswatch' and column_name = 'id' and data_type = 'bigint' and is_identity = 'YES'")" \
+	"alerts,messages,policies,reports" "every id is a bigint identity (failures are keyed by their policy)"
+# A new database: partitions from two months back to three ahead, and the
+# catch-alls on either side, in each of the three tables.
+months=$(for m in -2 -1 0 1 2 3; do date -u -d "$(date -u +%Y-%m-15) $m month" +%Y_%m; done)
+for t in reports policies failures; do
+	want=$( (echo "${t}_future"; echo "${t}_past"; for m in $months; do echo "${t}_$m"; done) | sort | paste -sd,)
+	is "$(q "select string_agg(c.relname, ',' order by c.relname) from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'tlswatch.$t'::regclass")" \
+		"$want" "$t: partitions $(echo "$months" | head -n 1) to $(echo "$months" | tail -n 1), past and future"
+done
 is "$(q "select count(*) from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and not t.tgisinternal")" 0 \
 	"no triggers"
-is "$(q "select string_agg(c.relname, ',' order by c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and c.relkind in ('r', 'v') and obj_description(c.oid, 'pg_class') is null")" "" \
+is "$(q "select string_agg(c.relname, ',' order by c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and c.relkind in ('r', 'p', 'v') and obj_description(c.oid, 'pg_class') is null")" "" \
 	"every table and view has a comment"
-is "$(q "select string_agg(indexdef, E'\n' order by indexname) from pg_indexes where schemaname = 'tlswatch' and indexname not like '%pkey'")" \
+is "$(q "select string_agg(indexdef, E'\n' order by indexname) from pg_indexes i join pg_class c on c.relname = i.tablename and c.relnamespace = 'tlswatch'::regnamespace where schemaname = 'tlswatch' and not c.relispartition")" \
 "CREATE INDEX alerts_created_at ON tlswatch.alerts USING btree (created_at)
 CREATE INDEX alerts_pending ON tlswatch.alerts USING btree (next_attempt_at) WHERE (state = 'pending'::text)
+CREATE UNIQUE INDEX alerts_pkey ON tlswatch.alerts USING btree (id)
 CREATE INDEX alerts_rule_domain ON tlswatch.alerts USING btree (rule, domain, group_key, fired_at)
-CREATE UNIQUE INDEX failures_policy_ref_detail_index_key ON tlswatch.failures USING btree (policy_ref, detail_index)
+CREATE UNIQUE INDEX failures_pkey ON ONLY tlswatch.failures USING btree (policy_ref, detail_index, date_start)
+CREATE UNIQUE INDEX messages_pkey ON tlswatch.messages USING btree (id)
 CREATE INDEX messages_quarantined ON tlswatch.messages USING btree (id) WHERE (status = 'quarantined'::text)
 CREATE INDEX messages_received_at ON tlswatch.messages USING btree (received_at)
-CREATE INDEX policies_policy_domain ON tlswatch.policies USING btree (policy_domain)
-CREATE UNIQUE INDEX policies_report_ref_policy_index_key ON tlswatch.policies USING btree (report_ref, policy_index)
-CREATE INDEX reports_date_end ON tlswatch.reports USING btree (date_end)
-CREATE INDEX reports_date_start ON tlswatch.reports USING btree (date_start)
-CREATE INDEX reports_message_ref ON tlswatch.reports USING btree (message_ref)
-CREATE UNIQUE INDEX reports_organization_name_report_id_key ON tlswatch.reports USING btree (organization_name, report_id)" \
+CREATE INDEX policies_domain ON ONLY tlswatch.policies USING btree (policy_domain, date_start)
+CREATE UNIQUE INDEX policies_pkey ON ONLY tlswatch.policies USING btree (report_ref, policy_index, date_start)
+CREATE UNIQUE INDEX report_keys_pkey ON tlswatch.report_keys USING btree (organization_name, report_id)
+CREATE INDEX reports_date_end ON ONLY tlswatch.reports USING btree (date_end)
+CREATE INDEX reports_message_ref ON ONLY tlswatch.reports USING btree (message_ref)
+CREATE UNIQUE INDEX reports_pkey ON ONLY tlswatch.reports USING btree (id, date_start)
+CREATE UNIQUE INDEX schema_version_pkey ON tlswatch.schema_version USING btree (version)" \
 	"the indexes"
 like "$(q "insert into tlswatch.messages (status) values ('lost')" 2>&1)" "violates check constraint" \
 	"messages.status is checked"

@@ -33,7 +33,8 @@ is "$rc" 75 "pipe, schema not initialised: 75"
 like "$(cat "$tmp/err")" "db init" "pipe, schema not initialised: says to run db init"
 $TW db init >/dev/null
 $TW db status > "$tmp/out"
-like "$(cat "$tmp/out")" "^schema version 2, latest 2" "db status after init"
+n=$(ls sql/[0-9][0-9][0-9]_*.sql | wc -l)
+like "$(cat "$tmp/out")" "^schema version $n, latest $n\$" "db status after init: version $n, one per file in sql/"
 $TW db init > "$tmp/out"
 like "$(cat "$tmp/out")" "0 migrations applied" "db init twice: nothing applied"
 

@@ -49,7 +49,7 @@ done
 report_json '$r->{"report-id"} = "not-ip"; $r->{policies}[0]{"failure-details"}[0]{"sending-mta-ip"} = "999.1.2.3; drop table x"' > "$tmp/ip.json"
 ingest_json ip
 is "$(last status)" stored "not an IP: stored"
-is "$(q "select coalesce(sending_mta_ip::text, 'NULL') from tlswatch.failures order by id desc limit 1")" \
+is "$(q "select coalesce(sending_mta_ip::text, 'NULL') from tlswatch.failures order by policy_ref desc, detail_index desc limit 1")" \
 	NULL "not an IP: the column is NULL"
 like "$(report warnings not-ip)" 'is not an IP address, left out' "not an IP: a warning says so"
 like "$(report "document::text" not-ip)" 'drop table x' "not an IP: the document keeps it"
