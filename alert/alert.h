@@ -80,14 +80,20 @@ struct alert_firing {
 	gboolean firing;
 };
 
+/* How far back a silence rule looks for a reporter's last report, beyond
+ * its silent-for: a reporter silent for longer is forgotten. */
+#define ALERT_SILENCE_LOOKBACK (30 * 86400)
+
 /* config.c */
 void alert_config_init(struct alert_config *c);
 int alert_config_load(struct alert_config *c, GKeyFile *kf, const char *path, struct error *err);
 void alert_config_release(struct alert_config *c);
 const struct alert_webhook *alert_config_webhook(const struct alert_config *c, const char *name);
 const struct alert_rule *alert_config_rule(const struct alert_config *c, const char *name);
-/* "90", "90s", "15m", "24h", "3d" -> seconds; -1 on anything else. */
-gint64 alert_parse_duration(const char *s);
+/* The report time the rules of c read back from now, in seconds: the
+ * longest window, or a silence's silent-for plus its lookback. db prune
+ * keeps at least that much. */
+gint64 alert_config_history_needed(const struct alert_config *c);
 /* "1%" (percent, 0..100) or "0.01" (a fraction, 0..1) -> percent; -1 on nonsense. */
 double alert_parse_rate(const char *s);
 

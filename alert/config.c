@@ -24,26 +24,18 @@ static const char *const rule_keys[] = { "kind",
 					 "notify",
 					 NULL };
 
-gint64 alert_parse_duration(const char *s)
+gint64 alert_config_history_needed(const struct alert_config *c)
 {
-	char *end = NULL;
-	guint64 n;
-	gint64 unit = 1;
+	gint64 need = 0;
 
-	if (s == NULL || !g_ascii_isdigit(*s))
-		return -1;
-	n = g_ascii_strtoull(s, &end, 10);
-	if (*end == 's')
-		end++;
-	else if (*end == 'm')
-		unit = 60, end++;
-	else if (*end == 'h')
-		unit = 3600, end++;
-	else if (*end == 'd')
-		unit = 86400, end++;
-	if (*end != '\0' || n > (guint64)(G_MAXINT32))
-		return -1;
-	return (gint64)n * unit;
+	for (guint i = 0; i < c->rules->len; i++) {
+		const struct alert_rule *r = g_ptr_array_index(c->rules, i);
+		gint64 span = r->kind == ALERT_KIND_SILENCE ? r->silent_for + ALERT_SILENCE_LOOKBACK
+							    : r->window;
+
+		need = MAX(need, span);
+	}
+	return need;
 }
 
 double alert_parse_rate(const char *s)
@@ -163,7 +155,7 @@ static int get_duration(const struct where *w, const char *key, gint64 *out, str
 
 	if (rc <= 0)
 		return rc;
-	if ((d = alert_parse_duration(v)) <= 0)
+	if ((d = config_parse_duration(v)) <= 0)
 		return bad(w, key, "expected a duration (a number with s, m, h or d)", v, err);
 	*out = d;
 	return 0;

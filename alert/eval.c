@@ -54,8 +54,6 @@ static const char *const q_last =
 	" floor(extract(epoch FROM max(r.date_end)))::bigint" REPORT_POLICIES WINDOW_AND_DOMAINS
 	" GROUP BY 1, 2 ORDER BY 1, 2";
 
-#define LOOKBACK (30 * 86400)
-
 struct eval {
 	const struct alert_rule *r;
 	gint64 from, to;
@@ -207,8 +205,8 @@ static void eval_mx_totals(struct eval *e, struct alert_firing *f)
 
 static int eval_silence(struct eval *e, PGconn *conn, struct error *err)
 {
-	PGresult *res =
-		eval_query(e, conn, q_last, e->to - e->r->silent_for - LOOKBACK, e->to, err);
+	PGresult *res = eval_query(e, conn, q_last,
+				   e->to - e->r->silent_for - ALERT_SILENCE_LOOKBACK, e->to, err);
 
 	if (res == NULL)
 		return -1;

@@ -25,6 +25,10 @@ int cmd_alert(int argc, char **argv);
 int cmd_setup(int *argc, char ***argv, const char *params, const char *summary,
 	      const GOptionEntry *entries, gboolean stdin_is_mail, struct config *cfg);
 
+/* --now TIME (RFC 3339 or @unix-seconds), to replay a run as of then; NULL
+ * is the clock. ERR_USAGE on nonsense. */
+int cmd_parse_now(const char *s, gint64 *now, struct error *err);
+
 /* Log err and return the exit status for its class. */
 int cmd_fail(struct error *err, gboolean in_mta);
 

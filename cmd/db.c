@@ -1,39 +1,166 @@
 /*
- * db.c: `tlswatch db init | migrate | status`.
+ * db.c: `tlswatch db init | migrate | status | prune`.
  *
  * init and migrate are the same idempotent operation under two names: a
- * postmaster types init once, a package upgrade script runs migrate.
+ * postmaster types init once, a package upgrade script runs migrate. Both
+ * also create the partitions of the coming months, as prune does.
+ *
+ * prune is retention: tlswatch.prune() drops whole months of reports and
+ * the history that goes with them. It refuses a cutoff that would take
+ * data an alert rule or the digest still reads, so a typo in a cron line
+ * cannot silently blind the alerts.
  */
 #include <stdio.h>
 #include <sysexits.h>
 
+#include "alert/alert.h"
 #include "cmd/cmd.h"
 #include "common/db.h"
 #include "common/log.h"
 
+/* The longest period a digest compares: a monthly digest (--since 31d)
+ * with the 31 days before it. */
+#define DIGEST_HISTORY_NEEDED (62 * 86400)
+
+struct db_opts {
+	char *older_than, *now;
+	gboolean dry_run;
+};
+
+/* The cutoff's age in seconds, from --older-than or [database] retention,
+ * checked against what the rules and the digest read. */
+static int db_prune_age(const struct db_opts *o, const struct config *cfg, gint64 *age,
+			struct error *err)
+{
+	struct alert_config ac;
+	gint64 need = DIGEST_HISTORY_NEEDED;
+	int rc = -1;
+
+	alert_config_init(&ac);
+	if (o->older_than != NULL) {
+		if ((*age = config_parse_duration(o->older_than)) <= 0) {
+			error_set(err, ERR_USAGE,
+				  "--older-than: expected a duration like 400d, got '%s'",
+				  o->older_than);
+			goto fail;
+		}
+	} else if ((*age = cfg->retention) == 0) {
+		error_set(err, ERR_USAGE,
+			  "db prune: no cutoff: give --older-than DURATION or set [database] "
+			  "retention");
+		goto fail;
+	}
+	if (alert_config_load(&ac, cfg->keyfile, cfg->path, err) < 0)
+		goto fail;
+	need = MAX(need, alert_config_history_needed(&ac));
+	if (*age < need) {
+		error_set(err, ERR_USAGE,
+			  "db prune: refusing a cutoff of %" G_GINT64_FORMAT
+			  " days: the alert rules"
+			  " and the digest read the last %" G_GINT64_FORMAT " days",
+			  *age / 86400, (need + 86399) / 86400);
+		goto fail;
+	}
+	rc = 0;
+fail:
+	alert_config_release(&ac);
+	return rc;
+}
+
+/* Run tlswatch.prune() in one transaction and print what it removed. */
+static int db_prune(PGconn *conn, const struct db_opts *o, const struct config *cfg, gint64 now,
+		    struct error *err)
+{
+	char cutoff[24];
+	const char *params[] = { cutoff, o->dry_run ? "true" : "false" };
+	gint64 age = 0;
+	PGresult *res = NULL;
+	int rc = -1, shown = 0;
+
+	if (db_prune_age(o, cfg, &age, err) < 0)
+		return -1;
+	g_snprintf(cutoff, sizeof(cutoff), "%" G_GINT64_FORMAT, now - age);
+	if (db_exec(conn, "BEGIN", err) < 0)
+		return -1;
+	res = PQexecParams(
+		conn,
+		"SELECT what, removed, to_char(to_timestamp($1::bigint) AT TIME ZONE 'UTC',"
+		" 'YYYY-MM-DD HH24:MI:SS') FROM tlswatch.prune(to_timestamp($1::bigint),"
+		" $2::boolean)",
+		2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_error(conn, res, err, "db prune");
+		goto fail;
+	}
+	if (db_exec(conn, o->dry_run ? "ROLLBACK" : "COMMIT", err) < 0)
+		goto fail;
+	printf("%s older than %s UTC:\n", o->dry_run ? "would remove" : "removed",
+	       PQntuples(res) > 0 ? PQgetvalue(res, 0, 2) : cutoff);
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (g_str_equal(PQgetvalue(res, i, 1), "0"))
+			continue;
+		printf("  %-20s %s rows\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+		shown++;
+	}
+	if (shown == 0)
+		printf("  nothing\n");
+	rc = 0;
+fail:
+	if (rc < 0)
+		PQclear(PQexec(conn, "ROLLBACK"));
+	PQclear(res);
+	return rc;
+}
+
 int cmd_db(int argc, char **argv)
 {
+	struct db_opts o = { 0 };
+	const GOptionEntry entries[] = {
+		{ "older-than", 0, 0, G_OPTION_ARG_STRING, &o.older_than,
+		  "prune: remove reports older than DURATION (400d); default [database] retention",
+		  "DURATION" },
+		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &o.dry_run,
+		  "prune: only say what would be removed", NULL },
+		{ "now", 0, 0, G_OPTION_ARG_STRING, &o.now,
+		  "prune: as of TIME (RFC 3339 or @unix-seconds) instead of the clock", "TIME" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
 	struct config cfg;
 	struct error err = ERROR_INIT;
 	PGconn *conn = NULL;
 	int status, applied = 0, current = 0, latest = 0;
+	gint64 now = 0;
 	const char *action;
 
-	status = cmd_setup(&argc, &argv, "init|migrate|status",
-			   "Create or upgrade the database schema, or show its version.", NULL,
-			   FALSE, &cfg);
+	status = cmd_setup(&argc, &argv, "init|migrate|status|prune",
+			   "Create or upgrade the database schema, show its version, or remove"
+			   " reports past their retention.",
+			   entries, FALSE, &cfg);
 	if (status != 0)
-		return status;
+		goto out;
 	action = argc == 2 ? argv[1] : "";
 	if (!g_str_equal(action, "init") && !g_str_equal(action, "migrate") &&
-	    !g_str_equal(action, "status")) {
-		error_set(&err, ERR_USAGE, "usage: tlswatch db init|migrate|status");
+	    !g_str_equal(action, "status") && !g_str_equal(action, "prune")) {
+		error_set(&err, ERR_USAGE, "usage: tlswatch db init|migrate|status|prune");
 		goto fail;
 	}
+	if (!g_str_equal(action, "prune") && (o.older_than != NULL || o.dry_run || o.now)) {
+		error_set(&err, ERR_USAGE, "--older-than, --dry-run and --now belong to db prune");
+		goto fail;
+	}
+	if (cmd_parse_now(o.now, &now, &err) < 0)
+		goto fail;
 	conn = db_connect(cfg.conninfo, &err);
 	if (conn == NULL)
 		goto fail;
-	if (!g_str_equal(action, "status") && db_migrate(conn, &applied, &err) < 0)
+	if (g_str_equal(action, "prune")) {
+		if (db_prune(conn, &o, &cfg, now, &err) < 0 ||
+		    (!o.dry_run && db_create_partitions(conn, now, NULL, &err) < 0))
+			goto fail;
+		goto done;
+	}
+	if (!g_str_equal(action, "status") && (db_migrate(conn, &applied, &err) < 0 ||
+					       db_create_partitions(conn, now, NULL, &err) < 0))
 		goto fail;
 	if (db_schema_version(conn, &current, &latest, &err) < 0)
 		goto fail;
@@ -43,12 +170,18 @@ int cmd_db(int argc, char **argv)
 	else
 		printf("schema version %d (%d migration%s applied)\n", current, applied,
 		       applied == 1 ? "" : "s");
+done:
 	PQfinish(conn);
 	config_release(&cfg);
-	return EX_OK;
+	status = EX_OK;
+	goto out;
 fail:
 	if (conn != NULL)
 		PQfinish(conn);
 	config_release(&cfg);
-	return cmd_fail(&err, FALSE);
+	status = cmd_fail(&err, FALSE);
+out:
+	g_free(o.older_than);
+	g_free(o.now);
+	return status;
 }

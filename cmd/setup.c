@@ -47,3 +47,27 @@ int cmd_fail(struct error *err, gboolean in_mta)
 		return in_mta ? EX_TEMPFAIL : EX_DATAERR;
 	return code;
 }
+
+int cmd_parse_now(const char *s, gint64 *now, struct error *err)
+{
+	g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+	g_autoptr(GDateTime) dt = NULL;
+	guint64 n;
+
+	if (s == NULL) {
+		*now = g_get_real_time() / G_USEC_PER_SEC;
+		return 0;
+	}
+	if (s[0] == '@' && g_ascii_string_to_unsigned(s + 1, 10, 0, G_MAXINT64, &n, NULL)) {
+		*now = (gint64)n;
+		return 0;
+	}
+	dt = g_date_time_new_from_iso8601(s, utc);
+	if (dt == NULL)
+		return error_set(err, ERR_USAGE,
+				 "--now: expected a time like 2024-06-05T12:00:00Z or @SECONDS, "
+				 "got '%s'",
+				 s);
+	*now = g_date_time_to_unix(dt);
+	return 0;
+}

@@ -179,11 +179,46 @@ static int config_read_ingest(struct config *c, GKeyFile *kf, struct error *err)
 	return 0;
 }
 
+gint64 config_parse_duration(const char *s)
+{
+	char *end = NULL;
+	guint64 n;
+	gint64 unit = 1;
+
+	if (s == NULL || !g_ascii_isdigit(*s))
+		return -1;
+	n = g_ascii_strtoull(s, &end, 10);
+	if (*end == 's')
+		end++;
+	else if (*end == 'm')
+		unit = 60, end++;
+	else if (*end == 'h')
+		unit = 3600, end++;
+	else if (*end == 'd')
+		unit = 86400, end++;
+	if (*end != '\0' || n > (guint64)(G_MAXINT32))
+		return -1;
+	return (gint64)n * unit;
+}
+
 static int config_read_database(struct config *c, GKeyFile *kf, struct error *err)
 {
 	g_auto(GStrv) keys = g_key_file_get_keys(kf, "database", NULL, NULL);
 
 	for (gsize i = 0; keys != NULL && keys[i] != NULL; i++) {
+		if (g_str_equal(keys[i], "retention")) {
+			g_autofree char *v =
+				g_key_file_get_string(kf, "database", "retention", NULL);
+
+			c->retention = config_parse_duration(v);
+			if (c->retention <= 0)
+				return error_set(
+					err, ERR_CONFIG,
+					"%s: [database] retention: expected a duration like"
+					" 400d, got '%s'",
+					c->path, v ? v : "");
+			continue;
+		}
 		if (!g_str_equal(keys[i], "conninfo"))
 			return error_set(err, ERR_CONFIG, "%s: [database] %s: unknown key", c->path,
 					 keys[i]);

@@ -19,6 +19,7 @@
 struct config {
 	char *path;	/* the file read, or NULL when none was */
 	char *conninfo; /* [database] conninfo, or NULL for libpq defaults */
+	gint64 retention; /* [database] retention: seconds, 0 for none (db prune) */
 	/* The file read, for the groups other stages read themselves
 	 * ([digest], [rule NAME], [webhook NAME]); NULL when none was. */
 	GKeyFile *keyfile;
@@ -54,5 +55,9 @@ void config_release(struct config *c);
 
 /* Parse "64M", "512k", "1G" or a plain byte count. Returns -1 on nonsense. */
 int config_parse_size(const char *s, guint64 *out);
+
+/* Parse "90", "90s", "15m", "24h" or "400d" into seconds. Returns -1 on
+ * nonsense or more than 2^31 units. */
+gint64 config_parse_duration(const char *s);
 
 #endif

@@ -258,6 +258,26 @@ fail:
 	return -1;
 }
 
+int db_create_partitions(PGconn *conn, gint64 now, int *created, struct error *err)
+{
+	char at[24];
+	const char *params[] = { at };
+	PGresult *res;
+	int rc = 0;
+
+	g_snprintf(at, sizeof(at), "%" G_GINT64_FORMAT, now);
+	res = PQexecParams(conn,
+			   "SELECT tlswatch.create_partitions(to_timestamp($1::bigint)"
+			   " + make_interval(months => " G_STRINGIFY(DB_MONTHS_AHEAD) "))",
+			   1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = db_error(conn, res, err, "creating the partitions of the coming months");
+	else if (created != NULL)
+		*created = PQntuples(res);
+	PQclear(res);
+	return rc;
+}
+
 /* Each migration commits on its own: a failure in migration N keeps 1..N-1
  * and the error names N. */
 int db_migrate(PGconn *conn, int *applied, struct error *err)

@@ -33,6 +33,12 @@ int db_exec(PGconn *conn, const char *sql, struct error *err);
  * an advisory lock serialises migrators. */
 int db_migrate(PGconn *conn, int *applied, struct error *err);
 
+/* Make sure the monthly partitions exist up to DB_MONTHS_AHEAD months
+ * after now (unix seconds): tlswatch.create_partitions(), cheap when they
+ * do. *created (may be NULL) receives how many months were added. */
+#define DB_MONTHS_AHEAD 3
+int db_create_partitions(PGconn *conn, gint64 now, int *created, struct error *err);
+
 /* The newest migration compiled into the binary (no query). */
 int db_latest_version(void);
 

@@ -134,6 +134,108 @@ REVOKE ALL ON FUNCTION tlswatch.create_partitions(timestamptz) FROM PUBLIC;
 COMMENT ON FUNCTION tlswatch.create_partitions(timestamptz) IS
     'Create the monthly partitions of reports, policies and failures up to the month of the argument; returns the names of the reports partitions created.';
 
+-- Retention: remove every report whose date_start is before the last
+-- month boundary at or before `cutoff` (whole months: their partitions are
+-- dropped), or before `cutoff` itself among the odd old reports of the
+-- *_past partitions (row by row: they are few). With them go their dedup
+-- keys, the messages received before `cutoff` that no longer deliver any
+-- report (duplicates and quarantined ones included), and the alert
+-- outbox's history (sent or failed rows created before `cutoff`). Returns
+-- one row per thing removed: what, and how many rows. With dry_run,
+-- counts and changes nothing. The partitions stay contiguous: *_past takes
+-- over the range of the months dropped.
+CREATE FUNCTION tlswatch.prune(cutoff timestamptz, dry_run boolean)
+RETURNS TABLE (what text, removed bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    first_month timestamptz;
+    boundary timestamptz;
+    part record;
+    t text;
+    n bigint;
+BEGIN
+    SELECT b.upper_bound INTO first_month
+    FROM tlswatch.partition_bounds('tlswatch.reports_past'::regclass) b;
+    boundary := CASE WHEN cutoff >= first_month THEN date_trunc('month', cutoff, 'UTC')
+                     ELSE cutoff END;
+    IF NOT dry_run THEN
+        LOCK TABLE tlswatch.reports, tlswatch.policies, tlswatch.failures IN ACCESS EXCLUSIVE MODE;
+    END IF;
+
+    -- The keys first: they are found through the reports about to go.
+    IF dry_run THEN
+        SELECT count(*) INTO n FROM tlswatch.reports WHERE date_start < boundary;
+    ELSE
+        DELETE FROM tlswatch.report_keys k USING tlswatch.reports r
+        WHERE r.date_start < boundary
+          AND k.organization_name = r.organization_name AND k.report_id = r.report_id;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    what := 'report_keys'; removed := n; RETURN NEXT;
+
+    FOREACH t IN ARRAY ARRAY['reports', 'policies', 'failures'] LOOP
+        -- The odd old rows, one by one.
+        IF dry_run THEN
+            EXECUTE format('SELECT count(*) FROM tlswatch.%I WHERE date_start < $1', t || '_past')
+                INTO n USING boundary;
+        ELSE
+            EXECUTE format('DELETE FROM tlswatch.%I WHERE date_start < $1', t || '_past')
+                USING boundary;
+            GET DIAGNOSTICS n = ROW_COUNT;
+        END IF;
+        what := t || '_past'; removed := n; RETURN NEXT;
+        -- Whole months.
+        FOR part IN
+            SELECT c.oid::regclass AS rel, c.relname
+            FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            CROSS JOIN LATERAL tlswatch.partition_bounds(c.oid) b
+            WHERE i.inhparent = ('tlswatch.' || t)::regclass
+              AND b.lower_bound IS NOT NULL AND b.upper_bound <= boundary
+            ORDER BY b.lower_bound
+        LOOP
+            EXECUTE format('SELECT count(*) FROM %s', part.rel) INTO n;
+            IF NOT dry_run THEN
+                EXECUTE format('ALTER TABLE tlswatch.%I DETACH PARTITION %s', t, part.rel);
+                EXECUTE format('DROP TABLE %s', part.rel);
+            END IF;
+            what := part.relname::text; removed := n; RETURN NEXT;
+        END LOOP;
+        -- *_past now reaches up to the first month kept.
+        IF NOT dry_run AND boundary > first_month THEN
+            EXECUTE format('ALTER TABLE tlswatch.%I DETACH PARTITION tlswatch.%I', t, t || '_past');
+            PERFORM tlswatch.partition_create(t, t || '_past', NULL, boundary, true);
+        END IF;
+    END LOOP;
+
+    IF dry_run THEN
+        SELECT count(*) INTO n FROM tlswatch.messages m
+        WHERE m.received_at < cutoff
+          AND NOT EXISTS (SELECT FROM tlswatch.reports r
+                          WHERE r.message_ref = m.id AND r.date_start >= boundary);
+    ELSE
+        DELETE FROM tlswatch.messages m
+        WHERE m.received_at < cutoff
+          AND NOT EXISTS (SELECT FROM tlswatch.reports r WHERE r.message_ref = m.id);
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    what := 'messages'; removed := n; RETURN NEXT;
+
+    IF dry_run THEN
+        SELECT count(*) INTO n FROM tlswatch.alerts
+        WHERE created_at < cutoff AND state <> 'pending';
+    ELSE
+        DELETE FROM tlswatch.alerts WHERE created_at < cutoff AND state <> 'pending';
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    what := 'alerts'; removed := n; RETURN NEXT;
+END
+$$;
+REVOKE ALL ON FUNCTION tlswatch.prune(timestamptz, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION tlswatch.prune(timestamptz, boolean) IS
+    'tlswatch db prune: remove the reports (whole months), keys, messages and alert history older than the cutoff; with dry_run only count.';
+
 -- ---- the version-2 tables step aside -------------------------------------
 
 DROP VIEW tlswatch.domain_sessions;

@@ -12,15 +12,15 @@
 
 static void test_parse(void)
 {
-	g_assert_cmpint(alert_parse_duration("90"), ==, 90);
-	g_assert_cmpint(alert_parse_duration("90s"), ==, 90);
-	g_assert_cmpint(alert_parse_duration("15m"), ==, 900);
-	g_assert_cmpint(alert_parse_duration("24h"), ==, 86400);
-	g_assert_cmpint(alert_parse_duration("3d"), ==, 259200);
-	g_assert_cmpint(alert_parse_duration("24x"), ==, -1);
-	g_assert_cmpint(alert_parse_duration("h"), ==, -1);
-	g_assert_cmpint(alert_parse_duration("-1h"), ==, -1);
-	g_assert_cmpint(alert_parse_duration("1hh"), ==, -1);
+	g_assert_cmpint(config_parse_duration("90"), ==, 90);
+	g_assert_cmpint(config_parse_duration("90s"), ==, 90);
+	g_assert_cmpint(config_parse_duration("15m"), ==, 900);
+	g_assert_cmpint(config_parse_duration("24h"), ==, 86400);
+	g_assert_cmpint(config_parse_duration("3d"), ==, 259200);
+	g_assert_cmpint(config_parse_duration("24x"), ==, -1);
+	g_assert_cmpint(config_parse_duration("h"), ==, -1);
+	g_assert_cmpint(config_parse_duration("-1h"), ==, -1);
+	g_assert_cmpint(config_parse_duration("1hh"), ==, -1);
 	g_assert_cmpfloat(alert_parse_rate("1%"), ==, 1.0);
 	g_assert_cmpfloat(alert_parse_rate("0.01"), ==, 1.0);
 	g_assert_cmpfloat(alert_parse_rate("100%"), ==, 100.0);
