@@ -20,69 +20,90 @@
 
 #define DAY 86400
 
-/* The period [$1, $2) on the policy and the domains: $3 names (= ANY, the
- * index policies_domain), $4 LIKE patterns, both NULL for every domain. */
-#define POLICIES_OF_PERIOD                                                                         \
-	" WHERE p.date_start >= to_timestamp($1::bigint) AND p.date_start < "                      \
-	"to_timestamp($2::bigint)"                                                                 \
-	" AND (($3::text[] IS NULL AND $4::text[] IS NULL)"                                        \
-	" OR p.policy_domain = ANY ($3::text[]) OR p.policy_domain LIKE ANY ($4::text[]))"
+/* The --domain filter, a variant of each query: an OR between = ANY and
+ * LIKE would keep PostgreSQL from the index policies_domain, which the
+ * usual one-domain digest wants. Each variant names both $3 (names) and
+ * $4 (LIKE patterns), NULL where unused, so the parameters are the same. */
+enum query_filter { FILTER_NONE, FILTER_NAMES, FILTER_NAMES_OR_PATTERNS, FILTER_N };
+
+#define BY_NONE	 " AND $3::text[] IS NULL AND $4::text[] IS NULL"
+#define BY_NAMES " AND p.policy_domain = ANY ($3::text[]) AND $4::text[] IS NULL"
+#define BY_NAMES_OR_PATTERNS                                                                       \
+	" AND (p.policy_domain = ANY ($3::text[]) OR p.policy_domain LIKE ANY ($4::text[]))"
+#define VARIANTS(Q)                                                                                \
+	{                                                                                          \
+		Q(BY_NONE), Q(BY_NAMES), Q(BY_NAMES_OR_PATTERNS)                                   \
+	}
+
+/* The period [$1, $2) on the policy, and the domains. */
+#define POLICIES_OF_PERIOD(by)                                                                     \
+	" WHERE p.date_start >= to_timestamp($1::bigint)"                                          \
+	" AND p.date_start < to_timestamp($2::bigint)" by
 
 /* One row per report and domain of the period: the view
  * tlswatch.domain_sessions, restricted before it aggregates. */
-#define DOMAIN_SESSIONS                                                                            \
+#define DOMAIN_SESSIONS(by)                                                                        \
 	"(SELECT p.report_ref, p.date_start, p.policy_domain,"                                     \
 	" max(p.successful_sessions) AS successful_sessions,"                                      \
 	" max(p.failed_sessions) AS failed_sessions"                                               \
-	" FROM tlswatch.policies p" POLICIES_OF_PERIOD                                             \
-	" GROUP BY p.report_ref, p.date_start, p.policy_domain) ds"
+	" FROM tlswatch.policies p" POLICIES_OF_PERIOD(                                            \
+		by) " GROUP BY p.report_ref, p.date_start, p.policy_domain) ds"
 
 /* $1 previous from, $2 to (unix seconds): sessions per domain and UTC day. */
-static const char *const q_days =
-	"SELECT ds.policy_domain, floor(extract(epoch FROM ds.date_start) / 86400)::bigint,"
-	" sum(ds.successful_sessions), sum(ds.failed_sessions), count(*)"
-	" FROM " DOMAIN_SESSIONS " GROUP BY 1, 2 ORDER BY 1, 2";
+#define Q_DAYS(by)                                                                                 \
+	"SELECT ds.policy_domain, floor(extract(epoch FROM ds.date_start) / 86400)::bigint,"       \
+	" sum(ds.successful_sessions), sum(ds.failed_sessions), count(*)"                          \
+	" FROM " DOMAIN_SESSIONS(by) " GROUP BY 1, 2 ORDER BY 1, 2"
 
 /* $1 previous from, $2 to, $5 from: per reporter, this period or the last. */
-static const char *const q_reporters =
-	"SELECT ds.policy_domain, r.organization_name, ds.date_start >= to_timestamp($5::bigint),"
-	" count(*), sum(ds.successful_sessions::numeric + ds.failed_sessions),"
-	" sum(ds.failed_sessions)"
-	" FROM " DOMAIN_SESSIONS " JOIN tlswatch.reports r"
-	" ON r.id = ds.report_ref AND r.date_start = ds.date_start"
-	" WHERE r.date_start >= to_timestamp($1::bigint) AND r.date_start < "
-	"to_timestamp($2::bigint)"
-	" GROUP BY 1, 2, 3";
+#define Q_REPORTERS(by)                                                                            \
+	"SELECT ds.policy_domain, r.organization_name,"                                            \
+	" ds.date_start >= to_timestamp($5::bigint), count(*),"                                    \
+	" sum(ds.successful_sessions::numeric + ds.failed_sessions), sum(ds.failed_sessions)"      \
+	" FROM " DOMAIN_SESSIONS(                                                                  \
+		by) " JOIN tlswatch.reports r"                                                     \
+		    " ON r.id = ds.report_ref AND r.date_start = ds.date_start"                    \
+		    " WHERE r.date_start >= to_timestamp($1::bigint)"                              \
+		    " AND r.date_start < to_timestamp($2::bigint) GROUP BY 1, 2, 3"
 
 /* $1 from, $2 to: failed sessions by result type, MX host and sending IP. */
-static const char *const q_failures =
-	"WITH per_policy AS ("
-	" SELECT p.report_ref, p.policy_domain AS domain, p.policy_type, f.result_type,"
-	"  coalesce(f.receiving_mx_hostname, '') AS mx, coalesce(host(f.sending_mta_ip), '') AS ip,"
-	"  f.receiving_ip, sum(f.failed_sessions) AS n"
-	" FROM tlswatch.policies p JOIN tlswatch.failures f"
-	" ON f.policy_ref = p.id AND f.date_start = p.date_start" POLICIES_OF_PERIOD
-	" AND f.date_start >= to_timestamp($1::bigint) AND f.date_start < to_timestamp($2::bigint)"
-	" GROUP BY 1, 2, 3, 4, 5, 6, 7),"
-	" per_report AS (SELECT report_ref, domain, result_type, mx, ip, receiving_ip, max(n) AS n"
-	" FROM per_policy GROUP BY 1, 2, 3, 4, 5, 6)"
-	" SELECT domain, result_type, mx, ip, sum(n) FROM per_report GROUP BY 1, 2, 3, 4";
+#define Q_FAILURES(by)                                                                             \
+	"WITH per_policy AS ("                                                                     \
+	" SELECT p.report_ref, p.policy_domain AS domain, p.policy_type, f.result_type,"           \
+	"  coalesce(f.receiving_mx_hostname, '') AS mx,"                                           \
+	"  coalesce(host(f.sending_mta_ip), '') AS ip, f.receiving_ip, sum(f.failed_sessions) AS " \
+	"n"                                                                                        \
+	" FROM tlswatch.policies p JOIN tlswatch.failures f"                                       \
+	" ON f.policy_ref = p.id AND f.date_start = p.date_start" POLICIES_OF_PERIOD(              \
+		by) " AND f.date_start >= to_timestamp($1::bigint)"                                \
+		    " AND f.date_start < to_timestamp($2::bigint) GROUP BY 1, 2, 3, 4, 5, 6, 7),"  \
+		    " per_report AS (SELECT report_ref, domain, result_type, mx, ip, "             \
+		    "receiving_ip,"                                                                \
+		    " max(n) AS n FROM per_policy GROUP BY 1, 2, 3, 4, 5, 6)"                      \
+		    " SELECT domain, result_type, mx, ip, sum(n) FROM per_report GROUP BY 1, 2, "  \
+		    "3, 4"
 
 /* $1 from, $2 to: policy types and STS modes seen, by reporter. */
-static const char *const q_policies =
-	"SELECT p.policy_domain, p.policy_type, coalesce(p.sts_mode, ''), r.organization_name,"
-	" sum(p.successful_sessions::numeric + p.failed_sessions)"
-	" FROM tlswatch.policies p JOIN tlswatch.reports r"
-	" ON r.id = p.report_ref AND r.date_start = p.date_start" POLICIES_OF_PERIOD
-	" AND r.date_start >= to_timestamp($1::bigint) AND r.date_start < to_timestamp($2::bigint)"
-	" GROUP BY 1, 2, 3, 4";
+#define Q_POLICIES(by)                                                                             \
+	"SELECT p.policy_domain, p.policy_type, coalesce(p.sts_mode, ''), r.organization_name,"    \
+	" sum(p.successful_sessions::numeric + p.failed_sessions)"                                 \
+	" FROM tlswatch.policies p JOIN tlswatch.reports r"                                        \
+	" ON r.id = p.report_ref AND r.date_start = p.date_start" POLICIES_OF_PERIOD(              \
+		by) " AND r.date_start >= to_timestamp($1::bigint)"                                \
+		    " AND r.date_start < to_timestamp($2::bigint) GROUP BY 1, 2, 3, 4"
+
+static const char *const q_days[FILTER_N] = VARIANTS(Q_DAYS);
+static const char *const q_reporters[FILTER_N] = VARIANTS(Q_REPORTERS);
+static const char *const q_failures[FILTER_N] = VARIANTS(Q_FAILURES);
+static const char *const q_policies[FILTER_N] = VARIANTS(Q_POLICIES);
 
 struct query_ctx {
 	PGconn *conn;
 	const struct digest_period *p, *prev;
 	char **globs;
-	char *names;	   /* $3: the --domain names, or NULL */
-	char *patterns;	   /* $4: the --domain patterns, as LIKE, or NULL */
+	char *names;	/* $3: the --domain names, or NULL */
+	char *patterns; /* $4: the --domain patterns, as LIKE, or NULL */
+	enum query_filter filter;
 	GHashTable *seen;  /* domain → struct digest_domain * (borrowed from the digest) */
 	GHashTable *items; /* struct item_key → struct digest_item * (borrowed) */
 	struct digest *d;
@@ -175,16 +196,15 @@ static void query_domains(struct query_ctx *q)
 	g_ptr_array_add(patterns, NULL);
 	q->names = domain_names_sql_array((char **)names->pdata);
 	q->patterns = domain_patterns_sql_array((char **)patterns->pdata);
-	/* Only names: patterns must not be NULL then, or "every domain" holds. */
-	if (q->names != NULL && q->patterns == NULL)
-		q->patterns = g_strdup("{}");
-	if (q->patterns != NULL && q->names == NULL)
-		q->names = g_strdup("{}");
+	q->filter = q->patterns != NULL ? FILTER_NAMES_OR_PATTERNS
+		    : q->names != NULL	? FILTER_NAMES
+					: FILTER_NONE;
 }
 
 static int query_days(struct query_ctx *q, struct error *err)
 {
-	PGresult *res = query_run(q, q_days, q->prev->from, q->p->to, 0, 4, "digest days", err);
+	PGresult *res =
+		query_run(q, q_days[q->filter], q->prev->from, q->p->to, 0, 4, "digest days", err);
 	gint64 first = q->p->from / DAY;
 
 	if (res == NULL)
@@ -217,7 +237,7 @@ static int query_days(struct query_ctx *q, struct error *err)
 
 static int query_reporters(struct query_ctx *q, struct error *err)
 {
-	PGresult *res = query_run(q, q_reporters, q->prev->from, q->p->to, q->p->from, 5,
+	PGresult *res = query_run(q, q_reporters[q->filter], q->prev->from, q->p->to, q->p->from, 5,
 				  "digest reporters", err);
 
 	if (res == NULL)
@@ -248,8 +268,8 @@ static int query_reporters(struct query_ctx *q, struct error *err)
 
 static int query_failures(struct query_ctx *q, struct error *err)
 {
-	PGresult *res =
-		query_run(q, q_failures, q->p->from, q->p->to, 0, 4, "digest failures", err);
+	PGresult *res = query_run(q, q_failures[q->filter], q->p->from, q->p->to, 0, 4,
+				  "digest failures", err);
 
 	if (res == NULL)
 		return -1;
@@ -275,8 +295,8 @@ static int query_failures(struct query_ctx *q, struct error *err)
 
 static int query_policies(struct query_ctx *q, struct error *err)
 {
-	PGresult *res =
-		query_run(q, q_policies, q->p->from, q->p->to, 0, 4, "digest policies", err);
+	PGresult *res = query_run(q, q_policies[q->filter], q->p->from, q->p->to, 0, 4,
+				  "digest policies", err);
 
 	if (res == NULL)
 		return -1;

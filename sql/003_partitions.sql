@@ -56,9 +56,7 @@ END
 $$;
 
 -- One table's partition for [lower, upper) (NULL: unbounded), created or
--- attached. reports keep their documents compressed in TOAST (lz4) from
--- a small size on: a typical report document shrinks to a third and stays
--- jsonb, queryable as before.
+-- attached, with a comment that says which.
 CREATE FUNCTION tlswatch.partition_create(parent text, part text, lower_bound timestamptz,
                                           upper_bound timestamptz, attach boolean)
 RETURNS void
@@ -74,9 +72,6 @@ BEGIN
     IF attach THEN
         EXECUTE format('ALTER TABLE tlswatch.%I ATTACH PARTITION tlswatch.%I FOR VALUES %s',
                        parent, part, bounds);
-    ELSIF parent = 'reports' THEN
-        EXECUTE format('CREATE TABLE tlswatch.%I PARTITION OF tlswatch.%I FOR VALUES %s'
-                       ' WITH (toast_tuple_target = 128)', part, parent, bounds);
     ELSE
         EXECUTE format('CREATE TABLE tlswatch.%I PARTITION OF tlswatch.%I FOR VALUES %s',
                        part, parent, bounds);
@@ -271,7 +266,7 @@ CREATE TABLE tlswatch.reports (
     contact_info      text,
     date_start        timestamptz NOT NULL,
     date_end          timestamptz NOT NULL,
-    document          jsonb COMPRESSION lz4 NOT NULL,
+    document          jsonb NOT NULL,
     warnings          text[] NOT NULL DEFAULT '{}',
     PRIMARY KEY (id, date_start)
 ) PARTITION BY RANGE (date_start);
@@ -287,7 +282,7 @@ COMMENT ON COLUMN tlswatch.reports.date_start IS
     'date-range.start-datetime (a missing zone is read as UTC, with a warning); the partition key of reports, policies and failures.';
 COMMENT ON COLUMN tlswatch.reports.date_end IS 'date-range.end-datetime.';
 COMMENT ON COLUMN tlswatch.reports.document IS
-    'The report as the reporter sent it, unknown fields and original spellings included (stored lz4-compressed).';
+    'The report as the reporter sent it, unknown fields and original spellings included.';
 COMMENT ON COLUMN tlswatch.reports.warnings IS 'One line per leniency applied while reading the report (empty for a clean report).';
 
 -- No index on id alone: policies are found from their report, failures
