@@ -18,7 +18,7 @@ static const struct command {
 } commands[] = {
 	{ "ingest", cmd_ingest,
 	  "store TLS reports from a message on stdin, files, Maildirs, mboxes" },
-	{ "db", cmd_db, "init | migrate | status: the database schema" },
+	{ "db", cmd_db, "init | migrate | status | prune: the schema and retention" },
 	{ "quarantine", cmd_quarantine, "list | show ID | retry [ID...|--all]: kept messages" },
 	{ "digest", cmd_digest, "a period's summary per domain and its enforce readiness" },
 	{ "alert", cmd_alert, "evaluate alert rules, deliver and retry webhooks (--list, --test)" },

@@ -54,7 +54,8 @@ static int db_prune_age(const struct db_opts *o, const struct config *cfg, gint6
 		goto fail;
 	need = MAX(need, alert_config_history_needed(&ac));
 	if (*age < need) {
-		error_set(err, ERR_USAGE,
+		/* A retention in the file is the file's error, not the command's. */
+		error_set(err, o->older_than != NULL ? ERR_USAGE : ERR_CONFIG,
 			  "db prune: refusing a cutoff of %" G_GINT64_FORMAT
 			  " days: the alert rules"
 			  " and the digest read the last %" G_GINT64_FORMAT " days",
@@ -94,12 +95,15 @@ static int db_prune(PGconn *conn, const struct db_opts *o, const struct config *
 	}
 	if (db_exec(conn, o->dry_run ? "ROLLBACK" : "COMMIT", err) < 0)
 		goto fail;
-	printf("%s older than %s UTC:\n", o->dry_run ? "would remove" : "removed",
+	printf("%s (cutoff %s UTC; reports by whole months, up to the first of the cutoff's"
+	       " month):\n",
+	       o->dry_run ? "would remove" : "removed",
 	       PQntuples(res) > 0 ? PQgetvalue(res, 0, 2) : cutoff);
 	for (int i = 0; i < PQntuples(res); i++) {
 		if (g_str_equal(PQgetvalue(res, i, 1), "0"))
 			continue;
-		printf("  %-20s %s rows\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+		printf("  %-20s %s row%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+		       g_str_equal(PQgetvalue(res, i, 1), "1") ? "" : "s");
 		shown++;
 	}
 	if (shown == 0)
@@ -154,8 +158,10 @@ int cmd_db(int argc, char **argv)
 	if (conn == NULL)
 		goto fail;
 	if (g_str_equal(action, "prune")) {
+		/* The partitions ahead follow the clock, not --now. */
 		if (db_prune(conn, &o, &cfg, now, &err) < 0 ||
-		    (!o.dry_run && db_create_partitions(conn, now, NULL, &err) < 0))
+		    (!o.dry_run && db_create_partitions(conn, g_get_real_time() / G_USEC_PER_SEC,
+							NULL, &err) < 0))
 			goto fail;
 		goto done;
 	}

@@ -59,7 +59,7 @@ PGconn *db_connect(const char *conninfo, struct error *err)
 static enum error_class db_classify(const char *sqlstate)
 {
 	static const char *const temporary[] = { "08", "40", "53", "55", "57", "58", "XX" };
-	static const char *const config[] = { "3F000", "42P01", "42703", "42883" };
+	static const char *const missing[] = { "3F000", "42P01", "42703", "42883" };
 	static const char *const input[] = { "22", "23", "54" };
 
 	if (sqlstate == NULL)
@@ -68,10 +68,13 @@ static enum error_class db_classify(const char *sqlstate)
 		if (g_str_has_prefix(sqlstate, temporary[i]))
 			return ERR_TEMP; /* connection, deadlock, resources, lock, shutdown */
 	/* Schema, table, column or function missing: not initialised or older
-	 * than this binary. */
-	for (gsize i = 0; i < G_N_ELEMENTS(config); i++)
-		if (g_str_equal(sqlstate, config[i]))
+	 * than this binary; or a role without the grant it needs. Neither
+	 * mends itself. */
+	for (gsize i = 0; i < G_N_ELEMENTS(missing); i++)
+		if (g_str_equal(sqlstate, missing[i]))
 			return ERR_CONFIG;
+	if (g_str_equal(sqlstate, "42501"))
+		return ERR_CONFIG;
 	/* Data exception, integrity constraint, value too large: this data
 	 * fails the same way on every retry. */
 	for (gsize i = 0; i < G_N_ELEMENTS(input); i++)
@@ -96,6 +99,8 @@ int db_error(PGconn *conn, const PGresult *res, struct error *err, const char *w
 	}
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 		cls = ERR_TEMP;
+	if (cls == ERR_CONFIG && g_strcmp0(sqlstate, "42501") == 0)
+		return error_set(err, cls, "%s: %s (see contrib/sql/roles.sql)", what, msg);
 	if (cls == ERR_CONFIG)
 		return error_set(err, cls, "%s: %s (run `tlswatch db init`)", what, msg);
 	return error_set(err, cls, "%s: %s", what, msg);

@@ -5,17 +5,37 @@
 --
 -- tlswatch_ingest (LOGIN): what `tlswatch ingest` and `tlswatch quarantine`
 --   need: insert messages, reports, policies and failures, read them back
---   (RETURNING, duplicates, the quarantine), update a message's status
---   (quarantine retry), and USAGE on the schema's sequences (the identity
---   columns': ingest reads back the id it inserted with currval). No
---   DELETE, no TRUNCATE, no DDL. Grant it to the mail account's own login
---   role, CREATE ROLE tlswatch LOGIN IN ROLE tlswatch_ingest (peer
---   authentication then needs no password: contrib/postfix/README), or log
---   in as tlswatch_ingest itself (a password, or a pg_ident.conf map).
+--   (RETURNING, duplicates, the quarantine), insert and read the dedup key
+--   of each report (report_keys: the key goes in first, ON CONFLICT DO
+--   NOTHING, and a key already there makes the message a duplicate),
+--   update a message's status (quarantine retry), and USAGE on the
+--   schema's sequences (the identity columns': ingest reads back the id it
+--   inserted with currval). No DELETE, no TRUNCATE, no DDL. Grant it to the
+--   mail account's own login role, CREATE ROLE tlswatch LOGIN IN ROLE
+--   tlswatch_ingest (peer authentication then needs no password:
+--   contrib/postfix/README), or log in as tlswatch_ingest itself (a
+--   password, or a pg_ident.conf map).
+--   It may also EXECUTE tlswatch.create_partitions(timestamptz): each
+--   `tlswatch alert` pass creates the monthly partitions of the coming
+--   three months with it, and the alert pass runs as the same account as
+--   ingest (contrib/systemd/tlswatch-alert.service, contrib/cron). The
+--   function is SECURITY DEFINER (it runs as the schema owner, and can
+--   only add months and move the rows dated in them there) and revoked
+--   from PUBLIC, so this grant is the only way to it.
 -- tlswatch_read (NOLOGIN): SELECT on every table and view of the schema,
 --   now and later (default privileges); give it to a dashboard's login role:
 --   CREATE ROLE grafana LOGIN IN ROLE tlswatch_read;
 -- (issue 5, tlswatch alert: its role and outbox grants go here.)
+--
+-- Retention (`tlswatch db prune`, contrib/systemd/tlswatch-prune.*) has no
+-- role here, on purpose: it drops whole monthly partitions, and in
+-- PostgreSQL only a table's owner may DROP or DETACH it; no GRANT gives
+-- that. So prune runs as the schema owner, the role that ran `tlswatch db
+-- init`: postgres when you followed README (`sudo -u postgres tlswatch db
+-- init`), hence User=postgres in tlswatch-prune.service and the postgres
+-- account in contrib/cron/tlswatch. The delivery account is refused
+-- ("permission denied for function prune", exit 78), which is the point:
+-- the account that reads mail from the internet never deletes.
 --
 -- Idempotent; sets no password. The schema owner (the role that ran
 -- `db init`) keeps its rights.
@@ -39,6 +59,7 @@ $$;
 -- older version of the script granted.
 REVOKE ALL ON ALL TABLES IN SCHEMA tlswatch FROM tlswatch_ingest, tlswatch_read;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA tlswatch FROM tlswatch_ingest, tlswatch_read;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA tlswatch FROM tlswatch_ingest, tlswatch_read;
 REVOKE ALL ON SCHEMA tlswatch FROM tlswatch_ingest, tlswatch_read;
 GRANT USAGE ON SCHEMA tlswatch TO tlswatch_ingest, tlswatch_read;
 
@@ -46,7 +67,14 @@ GRANT SELECT ON tlswatch.schema_version TO tlswatch_ingest;
 GRANT SELECT, INSERT, UPDATE ON tlswatch.messages TO tlswatch_ingest;
 GRANT SELECT, INSERT ON tlswatch.reports, tlswatch.policies TO tlswatch_ingest;
 GRANT INSERT ON tlswatch.failures TO tlswatch_ingest;
+-- The dedup key: INSERT ... ON CONFLICT DO NOTHING RETURNING, before the report.
+GRANT SELECT, INSERT ON tlswatch.report_keys TO tlswatch_ingest;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA tlswatch TO tlswatch_ingest;
+-- The alert pass (same account as ingest) keeps the next three months'
+-- partitions ready. SECURITY DEFINER: runs as the schema owner; without
+-- this grant the pass only warns, and reports for months not created yet
+-- wait in the *_future partitions until db migrate or db prune creates them.
+GRANT EXECUTE ON FUNCTION tlswatch.create_partitions(timestamptz) TO tlswatch_ingest;
 
 GRANT SELECT ON ALL TABLES IN SCHEMA tlswatch TO tlswatch_read;
 

@@ -496,7 +496,7 @@ static void test_error_classes(struct fixture *fx, gconstpointer data)
 		{ "53100", ERR_TEMP },	 { "55P03", ERR_TEMP },	 { "57014", ERR_TEMP },
 		{ "58030", ERR_TEMP },	 { "XX000", ERR_TEMP },	 { "22003", ERR_INPUT },
 		{ "23505", ERR_INPUT },	 { "54000", ERR_INPUT }, { "3F000", ERR_CONFIG },
-		{ "42P01", ERR_CONFIG }, { "P0001", ERR_TEMP },	 { "42501", ERR_TEMP },
+		{ "42P01", ERR_CONFIG }, { "P0001", ERR_TEMP },	 { "42501", ERR_CONFIG },
 	};
 	struct error err = ERROR_INIT;
 	PGconn *victim;
