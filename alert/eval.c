@@ -5,10 +5,11 @@
  * the view tlswatch.domain_sessions); failure details get the same
  * treatment. The window is report time: date_end in (now - window, now],
  * so --now replays exactly. Each query reads only the reports of its
- * window (the date_end index of each partition, and date_start <= now
- * leaves out the partitions of later months) and only the domains asked
- * for ($3: names, $4: LIKE patterns, NULL for all), so its cost is the
- * window's, not the history's. Grouping and thresholds are done in C.
+ * window (the date_end index of each partition, and date_start between
+ * the window's first start and now leaves out the other partitions) and
+ * only the domains asked for ($3: names, $4: LIKE patterns, NULL for
+ * all), so its cost is the window's, not the history's. Grouping and
+ * thresholds are done in C.
  */
 #include <string.h>
 
@@ -16,10 +17,19 @@
 #include "common/db.h"
 #include "common/domain.h"
 
-/* Every query: the window on the report, the domains on the policy. */
+/* Every query: the window on the report, the domains on the policy. The
+ * window is on date_end, the partitions on date_start: the earliest start
+ * among the window's reports (an index scan of the same rows) bounds both
+ * tables from below, so PostgreSQL reads only the partitions and index
+ * ranges from there on, also when it starts from a domain's policies. */
+#define WINDOW_FIRST_START                                                                         \
+	"(SELECT min(w.date_start) FROM tlswatch.reports w"                                        \
+	" WHERE w.date_end > to_timestamp($1::bigint) AND w.date_end <= to_timestamp($2::bigint)"  \
+	" AND w.date_start <= to_timestamp($2::bigint))"
 #define WINDOW_AND_DOMAINS                                                                         \
 	" WHERE r.date_end > to_timestamp($1::bigint) AND r.date_end <= to_timestamp($2::bigint)"  \
 	" AND r.date_start <= to_timestamp($2::bigint)"                                            \
+	" AND r.date_start >= " WINDOW_FIRST_START " AND p.date_start >= " WINDOW_FIRST_START      \
 	" AND ($3::text[] IS NULL OR p.policy_domain = ANY ($3::text[]))"                          \
 	" AND ($4::text[] IS NULL OR p.policy_domain LIKE ANY ($4::text[]))"
 

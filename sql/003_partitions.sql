@@ -24,10 +24,16 @@
 -- table instead, inserted first in the same statement: exactly one of
 -- concurrent deliveries of a report wins, as before.
 
+-- Months begin at 00:00 UTC whatever the server's or the session's time
+-- zone (interval arithmetic and date_trunc follow TimeZone): every
+-- function below sets it, and so does this migration for its own steps.
+SET LOCAL TimeZone = 'UTC';
+
 -- The monthly partitions of all three tables, named by their month.
 CREATE FUNCTION tlswatch.partition_suffix(month timestamptz) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT
 SET search_path = pg_catalog
+SET TimeZone = 'UTC'
 AS $$ SELECT to_char(month AT TIME ZONE 'UTC', 'YYYY_MM') $$;
 
 -- The bounds of a range partition of one of our tables: lower and upper as
@@ -36,6 +42,7 @@ CREATE FUNCTION tlswatch.partition_bounds(part regclass, OUT lower_bound timesta
                                           OUT upper_bound timestamptz)
 LANGUAGE plpgsql STABLE STRICT
 SET search_path = pg_catalog
+SET TimeZone = 'UTC'
 AS $$
 DECLARE
     expr text := (SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_class c WHERE c.oid = part);
@@ -62,6 +69,7 @@ CREATE FUNCTION tlswatch.partition_create(parent text, part text, lower_bound ti
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog
+SET TimeZone = 'UTC'
 AS $$
 DECLARE
     bounds text;
@@ -90,6 +98,7 @@ RETURNS SETOF text
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog
+SET TimeZone = 'UTC'
 AS $$
 DECLARE
     t text;
@@ -143,6 +152,7 @@ CREATE FUNCTION tlswatch.prune(cutoff timestamptz, dry_run boolean)
 RETURNS TABLE (what text, removed bigint)
 LANGUAGE plpgsql
 SET search_path = pg_catalog
+SET TimeZone = 'UTC'
 AS $$
 DECLARE
     first_month timestamptz;

@@ -1,0 +1,221 @@
+#!/bin/sh
+# The plans of the hot queries on a partitioned history: four months of
+# reports for 400 domains (one report per domain and day, a third with a
+# second policy, failure details on some) written straight into the
+# tables with SQL, ANALYZEd, the older months in *_past as on a database
+# that has been running for a while. The SQL is taken from alert/eval.c
+# and digest/query.c by the C preprocessor (tests/lib/plans.py), so this
+# is what the program sends, and each query is run under EXPLAIN (ANALYZE,
+# FORMAT JSON) with its parameters planned as values (a custom plan, as an
+# unnamed PQexecParams statement gets), at three 24-hour windows: mid-month
+# last month, mid-month the month before, and the first day of last month
+# (the digest's previous day then falls in the month before).
+# Proven, from the plan JSON, against figures computed here with SQL:
+#   digest (q_days, q_reporters, q_failures, q_policies, 1-day period), for
+#     every domain, one domain (--domain d0042.example) and a name plus a
+#     pattern: the plan holds only the partitions of the period's months,
+#     of policies, reports and failures alike; the row estimate of every
+#     scan of policies or failures is under 10% of the table; one domain
+#     is read through policies_domain (its partitions' indexes).
+#   alert (q_reports, q_failures, q_last), for every domain, the domains
+#     just ingested ($3) and a rule's patterns ($4): policies and failures
+#     are reached only through indexes, never a Seq Scan of a partition
+#     that holds rows, and only the partitions holding the window's rows
+#     are ever read; no reports partition after the window's month is in
+#     the plan; row estimates under 10% of the table.
+# On a failure the plan is shown as a tree.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/pg.sh"
+
+command -v python3 >/dev/null || bail "python3 is needed to read the plans (make deps)"
+command -v cc >/dev/null || bail "cc is needed to expand the queries' macros (make deps)"
+PLANS="python3 $(dirname "$0")/../lib/plans.py"
+TW=./tlswatch
+[ -x "$TW" ] || bail "$TW is not built (make all)"
+pg_start_schema
+T=$PG_DIR/plans
+mkdir -p "$T"
+
+this=$(date -u +%Y-%m-01)
+month() { date -u -d "$this $1 month" +%Y_%m; }
+start=$(date -u -d "$this -4 month" +%F)
+last=$(date -u -d "yesterday" +%F)
+days=$((($(date -u -d "$last" +%s) - $(date -u -d "$start" +%s)) / 86400 + 1))
+DOMAINS=400
+
+# ---- the history ----------------------------------------------------------------
+psql -XAtq -v ON_ERROR_STOP=1 -v start="$start" -v last="$last" -v ndomains=$DOMAINS -f - <<'EOF' || bail "generating the history failed"
+BEGIN;
+CREATE TEMP TABLE g AS
+SELECT row_number() OVER (ORDER BY d, dom) AS n, d, dom
+FROM generate_series(:'start'::timestamptz, :'last'::timestamptz, interval '1 day') d,
+     generate_series(0, :ndomains - 1) dom;
+INSERT INTO tlswatch.messages (received_at, message_id, status)
+SELECT d + interval '26 hours', 'plan-' || n, 'stored' FROM g ORDER BY n;
+INSERT INTO tlswatch.report_keys (organization_name, report_id)
+SELECT (ARRAY['Google Inc.', 'Microsoft Corporation', 'Yahoo', 'Mail.Ru', 'Comcast'])[1 + n % 5],
+       'plan-' || n FROM g;
+INSERT INTO tlswatch.reports (message_ref, organization_name, report_id, contact_info, date_start,
+                              date_end, document)
+SELECT m.id, (ARRAY['Google Inc.', 'Microsoft Corporation', 'Yahoo', 'Mail.Ru', 'Comcast'])[1 + n % 5],
+       'plan-' || n, 'tlsrpt@example.net', d, d + interval '1 day' - interval '1 second',
+       jsonb_build_object('report-id', 'plan-' || n, 'domain', dom)
+FROM g JOIN tlswatch.messages m ON m.message_id = 'plan-' || g.n ORDER BY n;
+INSERT INTO tlswatch.policies (report_ref, date_start, policy_index, policy_type, policy_domain,
+                               policy_string, mx_host, sts_mode, sts_max_age,
+                               successful_sessions, failed_sessions)
+SELECT r.id, r.date_start, i, CASE i WHEN 0 THEN 'sts' ELSE 'tlsa' END,
+       format('d%s.example', lpad(r.document->>'domain', 4, '0')),
+       '{"version: STSv1","mode: testing","mx: *.example","max_age: 86400"}', '{*.example}',
+       CASE i WHEN 0 THEN 'testing' END, CASE i WHEN 0 THEN 86400 END,
+       1000 + r.id % 500, r.id % 7
+FROM tlswatch.reports r, generate_series(0, CASE WHEN r.id % 3 = 0 THEN 1 ELSE 0 END) i;
+INSERT INTO tlswatch.failures (policy_ref, date_start, failed_sessions, detail_index, result_type,
+                               sending_mta_ip, receiving_mx_hostname)
+SELECT p.id, p.date_start, 1 + j, j, (ARRAY['certificate-expired', 'starttls-not-supported'])[j + 1],
+       ('192.0.2.' || (p.id % 250 + 1))::inet, format('mx%s.example', j + 1)
+FROM tlswatch.policies p, generate_series(0, 1) j WHERE p.failed_sessions > 0 AND p.id % 3 = 0;
+COMMIT;
+ANALYZE;
+EOF
+R=$(q "select count(*) from tlswatch.reports")
+P=$(q "select count(*) from tlswatch.policies")
+F=$(q "select count(*) from tlswatch.failures")
+is "$R" $((days * DOMAINS)) "history: $DOMAINS reports a day for the $days days from $start to $last"
+diag "reports $R, policies $P, failures $F"
+ok "$([ "$P" -gt "$R" ] && [ "$F" -gt 10000 ] && echo 1)" "history: $P policies and $F failure details"
+# The partitions that hold rows (a Seq Scan of an empty one reads nothing).
+nonempty() { q "select string_agg(distinct c.relname, ',' order by c.relname) from tlswatch.$1 x join pg_class c on c.oid = x.tableoid"; }
+NE_reports=$(nonempty reports) NE_policies=$(nonempty policies) NE_failures=$(nonempty failures)
+is "$NE_policies" "policies_$(month -2),policies_$(month -1)$([ "$(date -u -d "$last" +%s)" -ge "$(date -u -d "$this" +%s)" ] && echo ",policies_$(month 0)"),policies_past" \
+	"history: in *_past and the monthly partitions since $(month -2)"
+
+# The queries as the program sends them, once: $T/FILE-NAME-VARIANT.sql.
+for query in q_days q_reporters q_failures q_policies; do
+	for variant in FILTER_NONE FILTER_NAMES FILTER_NAMES_OR_PATTERNS; do
+		$PLANS sql digest/query.c $query $variant >"$T/digest-$query-$variant.sql" ||
+			bail "no $query ($variant) in digest/query.c"
+	done
+done
+for query in q_reports q_failures q_last; do
+	$PLANS sql alert/eval.c $query >"$T/alert-$query.sql" || bail "no $query in alert/eval.c"
+done
+
+# explain SQLFILE OUT PARAMS: the plan of the query, run, as JSON, its
+# parameters planned as values.
+explain() {
+	psql -XAtq -v ON_ERROR_STOP=1 -c "SET plan_cache_mode = force_custom_plan" -c "PREPARE s AS $(cat "$1")" \
+		-c "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE s($3)" >"$2" 2>"$2.err" ||
+		{ diag "$(cat "$2.err")" "$(cat "$1")"; bail "EXPLAIN of $1 failed"; }
+}
+# parts TABLE FROM TO: the names of TABLE's partitions for [FROM, TO) (unix seconds).
+parts() {
+	a=$(date -u -d "@$2" +%Y_%m) b=$(date -u -d "@$(($3 - 1))" +%Y_%m)
+	if [ "$a" = "$b" ]; then echo "$1_$a"; else echo "$1_$a $1_$b"; fi
+}
+# verdict FILE GOT-TEMPLATE WANT NAME: one assertion on a plan, the plan
+# shown as a tree when it fails.
+verdict() {
+	is "$($PLANS ask "$1" "$2")" "$3" "$4" || diag "$($PLANS show "$1")"
+}
+
+# ---- the digest -------------------------------------------------------------------
+# The three --domain cases, with the variant digest/query.c picks for each
+# (query_domains) and its $3, $4.
+FILTERS="FILTER_NONE:NULL:NULL:every-domain
+FILTER_NAMES:'{d0042.example}':NULL:one-domain
+FILTER_NAMES_OR_PATTERNS:'{d0042.example}':'{d004%.example}':name-and-pattern"
+DOMAIN_INDEX='policies_domain|policies_[0-9]+_[0-9]+_policy_domain_date_start_idx'
+
+digest_window() { # LABEL FROM: a 1-day digest of the day from FROM (unix seconds)
+	label=$1 from=$2 to=$(($2 + 86400)) prev=$(($2 - 86400))
+	while IFS=: read -r variant names patterns case; do
+		for query in q_days q_reporters q_failures q_policies; do
+			case $query in
+			q_days) a=$prev params="$prev, $to, $names, $patterns" tables=policies ;;
+			q_reporters) a=$prev params="$prev, $to, $names, $patterns, $from" tables="policies reports" ;;
+			q_failures) a=$from params="$from, $to, $names, $patterns" tables="policies failures" ;;
+			q_policies) a=$from params="$from, $to, $names, $patterns" tables="policies reports" ;;
+			esac
+			f=$T/digest-$label-$query-$case.json
+			explain "$T/digest-$query-$variant.sql" "$f" "$params"
+			got="" want=""
+			for t in $tables; do
+				got="$got$t: {planned $t}; " want="$want$t: $(parts $t "$a" $to); "
+			done
+			got="${got}estimates under 10%: {under policies $P}" want="${want}estimates under 10%: yes"
+			if [ "$query" = q_failures ]; then
+				got="$got/{under failures $F}" want="$want/yes"
+			fi
+			if [ "$case" = one-domain ]; then
+				got="$got; policies not through policies_domain: {notvia policies $DOMAIN_INDEX}"
+				want="$want; policies not through policies_domain: -"
+			fi
+			verdict "$f" "$got" "$want" "digest $label $query, $case: only the period's partitions"
+		done
+	done <<EOF
+$FILTERS
+EOF
+}
+
+w1=$(date -u -d "$(date -u -d "$this -1 month" +%Y-%m-16)" +%s)
+w2=$(date -u -d "$(date -u -d "$this -2 month" +%Y-%m-10)" +%s)
+w3=$(date -u -d "$this -1 month" +%s)
+digest_window "$(date -u -d "@$w1" +%F)" "$w1"
+digest_window "$(date -u -d "@$w2" +%F)" "$w2"
+digest_window "$(date -u -d "@$w3" +%F)" "$w3"
+
+# ---- the alerts ---------------------------------------------------------------------
+# $3 and $4 as eval.c gets them: every domain (tlswatch alert, a rule
+# without domains), the domains just stored (after ingest), a rule's
+# domains as LIKE patterns.
+ALERTS="NULL:NULL:every-domain
+'{d0042.example}':NULL:just-ingested
+NULL:'{d004%.example}':rule-patterns"
+
+# held TABLE FROM TO: the partitions of TABLE holding the rows of the
+# reports whose date_end is in (FROM, TO], from the tables themselves.
+held() {
+	case $1 in
+	policies) q "select coalesce(string_agg(distinct c.relname, ' ' order by c.relname), '-') from tlswatch.reports r
+		join tlswatch.policies p on p.report_ref = r.id and p.date_start = r.date_start join pg_class c on c.oid = p.tableoid
+		where r.date_end > to_timestamp($2) and r.date_end <= to_timestamp($3)" ;;
+	failures) q "select coalesce(string_agg(distinct c.relname, ' ' order by c.relname), '-') from tlswatch.reports r
+		join tlswatch.policies p on p.report_ref = r.id and p.date_start = r.date_start
+		join tlswatch.failures f on f.policy_ref = p.id and f.date_start = p.date_start join pg_class c on c.oid = f.tableoid
+		where r.date_end > to_timestamp($2) and r.date_end <= to_timestamp($3)" ;;
+	esac
+}
+
+alert_window() { # LABEL TO: the 24 hours up to TO (unix seconds)
+	label=$1 to=$2 from=$(($2 - 86400)) m=$(date -u -d "@$2" +%Y_%m)
+	while IFS=: read -r names patterns case; do
+		for query in q_reports q_failures q_last; do
+			case $query in
+			q_failures) tables="policies failures" ;;
+			*) tables=policies ;;
+			esac
+			f=$T/alert-$label-$query-$case.json
+			explain "$T/alert-$query.sql" "$f" "$from, $to, $names, $patterns"
+			got="reports after $m: {after reports $m}" want="reports after $m: -"
+			for t in $tables; do
+				eval "ne=\$NE_$t"
+				got="$got; $t partitions read: {executed $t $ne}, without an index: {noindex $t $ne}, planned seq scans: {seq $t $ne}"
+				want="$want; $t partitions read: $(held $t $from $to), without an index: -, planned seq scans: -"
+			done
+			got="$got; estimates under 10%: {under policies $P}" want="$want; estimates under 10%: yes"
+			if [ "$query" = q_failures ]; then
+				got="$got/{under failures $F}" want="$want/yes"
+			fi
+			verdict "$f" "$got" "$want" "alert $label $query, $case: policies and failures by index, only the window's"
+		done
+	done <<EOF
+$ALERTS
+EOF
+}
+
+alert_window "$(date -u -d "@$((w1 + 86400))" +%FT%H)" $((w1 + 86400))
+alert_window "$(date -u -d "@$((w2 + 86400))" +%FT%H)" $((w2 + 86400))
+alert_window "$(date -u -d "@$((w3 + 86400))" +%FT%H)" $((w3 + 86400))
+
+done_testing
