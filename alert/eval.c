@@ -18,20 +18,25 @@
 #include "common/domain.h"
 
 /* Every query: the window on the report, the domains on the policy. The
- * window is on date_end, the partitions on date_start: the earliest start
- * among the window's reports (an index scan of the same rows) bounds both
- * tables from below, so PostgreSQL reads only the partitions and index
- * ranges from there on, also when it starts from a domain's policies. */
-#define WINDOW_FIRST_START                                                                         \
-	"(SELECT min(w.date_start) FROM tlswatch.reports w"                                        \
-	" WHERE w.date_end > to_timestamp($1::bigint) AND w.date_end <= to_timestamp($2::bigint)"  \
-	" AND w.date_start <= to_timestamp($2::bigint))"
+ * window is on date_end, the partitions on date_start: $5, the earliest
+ * start among the reports of the pass's longest window (alert_since),
+ * bounds both tables from below, a value known when the query is planned,
+ * so PostgreSQL plans and reads only the partitions from there to now. */
 #define WINDOW_AND_DOMAINS                                                                         \
 	" WHERE r.date_end > to_timestamp($1::bigint) AND r.date_end <= to_timestamp($2::bigint)"  \
-	" AND r.date_start <= to_timestamp($2::bigint)"                                            \
-	" AND r.date_start >= " WINDOW_FIRST_START " AND p.date_start >= " WINDOW_FIRST_START      \
+	" AND r.date_start >= to_timestamp($5::bigint) AND r.date_start <= "                       \
+	"to_timestamp($2::bigint)"                                                                 \
+	" AND p.date_start >= to_timestamp($5::bigint) AND p.date_start <= "                       \
+	"to_timestamp($2::bigint)"                                                                 \
 	" AND ($3::text[] IS NULL OR p.policy_domain = ANY ($3::text[]))"                          \
 	" AND ($4::text[] IS NULL OR p.policy_domain LIKE ANY ($4::text[]))"
+
+/* $1 from, $2 to: the earliest start of a report that ends in the window,
+ * $2 when none does. */
+static const char *const q_since =
+	"SELECT coalesce(floor(extract(epoch FROM min(date_start)))::bigint, $2::bigint)"
+	" FROM tlswatch.reports WHERE date_end > to_timestamp($1::bigint)"
+	" AND date_end <= to_timestamp($2::bigint) AND date_start <= to_timestamp($2::bigint)";
 
 #define REPORT_POLICIES                                                                            \
 	" FROM tlswatch.reports r JOIN tlswatch.policies p"                                        \
@@ -67,6 +72,7 @@ static const char *const q_last =
 struct eval {
 	const struct alert_rule *r;
 	gint64 from, to;
+	gint64 since;	     /* $5: no report read starts before */
 	char *names;	     /* $3: the domains just stored (on ingest), or NULL */
 	char *patterns;	     /* $4: the rule's domains = patterns, or NULL */
 	GHashTable *domains; /* domain -> struct alert_firing * (whole domain) */
@@ -82,13 +88,14 @@ static gint64 num(const PGresult *res, int row, int col)
 static PGresult *eval_query(const struct eval *e, PGconn *conn, const char *sql, gint64 from,
 			    gint64 to, struct error *err)
 {
-	char a[24], b[24];
-	const char *params[4] = { a, b, e->names, e->patterns };
+	char a[24], b[24], c[24];
+	const char *params[5] = { a, b, e->names, e->patterns, c };
 	PGresult *res;
 
 	g_snprintf(a, sizeof(a), "%" G_GINT64_FORMAT, from);
 	g_snprintf(b, sizeof(b), "%" G_GINT64_FORMAT, to);
-	res = PQexecParams(conn, sql, 4, NULL, params, NULL, NULL, 0);
+	g_snprintf(c, sizeof(c), "%" G_GINT64_FORMAT, e->since);
+	res = PQexecParams(conn, sql, 5, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
 		return res;
 	db_error(conn, res, err, "alert evaluation");
@@ -271,10 +278,29 @@ static void eval_collect(struct eval *e, GPtrArray *out)
 	g_ptr_array_sort(out, eval_cmp);
 }
 
-int alert_evaluate(PGconn *conn, const struct alert_rule *rule, gint64 now, char **only,
-		   GPtrArray **out, struct error *err)
+int alert_since(PGconn *conn, const struct alert_config *c, gint64 now, gint64 *since,
+		struct error *err)
 {
-	struct eval e = { rule, now - rule->window, now, NULL, NULL, NULL, NULL, NULL };
+	char a[24], b[24];
+	const char *params[2] = { a, b };
+	PGresult *res;
+	int rc = 0;
+
+	g_snprintf(a, sizeof(a), "%" G_GINT64_FORMAT, now - alert_config_history_needed(c));
+	g_snprintf(b, sizeof(b), "%" G_GINT64_FORMAT, now);
+	res = PQexecParams(conn, q_since, 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		*since = g_ascii_strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	else
+		rc = db_error(conn, res, err, "alert evaluation");
+	PQclear(res);
+	return rc;
+}
+
+int alert_evaluate(PGconn *conn, const struct alert_rule *rule, gint64 now, gint64 since,
+		   char **only, GPtrArray **out, struct error *err)
+{
+	struct eval e = { rule, now - rule->window, now, since, NULL, NULL, NULL, NULL, NULL };
 	GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)alert_firing_free);
 	int rc;
 

@@ -10,6 +10,7 @@
 
 #include "alert/alert.h"
 #include "common/db.h"
+#include "common/domain.h"
 #include "common/log.h"
 
 #define MAX_BACKOFF (24 * 3600)
@@ -19,14 +20,31 @@ static const char *const q_lock =
 
 /* $1 rule, $2 domain, $3 group, $4 now, $5 cooldown: fired within it? */
 static const char *const q_cooldown =
-	"SELECT 1 FROM tlswatch.alerts WHERE rule = $1 AND domain = $2 AND group_key = $3"
-	" AND event = 'firing' AND fired_at > to_timestamp($4::bigint) - make_interval(secs => "
-	"$5::bigint) LIMIT 1";
+	"SELECT 1 FROM tlswatch.alert_state WHERE rule = $1 AND domain = $2 AND group_key = $3"
+	" AND last_fired_at > to_timestamp($4::bigint) - make_interval(secs => $5::bigint)";
+
+/* $1 rule, $2 now, $3 cooldown, $4 domains (text[] or NULL): every domain
+ * and group in cooldown. */
+static const char *const q_cooling =
+	"SELECT domain, group_key FROM tlswatch.alert_state WHERE rule = $1"
+	" AND last_fired_at > to_timestamp($2::bigint) - make_interval(secs => $3::bigint)"
+	" AND ($4::text[] IS NULL OR domain = ANY ($4::text[]))";
 
 /* $1 rule, $2 domain, $3 group: the last event. */
-static const char *const q_last_event =
-	"SELECT event FROM tlswatch.alerts WHERE rule = $1 AND domain = $2 AND group_key = $3"
-	" ORDER BY fired_at DESC, id DESC LIMIT 1";
+static const char *const q_last_event = "SELECT last_event FROM tlswatch.alert_state"
+					" WHERE rule = $1 AND domain = $2 AND group_key = $3";
+
+/* $1 rule, $2 domain, $3 group, $4 event, $5 at: the state after an event;
+ * --now replays may write events out of order, so the latest one wins. */
+static const char *const q_state =
+	"INSERT INTO tlswatch.alert_state AS s (rule, domain, group_key, last_event,"
+	" last_event_at, last_fired_at) VALUES ($1, $2, $3, $4, to_timestamp($5::bigint),"
+	" CASE WHEN $4 = 'firing' THEN to_timestamp($5::bigint) END)"
+	" ON CONFLICT (rule, domain, group_key) DO UPDATE SET"
+	" last_event = CASE WHEN excluded.last_event_at >= s.last_event_at"
+	" THEN excluded.last_event ELSE s.last_event END,"
+	" last_event_at = greatest(s.last_event_at, excluded.last_event_at),"
+	" last_fired_at = greatest(s.last_fired_at, excluded.last_fired_at)";
 
 static const char *const q_insert =
 	"INSERT INTO tlswatch.alerts (rule, domain, group_key, event, webhook, window_start,"
@@ -34,10 +52,9 @@ static const char *const q_insert =
 	" VALUES ($1, $2, $3, $4, $5, to_timestamp($6::bigint), to_timestamp($7::bigint),"
 	" to_timestamp($8::bigint), $9::jsonb, $10, to_timestamp($8::bigint))";
 
-/* $1 rule: the last event of every domain and group. */
-static const char *const q_open =
-	"SELECT DISTINCT ON (domain, group_key) domain, group_key, event FROM tlswatch.alerts"
-	" WHERE rule = $1 ORDER BY domain, group_key, fired_at DESC, id DESC";
+/* $1 rule: the domains and groups whose last event is a firing. */
+static const char *const q_open = "SELECT domain, group_key FROM tlswatch.alert_state"
+				  " WHERE rule = $1 AND last_event = 'firing'";
 
 /* $1 now, $2 domains (text[] or NULL): the next due row, locked. */
 static const char *const q_claim =
@@ -129,7 +146,8 @@ static int ob_insert(PGconn *conn, const struct alert_config *c, const struct al
 		if (ob_exec_clear(conn, q_insert, 10, p, err) < 0)
 			return -1;
 	}
-	return 0;
+	const char *state[5] = { f->rule->name, f->domain, f->group ? f->group : "", event, s_now };
+	return ob_exec_clear(conn, q_state, 5, state, err);
 }
 
 int alert_outbox_add(PGconn *conn, const struct alert_config *c, const struct alert_firing *f,
@@ -168,8 +186,6 @@ int alert_outbox_open(PGconn *conn, const struct alert_rule *rule, GPtrArray **o
 		return -1;
 	*out = g_ptr_array_new_with_free_func(g_free);
 	for (int i = 0; i < PQntuples(res); i++) {
-		if (!g_str_equal(PQgetvalue(res, i, 2), "firing"))
-			continue;
 		g_ptr_array_add(*out, g_strdup(PQgetvalue(res, i, 0)));
 		g_ptr_array_add(*out, g_strdup(PQgetvalue(res, i, 1)));
 	}
@@ -177,25 +193,22 @@ int alert_outbox_open(PGconn *conn, const struct alert_rule *rule, GPtrArray **o
 	return 0;
 }
 
-/* A PostgreSQL array literal of strings, or NULL for no filter. */
-static char *ob_array(char **only)
+int alert_outbox_cooling(PGconn *conn, const struct alert_rule *rule, gint64 now, char **only,
+			 GHashTable **out, struct error *err)
 {
-	GString *s;
+	g_autofree char *s_now = ob_int(now), *s_cool = ob_int(rule->cooldown);
+	g_autofree char *domains = domain_names_sql_array(only);
+	const char *p[4] = { rule->name, s_now, s_cool, domains };
+	PGresult *res = ob_exec(conn, q_cooling, 4, p, err);
 
-	if (only == NULL)
-		return NULL;
-	s = g_string_new("{");
-	for (guint i = 0; only[i] != NULL; i++) {
-		g_string_append(s, i ? ",\"" : "\"");
-		for (const char *c = only[i]; *c != '\0'; c++) {
-			if (*c == '"' || *c == '\\')
-				g_string_append_c(s, '\\');
-			g_string_append_c(s, *c);
-		}
-		g_string_append_c(s, '"');
-	}
-	g_string_append_c(s, '}');
-	return g_string_free(s, FALSE);
+	if (res == NULL)
+		return -1;
+	*out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (int i = 0; i < PQntuples(res); i++)
+		g_hash_table_add(*out, g_strdup_printf("%s\n%s", PQgetvalue(res, i, 0),
+						       PQgetvalue(res, i, 1)));
+	PQclear(res);
+	return 0;
 }
 
 /* Record the outcome of one attempt on the locked row. */
@@ -283,7 +296,7 @@ static gint64 ob_deadline(const struct alert_config *c)
 int alert_outbox_deliver(PGconn *conn, const struct alert_config *c, gint64 now, char **only,
 			 gboolean once, struct alert_counts *n, struct error *err)
 {
-	g_autofree char *domains = ob_array(only);
+	g_autofree char *domains = domain_names_sql_array(only);
 	gboolean done = FALSE, failed = FALSE;
 	gint64 deadline = ob_deadline(c);
 

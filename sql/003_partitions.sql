@@ -359,19 +359,15 @@ COMMENT ON COLUMN tlswatch.failures.failed_sessions IS 'failed-session-count.';
 
 -- ---- the first partitions ---------------------------------------------------
 
--- From the month of the oldest report, but no more than two years back
--- (anything older goes to *_past), or two months back on a new database
--- (yesterday's reports on the 1st of a month), to three months ahead.
+-- Two years back, so that a history imported later (tlswatch ingest of a
+-- folder of old reports) lands in months of its own, not all in *_past;
+-- anything older goes to *_past. Three months ahead.
 DO $$
 DECLARE
-    oldest timestamptz := (SELECT min(date_start) FROM tlswatch.reports_v2);
     this_month timestamptz := date_trunc('month', now(), 'UTC');
-    first_month timestamptz;
+    first_month timestamptz := this_month - interval '24 months';
     t text;
 BEGIN
-    first_month := least(greatest(date_trunc('month', coalesce(oldest, now()), 'UTC'),
-                                  this_month - interval '24 months'),
-                         this_month - interval '2 months');
     FOREACH t IN ARRAY ARRAY['reports', 'policies', 'failures'] LOOP
         PERFORM tlswatch.partition_create(t, t || '_past', NULL, first_month, false);
         PERFORM tlswatch.partition_create(t, t || '_future', first_month, NULL, false);
@@ -420,6 +416,34 @@ SELECT setval(pg_get_serial_sequence('tlswatch.policies', 'id'),
               (SELECT coalesce(max(id), 0) + 1 FROM tlswatch.policies_v2), false);
 
 DROP TABLE tlswatch.failures_v2, tlswatch.policies_v2, tlswatch.reports_v2;
+
+-- ---- the alert state --------------------------------------------------------
+
+-- Each alert pass asks, per rule, which domains and groups are in
+-- cooldown and which firings are open. Asked of tlswatch.alerts, that is
+-- an aggregate over every row the rule ever wrote; this table holds the
+-- answer, one row per rule, domain and group, written in the transaction
+-- that writes the outbox rows (under the same advisory lock).
+CREATE TABLE tlswatch.alert_state (
+    rule          text NOT NULL,
+    domain        text NOT NULL,
+    group_key     text NOT NULL,
+    last_event    text NOT NULL CHECK (last_event IN ('firing', 'resolved')),
+    last_event_at timestamptz NOT NULL,
+    last_fired_at timestamptz,
+    PRIMARY KEY (rule, domain, group_key)
+);
+COMMENT ON TABLE tlswatch.alert_state IS
+    'Per rule, domain and group: the last event in tlswatch.alerts and when it last fired (cooldowns, open firings).';
+COMMENT ON COLUMN tlswatch.alert_state.last_event IS 'firing: open, until a resolved event (notify-resolved).';
+COMMENT ON COLUMN tlswatch.alert_state.last_event_at IS 'fired_at of that event.';
+COMMENT ON COLUMN tlswatch.alert_state.last_fired_at IS 'The latest fired_at of a firing: the cooldown runs from it.';
+
+INSERT INTO tlswatch.alert_state
+SELECT DISTINCT ON (rule, domain, group_key) rule, domain, group_key, event, fired_at,
+       max(fired_at) FILTER (WHERE event = 'firing') OVER (PARTITION BY rule, domain, group_key)
+FROM tlswatch.alerts
+ORDER BY rule, domain, group_key, fired_at DESC, id DESC;
 
 -- ---- the public view ------------------------------------------------------
 

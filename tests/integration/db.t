@@ -22,12 +22,12 @@ out=$("$T" -p /store/migrate 2>&1) || { diag "$out"; bail "migration failed"; }
 is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3 \
 	"schema_version lists migrations 1 to 3"
 is "$(q "select string_agg(c.relname, ',' order by c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and c.relkind in ('r', 'p', 'v') and not c.relispartition")" \
-	"alerts,domain_sessions,failures,messages,policies,report_keys,reports,schema_version" "the tables and the view"
+	"alert_state,alerts,domain_sessions,failures,messages,policies,report_keys,reports,schema_version" "the tables and the view"
 is "$(q "select string_agg(table_name, ',' order by table_name) from information_schema.columns where table_schema = 'tlswatch' and column_name = 'id' and data_type = 'bigint' and is_identity = 'YES'")" \
 	"alerts,messages,policies,reports" "every id is a bigint identity (failures are keyed by their policy)"
-# A new database: partitions from two months back to three ahead, and the
-# catch-alls on either side, in each of the three tables.
-months=$(for m in -2 -1 0 1 2 3; do date -u -d "$(date -u +%Y-%m-15) $m month" +%Y_%m; done)
+# A new database: partitions from two years back to three months ahead,
+# and the catch-alls on either side, in each of the three tables.
+months=$(for m in $(seq -24 3); do date -u -d "$(date -u +%Y-%m-15) $m month" +%Y_%m; done)
 for t in reports policies failures; do
 	want=$( (echo "${t}_future"; echo "${t}_past"; for m in $months; do echo "${t}_$m"; done) | sort | paste -sd,)
 	is "$(q "select string_agg(c.relname, ',' order by c.relname) from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'tlswatch.$t'::regclass")" \
@@ -38,7 +38,8 @@ is "$(q "select count(*) from pg_trigger t join pg_class c on c.oid = t.tgrelid 
 is "$(q "select string_agg(c.relname, ',' order by c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and c.relkind in ('r', 'p', 'v') and obj_description(c.oid, 'pg_class') is null")" "" \
 	"every table and view has a comment"
 is "$(q "select string_agg(indexdef, E'\n' order by indexname) from pg_indexes i join pg_class c on c.relname = i.tablename and c.relnamespace = 'tlswatch'::regnamespace where schemaname = 'tlswatch' and not c.relispartition")" \
-"CREATE INDEX alerts_created_at ON tlswatch.alerts USING btree (created_at)
+"CREATE UNIQUE INDEX alert_state_pkey ON tlswatch.alert_state USING btree (rule, domain, group_key)
+CREATE INDEX alerts_created_at ON tlswatch.alerts USING btree (created_at)
 CREATE INDEX alerts_pending ON tlswatch.alerts USING btree (next_attempt_at) WHERE (state = 'pending'::text)
 CREATE UNIQUE INDEX alerts_pkey ON tlswatch.alerts USING btree (id)
 CREATE INDEX alerts_rule_domain ON tlswatch.alerts USING btree (rule, domain, group_key, fired_at)

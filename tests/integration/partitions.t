@@ -25,7 +25,7 @@ T=$PG_DIR/partitions
 mkdir -p "$T/r" "$T/s"
 
 # Months relative to today, so the test means the same every month. A
-# new database has partitions from two months back to DB_MONTHS_AHEAD
+# new database has partitions from two years back (BACK) to DB_MONTHS_AHEAD
 # (common/db.h) ahead: the last is read here, from the catalog.
 this=$(date -u +%Y-%m-01)
 this_s=$(date -u -d "$this" +%s)
@@ -35,7 +35,8 @@ MONTHLY="select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrel
 	where i.inhparent = 'tlswatch.reports'::regclass and c.relname ~ '^reports_[0-9]{4}_[0-9]{2}\$' order by 1"
 oldest=$(q "$MONTHLY" | head -n 1)
 newest=$(q "$MONTHLY" | tail -n 1)
-is "$oldest" "reports_$(month -2)" "a new database starts its months two months back"
+BACK=-24
+is "$oldest" "reports_$(month $BACK)" "a new database starts its months two years back"
 ahead=0
 while [ "reports_$(month $ahead)" != "$newest" ]; do
 	ahead=$((ahead + 1))
@@ -154,12 +155,12 @@ for t in reports policies failures; do
 	# Contiguous: each month partition is exactly its month, and the
 	# months run without a gap from past to future.
 	is "$(inexact $t)" - "$t: every monthly partition covers exactly its month"
-	months=$(m=-2; while :; do s=$(month $m); echo "${t}_$s"; [ "$s" = "${far}_07" ] && break; m=$((m + 1)); done)
+	months=$(m=$BACK; while :; do s=$(month $m); echo "${t}_$s"; [ "$s" = "${far}_07" ] && break; m=$((m + 1)); done)
 	is "$(q "select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'tlswatch.$t'::regclass order by c.relname")" \
 		"$(printf '%s\n%s\n%s\n' "$months" "${t}_future" "${t}_past" | sort)" \
-		"$t: past, every month from $(month -2) to ${far}_07 without a gap, future"
+		"$t: past, every month from $(month $BACK) to ${far}_07 without a gap, future"
 	is "$(q "set timezone = 'UTC'; select pg_get_expr(relpartbound, oid) from pg_class where oid = 'tlswatch.${t}_past'::regclass")" \
-		"FOR VALUES FROM (MINVALUE) TO ('$(first -2) 00:00:00+00')" "${t}_past ends where the first month starts"
+		"FOR VALUES FROM (MINVALUE) TO ('$(first $BACK) 00:00:00+00')" "${t}_past ends where the first month starts"
 done
 
 is "$(q "select count(*) from tlswatch.create_partitions('$far-07-01')")" 0 "a second call creates nothing (no rows)"
@@ -204,8 +205,8 @@ export PGDATABASE PGTZ # from here on, for tlswatch and psql alike
 $TW db init >"$T/tz.out" 2>&1; rc=$?
 is "$rc" 0 "PGTZ=Europe/Berlin: tlswatch db init exits 0"
 [ "$rc" -eq 0 ] || diag "$(cat "$T/tz.out")"
-is "$(q "$MONTHLY" | paste -sd ' ' -)" "$(m=-2; while [ $m -le $ahead ]; do echo "reports_$(month $m)"; m=$((m + 1)); done | paste -sd ' ' -)" \
-	"PGTZ=Europe/Berlin: the new database's months are named $(month -2) to $(month $ahead), as in UTC"
+is "$(q "$MONTHLY" | paste -sd ' ' -)" "$(m=$BACK; while [ $m -le $ahead ]; do echo "reports_$(month $m)"; m=$((m + 1)); done | paste -sd ' ' -)" \
+	"PGTZ=Europe/Berlin: the new database's months are named $(month $BACK) to $(month $ahead), as in UTC"
 for t in reports policies failures; do
 	is "$(inexact $t)" - "PGTZ=Europe/Berlin: $t: every monthly partition covers exactly its UTC month"
 done

@@ -2,8 +2,8 @@
 # The plans of the hot queries on a partitioned history: four months of
 # reports for 400 domains (one report per domain and day, a third with a
 # second policy, failure details on some) written straight into the
-# tables with SQL, ANALYZEd, the older months in *_past as on a database
-# that has been running for a while. The SQL is taken from alert/eval.c
+# tables with SQL, ANALYZEd, each month in its partition (a new database
+# has two years of them). The SQL is taken from alert/eval.c
 # and digest/query.c by the C preprocessor (tests/lib/plans.py), so this
 # is what the program sends, and each query is run under EXPLAIN (ANALYZE,
 # FORMAT JSON) with its parameters planned as values (a custom plan, as an
@@ -87,8 +87,8 @@ ok "$([ "$P" -gt "$R" ] && [ "$F" -gt 10000 ] && echo 1)" "history: $P policies 
 # The partitions that hold rows (a Seq Scan of an empty one reads nothing).
 nonempty() { q "select string_agg(distinct c.relname, ',' order by c.relname) from tlswatch.$1 x join pg_class c on c.oid = x.tableoid"; }
 NE_reports=$(nonempty reports) NE_policies=$(nonempty policies) NE_failures=$(nonempty failures)
-is "$NE_policies" "policies_$(month -2),policies_$(month -1)$([ "$(date -u -d "$last" +%s)" -ge "$(date -u -d "$this" +%s)" ] && echo ",policies_$(month 0)"),policies_past" \
-	"history: in *_past and the monthly partitions since $(month -2)"
+is "$NE_policies" "policies_$(month -4),policies_$(month -3),policies_$(month -2),policies_$(month -1)$([ "$(date -u -d "$last" +%s)" -ge "$(date -u -d "$this" +%s)" ] && echo ",policies_$(month 0)")" \
+	"history: in the monthly partitions since $(month -4) (a new database has two years of them)"
 
 # The queries as the program sends them, once: $T/FILE-NAME-VARIANT.sql.
 for query in q_days q_reporters q_failures q_policies; do
@@ -166,7 +166,7 @@ digest_window "$(date -u -d "@$w2" +%F)" "$w2"
 digest_window "$(date -u -d "@$w3" +%F)" "$w3"
 
 # ---- the alerts ---------------------------------------------------------------------
-# $3 and $4 as eval.c gets them: every domain (tlswatch alert, a rule
+# $3 and $4 as eval.c gets them (and $5, below): every domain (tlswatch alert, a rule
 # without domains), the domains just stored (after ingest), a rule's
 # domains as LIKE patterns.
 ALERTS="NULL:NULL:every-domain
@@ -189,6 +189,10 @@ held() {
 
 alert_window() { # LABEL TO: the 24 hours up to TO (unix seconds)
 	label=$1 to=$2 from=$(($2 - 86400)) m=$(date -u -d "@$2" +%Y_%m)
+	# $5 as alert_since computes it for a pass whose longest window is
+	# this one: the earliest start among the reports ending in it.
+	since=$(q "select coalesce(floor(extract(epoch from min(date_start)))::bigint, $to)
+		from tlswatch.reports where date_end > to_timestamp($from) and date_end <= to_timestamp($to)")
 	while IFS=: read -r names patterns case; do
 		for query in q_reports q_failures q_last; do
 			case $query in
@@ -196,7 +200,7 @@ alert_window() { # LABEL TO: the 24 hours up to TO (unix seconds)
 			*) tables=policies ;;
 			esac
 			f=$T/alert-$label-$query-$case.json
-			explain "$T/alert-$query.sql" "$f" "$from, $to, $names, $patterns"
+			explain "$T/alert-$query.sql" "$f" "$from, $to, $names, $patterns, $since"
 			got="reports after $m: {after reports $m}" want="reports after $m: -"
 			for t in $tables; do
 				eval "ne=\$NE_$t"
