@@ -17,8 +17,8 @@
 #define CONFIG_DEFAULT_PATH "/etc/tlswatch/tlswatch.conf"
 
 struct config {
-	char *path;	/* the file read, or NULL when none was */
-	char *conninfo; /* [database] conninfo, or NULL for libpq defaults */
+	char *path;	  /* the file read, or NULL when none was */
+	char *conninfo;	  /* [database] conninfo, or NULL for libpq defaults */
 	gint64 retention; /* [database] retention: seconds, 0 for none (db prune) */
 	/* The file read, for the groups other stages read themselves
 	 * ([digest], [rule NAME], [webhook NAME]); NULL when none was. */
