@@ -101,6 +101,10 @@ double alert_parse_rate(const char *s);
 struct alert_firing *alert_firing_new(const struct alert_rule *rule, const char *domain,
 				      const char *group, gint64 from, gint64 to);
 void alert_firing_free(struct alert_firing *f);
+/* A new item called name at the end of items, zero counts; items owns it. */
+struct alert_item *alert_item_new(GPtrArray *items, const char *name);
+/* Add to the item called name (created when absent): a linear search, for
+ * short lists; eval.c finds its items through a tally. */
 void alert_items_add(GPtrArray *items, const char *name, gint64 failed, gint64 sessions);
 void alert_items_sort(GPtrArray *items);
 double alert_firing_rate(const struct alert_firing *f); /* percent */

@@ -16,6 +16,7 @@
 #include "alert/alert.h"
 #include "common/db.h"
 #include "common/domain.h"
+#include "common/tally.h"
 
 /* Every query: the window on the report, the domains on the policy. The
  * window is on date_end, the partitions on date_start: $5, the earliest
@@ -78,6 +79,7 @@ struct eval {
 	GHashTable *domains; /* domain -> struct alert_firing * (whole domain) */
 	GHashTable *groups;  /* "domain\n group" -> struct alert_firing * */
 	GPtrArray *order;    /* keys of groups (owned here), in creation order */
+	GHashTable *items;   /* tally: (list, name) → struct alert_item * */
 };
 
 static gint64 num(const PGresult *res, int row, int col)
@@ -140,6 +142,21 @@ static struct alert_firing *eval_group(struct eval *e, const char *domain, const
 	return f;
 }
 
+/* alert_items_add, through the tally: a pass over every domain adds to
+ * thousands of items. */
+static void eval_item_add(struct eval *e, GPtrArray *items, const char *name, gint64 failed,
+			  gint64 sessions)
+{
+	struct alert_item *it = tally_find(e->items, items, name);
+
+	if (it == NULL) {
+		it = alert_item_new(items, name);
+		tally_add(e->items, items, it->name, it);
+	}
+	it->failed += failed;
+	it->sessions += sessions;
+}
+
 static void eval_add_report(struct eval *e, struct alert_firing *f, const PGresult *res, int i)
 {
 	gint64 ok = num(res, i, 3), failed = num(res, i, 4);
@@ -149,7 +166,7 @@ static void eval_add_report(struct eval *e, struct alert_firing *f, const PGresu
 	f->reports++;
 	if (e->r->result_types == NULL)
 		f->failed += failed;
-	alert_items_add(f->reporters, PQgetvalue(res, i, 1), failed, ok + failed);
+	eval_item_add(e, f->reporters, PQgetvalue(res, i, 1), failed, ok + failed);
 	if (failed > 0)
 		g_ptr_array_add(f->report_ids, g_strdup_printf("%s/%s", PQgetvalue(res, i, 1),
 							       PQgetvalue(res, i, 2)));
@@ -160,8 +177,8 @@ static void eval_add_failure(struct eval *e, struct alert_firing *f, const PGres
 {
 	gint64 n = num(res, i, 4);
 
-	alert_items_add(f->result_types, PQgetvalue(res, i, 2), n, 0);
-	alert_items_add(f->mx_hosts, PQgetvalue(res, i, 3), n, 0);
+	eval_item_add(e, f->result_types, PQgetvalue(res, i, 2), n, 0);
+	eval_item_add(e, f->mx_hosts, PQgetvalue(res, i, 3), n, 0);
 	if (count)
 		f->failed += n;
 }
@@ -214,7 +231,7 @@ static void eval_mx_totals(struct eval *e, struct alert_firing *f)
 	for (guint i = 0; i < d->reporters->len; i++) {
 		const struct alert_item *it = g_ptr_array_index(d->reporters, i);
 
-		alert_items_add(f->reporters, it->name, it->failed, it->sessions);
+		eval_item_add(e, f->reporters, it->name, it->failed, it->sessions);
 	}
 	for (guint i = 0; i < d->report_ids->len; i++)
 		g_ptr_array_add(f->report_ids, g_strdup(g_ptr_array_index(d->report_ids, i)));
@@ -300,7 +317,7 @@ int alert_since(PGconn *conn, const struct alert_config *c, gint64 now, gint64 *
 int alert_evaluate(PGconn *conn, const struct alert_rule *rule, gint64 now, gint64 since,
 		   char **only, GPtrArray **out, struct error *err)
 {
-	struct eval e = { rule, now - rule->window, now, since, NULL, NULL, NULL, NULL, NULL };
+	struct eval e = { .r = rule, .from = now - rule->window, .to = now, .since = since };
 	GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)alert_firing_free);
 	int rc;
 
@@ -309,6 +326,7 @@ int alert_evaluate(PGconn *conn, const struct alert_rule *rule, gint64 now, gint
 	e.groups = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					 (GDestroyNotify)alert_firing_free);
 	e.order = g_ptr_array_new_with_free_func(g_free);
+	e.items = tally_new();
 	e.names = domain_names_sql_array(only);
 	e.patterns = domain_patterns_sql_array(rule->domains);
 	rc = rule->kind == ALERT_KIND_SILENCE ? eval_silence(&e, conn, err)
@@ -316,6 +334,7 @@ int alert_evaluate(PGconn *conn, const struct alert_rule *rule, gint64 now, gint
 	if (rc == 0)
 		eval_collect(&e, list);
 	g_ptr_array_unref(e.order);
+	g_hash_table_unref(e.items);
 	g_free(e.names);
 	g_free(e.patterns);
 	g_hash_table_unref(e.domains);

@@ -45,23 +45,27 @@ void alert_firing_free(struct alert_firing *f)
 	g_free(f);
 }
 
+struct alert_item *alert_item_new(GPtrArray *items, const char *name)
+{
+	struct alert_item *it = g_new0(struct alert_item, 1);
+
+	it->name = g_strdup(name);
+	g_ptr_array_add(items, it);
+	return it;
+}
+
 void alert_items_add(GPtrArray *items, const char *name, gint64 failed, gint64 sessions)
 {
-	struct alert_item *it;
+	struct alert_item *it = NULL;
 
-	for (guint i = 0; i < items->len; i++) {
-		it = g_ptr_array_index(items, i);
-		if (g_str_equal(it->name, name)) {
-			it->failed += failed;
-			it->sessions += sessions;
-			return;
-		}
+	for (guint i = 0; i < items->len && it == NULL; i++) {
+		if (g_str_equal(((struct alert_item *)items->pdata[i])->name, name))
+			it = items->pdata[i];
 	}
-	it = g_new0(struct alert_item, 1);
-	it->name = g_strdup(name);
-	it->failed = failed;
-	it->sessions = sessions;
-	g_ptr_array_add(items, it);
+	if (it == NULL)
+		it = alert_item_new(items, name);
+	it->failed += failed;
+	it->sessions += sessions;
 }
 
 static gint alert_item_cmp(gconstpointer a, gconstpointer b)

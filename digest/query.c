@@ -16,6 +16,7 @@
 
 #include "common/db.h"
 #include "common/domain.h"
+#include "common/tally.h"
 #include "digest/digest.h"
 
 #define DAY 86400
@@ -105,44 +106,20 @@ struct query_ctx {
 	char *patterns; /* $4: the --domain patterns, as LIKE, or NULL */
 	enum query_filter filter;
 	GHashTable *seen;  /* domain → struct digest_domain * (borrowed from the digest) */
-	GHashTable *items; /* struct item_key → struct digest_item * (borrowed) */
+	GHashTable *items; /* tally: (list, name) → struct digest_item * */
 	struct digest *d;
 };
-
-/* A breakdown row: which list it is in, and its name (the item's own). */
-struct item_key {
-	const GPtrArray *list;
-	const char *name;
-};
-
-static guint item_key_hash(gconstpointer k)
-{
-	const struct item_key *key = k;
-
-	return g_str_hash(key->name) ^ g_direct_hash(key->list);
-}
-
-static gboolean item_key_equal(gconstpointer a, gconstpointer b)
-{
-	const struct item_key *x = a, *y = b;
-
-	return x->list == y->list && g_str_equal(x->name, y->name);
-}
 
 /* Add to the item called name in list, found through q->items: a month
  * of all domains holds hundreds of thousands of (domain, IP) rows. */
 static struct digest_item *query_item_add(struct query_ctx *q, GPtrArray *list, const char *name,
 					  gint64 sessions, gint64 failed, gint64 reports)
 {
-	struct item_key probe = { list, name };
-	struct digest_item *it = g_hash_table_lookup(q->items, &probe);
+	struct digest_item *it = tally_find(q->items, list, name);
 
 	if (it == NULL) {
-		struct item_key *key = g_new(struct item_key, 1);
-
 		it = digest_item_new(list, name);
-		*key = (struct item_key){ list, it->name };
-		g_hash_table_insert(q->items, key, it);
+		tally_add(q->items, list, it->name, it);
 	}
 	it->sessions += sessions;
 	it->failed += failed;
@@ -152,9 +129,7 @@ static struct digest_item *query_item_add(struct query_ctx *q, GPtrArray *list, 
 
 static gboolean query_has_item(struct query_ctx *q, GPtrArray *list, const char *name)
 {
-	struct item_key probe = { list, name };
-
-	return g_hash_table_contains(q->items, &probe);
+	return tally_find(q->items, list, name) != NULL;
 }
 
 /* A figure, saturated at the bigint bounds: PostgreSQL sums in numeric. */
@@ -388,7 +363,7 @@ int digest_query(void *conn, const struct digest_period *p, const struct digest_
 	int rc = -1;
 
 	query_domains(&q);
-	q.items = g_hash_table_new_full(item_key_hash, item_key_equal, g_free, NULL);
+	q.items = tally_new();
 	q.d = digest_new();
 	q.d->period = *p;
 	q.d->prev = *prev;
