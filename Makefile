@@ -126,6 +126,14 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@sh bench/run.sh
 
+# `make bench-scale` (bench/scale.sh): a year of reports for 1,000 domains,
+# timed at 10, 50 and 100 % of it on a throwaway PostgreSQL with fsync on;
+# a table on stdout and bench/scale.json. 20 to 40 minutes; never part of
+# check. SCALE_DOMAINS=50 SCALE_DAYS=120 make bench-scale is a quick try.
+bench-scale: deps
+	@$(MAKE) --no-print-directory all bench/gen bench/timeit
+	@sh bench/scale.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/lib/demo.sh
@@ -138,7 +146,7 @@ clean: demo-stop
 	rm -f tlswatch *.o *.d */*.o */*.d tests/*/*.o tests/*/*.d common/resources.c $(UNIT_BIN) $(BENCH_BIN)
 	rm -rf var fuzz/build
 
-.PHONY: all deps units check demo demo-stop clean fuzz fuzz-smoke lint bench
+.PHONY: all deps units check demo demo-stop clean fuzz fuzz-smoke lint bench bench-scale
 
 # `make install`: the binary, both man pages, contrib/ under DOCDIR, and the
 # example as $(SYSCONFDIR)/tlswatch/tlswatch.conf only when there is none

@@ -2,6 +2,8 @@
  * gen.c: a Maildir of TLS-RPT messages shaped like real reporters' mail.
  *
  * bench/gen [-n COUNT] [-f PERCENT] [-m MAX] [-r ROWS] [-b INDEX]... [-p PREFIX] [-s SEED] DIR
+ * bench/gen -d DOMAINS -D YYYY-MM-DD [-N DAYS] [-R AVG] [-n MAX] [-f PERCENT] [-m MAX]
+ *           [-p PREFIX] [-s SEED] (-c | DIR)
  *
  * Each message is what Google, Microsoft, Yahoo, Mail.ru and friends send:
  * multipart/report; report-type=tlsrpt, a text part, the report gzipped and
@@ -12,6 +14,18 @@
  * negative session count), so it must be quarantined. Output is
  * deterministic for a SEED; report-ids start with PREFIX so that two sets
  * never collide. GMime writes the MIME, zlib the gzip, jansson the JSON.
+ *
+ * The first form is COUNT messages for random domains in April 2026. The
+ * second (-d, for bench/scale.sh) is a calendar, the mail of a real
+ * rua address: for each of DAYS UTC days from -D and each policy domain
+ * d0000.example .. (DOMAINS - 1), one report from each of AVG (default
+ * 2.2: 2 or 3) of the five reporters, covering that day from 00:00:00Z to
+ * the next. What a domain gets on a day depends only on SEED, the day and
+ * the domain, never on the range asked for, so a year generated in chunks
+ * is the same year, and each report-id (PREFIX, day, domain) is unique in
+ * it. -n stops after MAX messages; -c writes nothing and prints
+ * "YYYY-MM-DD COUNT" per day, to plan the chunks ahead. An MTA-STS domain's
+ * mode is fixed per domain there (every third enforces), as in real life.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -58,6 +72,17 @@ struct gen {
 	guint max_rows;
 	guint fixed_rows; /* 0: random */
 	const char *prefix;
+	const char *sts_mode; /* NULL: a random mode per policy */
+};
+
+/* What one message is: who sends it, for which domain, over which time. */
+struct msg {
+	const struct reporter *rep;
+	const char *domain;
+	gint64 start, end; /* date-range, unix seconds */
+	gint64 sent;	   /* Date header */
+	const char *report_id;
+	const char *msgid;
 };
 
 static char *random_ip(GRand *r)
@@ -109,11 +134,13 @@ static json_t *gen_policy(struct gen *g, const char *type, const char *domain, g
 	json_int_t failed = bad ? -1 : (json_int_t)rows * 3;
 
 	if (g_str_equal(type, "sts")) {
-		json_object_set_new(
-			pol, "policy-string",
-			json_pack("[s, s, o, s]", "version: STSv1",
-				  g_rand_boolean(g->rand) ? "mode: enforce" : "mode: testing",
-				  json_sprintf("mx: mx1.%s", domain), "max_age: 604800"));
+		json_object_set_new(pol, "policy-string",
+				    json_pack("[s, s, o, s]", "version: STSv1",
+					      g->sts_mode		? g->sts_mode
+					      : g_rand_boolean(g->rand) ? "mode: enforce"
+									: "mode: testing",
+					      json_sprintf("mx: mx1.%s", domain),
+					      "max_age: 604800"));
 		json_object_set_new(pol, "mx-host", mx);
 	} else if (g_str_equal(type, "tlsa")) {
 		json_object_set_new(pol, "policy-string",
@@ -139,25 +166,28 @@ static guint gen_rows(struct gen *g)
 	return (guint)exp(g_rand_double(g->rand) * log(g->max_rows)) + (g->max_rows > 1);
 }
 
-static json_t *gen_report(struct gen *g, const struct reporter *rep, const char *domain,
-			  guint index, gboolean bad)
+static json_t *utc_string(gint64 t)
+{
+	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+	g_autofree char *s = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
+
+	return json_string(s);
+}
+
+static json_t *gen_report(struct gen *g, const struct msg *m, gboolean bad)
 {
 	static const char *const types[] = { "sts", "sts", "no-policy-found", "tlsa" };
-	const char *type = rep->two_policies ? "sts" : types[g_rand_int_range(g->rand, 0, 4)];
-	guint day = 1 + index % 28;
+	const char *type = m->rep->two_policies ? "sts" : types[g_rand_int_range(g->rand, 0, 4)];
 	json_t *policies = json_array();
-	json_t *r;
 
-	json_array_append_new(policies, gen_policy(g, type, domain, MIN(gen_rows(g), 100000), bad));
-	if (rep->two_policies)
-		json_array_append_new(policies, gen_policy(g, "tlsa", domain, 0, FALSE));
-	r = json_pack("{s:s, s:{s:o, s:o}, s:s, s:o, s:o}", "organization-name", rep->org,
-		      "date-range", "start-datetime", json_sprintf("2026-04-%02uT00:00:00Z", day),
-		      "end-datetime", json_sprintf("2026-04-%02uT23:59:59Z", day), "contact-info",
-		      rep->contact, "report-id",
-		      json_sprintf("%s-%06u+%s@%s", g->prefix, index, domain, rep->submitter),
-		      "policies", policies);
-	return r;
+	json_array_append_new(policies,
+			      gen_policy(g, type, m->domain, MIN(gen_rows(g), 100000), bad));
+	if (m->rep->two_policies)
+		json_array_append_new(policies, gen_policy(g, "tlsa", m->domain, 0, FALSE));
+	return json_pack("{s:s, s:{s:o, s:o}, s:s, s:s, s:o}", "organization-name", m->rep->org,
+			 "date-range", "start-datetime", utc_string(m->start), "end-datetime",
+			 utc_string(m->end), "contact-info", m->rep->contact, "report-id",
+			 m->report_id, "policies", policies);
 }
 
 /* gzip as the reporters' libraries write it: one member, no name. */
@@ -211,28 +241,24 @@ static GMimeObject *gen_report_part(const struct reporter *rep, GBytes *gz, cons
 	return GMIME_OBJECT(part);
 }
 
-/* One message of the set into path. */
-static void gen_message(struct gen *g, guint index, gboolean bad, const char *path)
+/* One message into path. */
+static void gen_message(struct gen *g, const struct msg *m, gboolean bad, const char *path)
 {
-	const struct reporter *rep =
-		&reporters[g_rand_int_range(g->rand, 0, G_N_ELEMENTS(reporters))];
-	g_autofree char *domain =
-		g_strdup_printf("d%04d.example", g_rand_int_range(g->rand, 0, 5000));
-	json_t *report = gen_report(g, rep, domain, index, bad);
+	const struct reporter *rep = m->rep;
+	json_t *report = gen_report(g, m, bad);
 	char *json = json_dumps(report, JSON_COMPACT);
 	g_autoptr(GBytes) gz = gzip_bytes(json, strlen(json));
 	g_autofree char *name =
-		g_strdup_printf("%s!%s!%u!%u!001.json.gz", rep->submitter, domain,
-				1775001600 + index % 28 * 86400, 1775087999 + index % 28 * 86400);
-	g_autofree char *msgid =
-		g_strdup_printf("%s-%06u.%s@%s", g->prefix, index, domain, rep->submitter);
-	g_autofree char *subject = g_strdup_printf(
-		"Report Domain: %s Submitter: %s Report-ID: <%s>", domain, rep->submitter, msgid);
+		g_strdup_printf("%s!%s!%" G_GINT64_FORMAT "!%" G_GINT64_FORMAT "!001.json.gz",
+				rep->submitter, m->domain, m->start, m->end);
+	g_autofree char *subject =
+		g_strdup_printf("Report Domain: %s Submitter: %s Report-ID: <%s>", m->domain,
+				rep->submitter, m->msgid);
 	g_autofree char *from = g_strdup_printf("noreply-smtp-tls-reporting@%s", rep->submitter);
 	GMimeMessage *msg = g_mime_message_new(TRUE);
 	GMimeMultipart *mp = g_mime_multipart_new_with_subtype("report");
 	GMimeObject *text = gen_text_part(rep), *attachment = gen_report_part(rep, gz, name);
-	GDateTime *date = g_date_time_new_utc(2026, 4, 1 + index % 28, 1, 2, 3);
+	GDateTime *date = g_date_time_new_from_unix_utc(m->sent);
 	GMimeStream *out;
 	FILE *fp = fopen(path, "wb");
 
@@ -245,9 +271,9 @@ static void gen_message(struct gen *g, guint index, gboolean bad, const char *pa
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, rep->org, from);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, "tlsrpt@example.com");
 	g_mime_message_set_subject(msg, subject, NULL);
-	g_mime_message_set_message_id(msg, msgid);
+	g_mime_message_set_message_id(msg, m->msgid);
 	g_mime_message_set_date(msg, date);
-	g_mime_object_set_header(GMIME_OBJECT(msg), "TLS-Report-Domain", domain, NULL);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "TLS-Report-Domain", m->domain, NULL);
 	g_mime_object_set_header(GMIME_OBJECT(msg), "TLS-Report-Submitter", rep->submitter, NULL);
 	out = g_mime_stream_file_new(fp); /* owns fp */
 	if (g_mime_object_write_to_stream(GMIME_OBJECT(msg), NULL, out) < 0 ||
@@ -269,20 +295,140 @@ static void mkdir_or_die(const char *path)
 		g_error("%s: %s", path, g_strerror(errno));
 }
 
+/* The first form: COUNT messages, a random reporter and domain each, on
+ * the days of April 2026 in turn. */
+static void gen_random(struct gen *g, guint count, GArray *bad, const char *newdir)
+{
+	for (guint i = 1; i <= count; i++) {
+		gboolean is_bad = FALSE;
+		const struct reporter *rep =
+			&reporters[g_rand_int_range(g->rand, 0, G_N_ELEMENTS(reporters))];
+		g_autofree char *domain =
+			g_strdup_printf("d%04d.example", g_rand_int_range(g->rand, 0, 5000));
+		g_autofree char *report_id =
+			g_strdup_printf("%s-%06u+%s@%s", g->prefix, i, domain, rep->submitter);
+		g_autofree char *msgid =
+			g_strdup_printf("%s-%06u.%s@%s", g->prefix, i, domain, rep->submitter);
+		g_autofree char *path = g_strdup_printf("%s/%s.%06u.gen", newdir, g->prefix, i);
+		struct msg m = {
+			.rep = rep, .domain = domain, .report_id = report_id, .msgid = msgid
+		};
+
+		m.start = 1775001600 + (gint64)(i % 28) * 86400; /* 2026-04-01 + i % 28 days */
+		m.end = m.start + 86399;
+		m.sent = m.start + 3723;
+		for (guint j = 0; j < bad->len; j++)
+			is_bad |= g_array_index(bad, guint, j) == i;
+		gen_message(g, &m, is_bad, path);
+	}
+}
+
+struct calendar {
+	guint domains;
+	gint64 first; /* unix seconds of the first day, 00:00:00Z */
+	guint days;
+	double reporters; /* per domain and day, on average */
+	guint max;	  /* messages; 0: no limit */
+	gboolean count_only;
+	guint seed;
+};
+
+/* The calendar: see the top of this file. Each domain-day draws from its
+ * own generator, seeded by (SEED, day, domain), so that it is the same
+ * whatever range or limit it is generated in. */
+static void gen_calendar(struct gen *g, const struct calendar *c, const char *newdir)
+{
+	guint written = 0;
+
+	for (guint day = 0; day < c->days && (c->max == 0 || written < c->max); day++) {
+		gint64 start = c->first + (gint64)day * 86400;
+		g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(start);
+		g_autofree char *date = g_date_time_format(dt, "%Y-%m-%d");
+		g_autofree char *compact = g_date_time_format(dt, "%Y%m%d");
+		guint on_day = 0;
+
+		for (guint d = 0; d < c->domains && (c->max == 0 || written < c->max); d++) {
+			guint32 seed[3] = { c->seed, (guint32)(start / 86400), d };
+			guint order[G_N_ELEMENTS(reporters)];
+			guint n = (guint)c->reporters;
+			g_autofree char *domain = g_strdup_printf("d%04u.example", d);
+
+			g->rand = g_rand_new_with_seed_array(seed, 3);
+			/* floor(AVG) or one more, so that the mean is AVG */
+			if (g_rand_double(g->rand) < c->reporters - n)
+				n++;
+			n = MIN(n, G_N_ELEMENTS(reporters));
+			/* which n of the five: the head of a shuffle */
+			for (guint i = 0; i < G_N_ELEMENTS(reporters); i++)
+				order[i] = i;
+			for (guint i = 0; i < n; i++) {
+				guint j = (guint)g_rand_int_range(g->rand, (gint32)i,
+								  G_N_ELEMENTS(reporters));
+				guint t = order[i];
+
+				order[i] = order[j];
+				order[j] = t;
+			}
+			on_day += n;
+			g->sts_mode = d % 3 == 0 ? "mode: enforce" : "mode: testing";
+			for (guint i = 0;
+			     i < n && !c->count_only && (c->max == 0 || written < c->max); i++) {
+				const struct reporter *rep = &reporters[order[i]];
+				g_autofree char *report_id = g_strdup_printf(
+					"%s-%s+%s@%s", g->prefix, date, domain, rep->submitter);
+				g_autofree char *msgid = g_strdup_printf(
+					"%s-%s.%s@%s", g->prefix, compact, domain, rep->submitter);
+				g_autofree char *path =
+					g_strdup_printf("%s/%s.%s.%04u.%u.gen", newdir, g->prefix,
+							compact, d, order[i]);
+				struct msg m = { .rep = rep,
+						 .domain = domain,
+						 .start = start,
+						 .end = start + 86400,
+						 .sent = start + 86400 + 3723,
+						 .report_id = report_id,
+						 .msgid = msgid };
+
+				gen_message(g, &m, FALSE, path);
+				written++;
+			}
+			g_rand_free(g->rand);
+			g->rand = NULL;
+		}
+		if (c->count_only)
+			printf("%s %u\n", date, on_day);
+	}
+}
+
+static int usage(const char *argv0)
+{
+	fprintf(stderr,
+		"usage: %s [-n COUNT] [-f PERCENT] [-m MAX] [-r ROWS] [-b INDEX]... [-p PREFIX] "
+		"[-s SEED] MAILDIR\n"
+		"       %s -d DOMAINS -D YYYY-MM-DD [-N DAYS] [-R AVG] [-n MAX] [-f PERCENT] "
+		"[-m MAX] [-p PREFIX] [-s SEED] (-c | MAILDIR)\n",
+		argv0, argv0);
+	return 64;
+}
+
 int main(int argc, char **argv)
 {
 	struct gen g = { .failure_percent = 20, .max_rows = 100, .prefix = "bench" };
+	struct calendar cal = { .days = 1, .reporters = 2.2 };
 	guint count = 100, seed = 1;
 	g_autoptr(GArray) bad = g_array_new(FALSE, FALSE, sizeof(guint));
 	g_autofree char *newdir = NULL;
-	int opt;
+	int opt, y, mo, d;
+	char tail;
+	gboolean have_first = FALSE;
 
-	while ((opt = getopt(argc, argv, "n:f:m:r:b:p:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:f:m:r:b:p:s:d:D:N:R:c")) != -1) {
 		guint v = (guint)g_ascii_strtoull(optarg ? optarg : "0", NULL, 10);
 
 		switch (opt) {
 		case 'n':
 			count = v;
+			cal.max = v;
 			break;
 		case 'f':
 			g.failure_percent = MIN(v, 100);
@@ -302,36 +448,64 @@ int main(int argc, char **argv)
 		case 's':
 			seed = v;
 			break;
+		case 'd':
+			cal.domains = MAX(v, 1);
+			break;
+		case 'D':
+			if (sscanf(optarg, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 ||
+			    !g_date_valid_dmy((GDateDay)d, (GDateMonth)mo, (GDateYear)y))
+				return fprintf(stderr, "%s: -D %s: expected YYYY-MM-DD\n", argv[0],
+					       optarg),
+				       64;
+			{
+				g_autoptr(GDateTime) dt = g_date_time_new_utc(y, mo, d, 0, 0, 0);
+
+				cal.first = g_date_time_to_unix(dt);
+				have_first = TRUE;
+			}
+			break;
+		case 'N':
+			cal.days = v;
+			break;
+		case 'R':
+			cal.reporters = CLAMP(g_ascii_strtod(optarg, NULL), 1.0,
+					      (double)G_N_ELEMENTS(reporters));
+			break;
+		case 'c':
+			cal.count_only = TRUE;
+			break;
 		default:
-			fprintf(stderr,
-				"usage: %s [-n COUNT] [-f PERCENT] [-m MAX] [-r ROWS] "
-				"[-b INDEX]... [-p PREFIX] [-s SEED] MAILDIR\n",
-				argv[0]);
-			return 64;
+			return usage(argv[0]);
 		}
+	}
+	if (cal.domains > 0 && !have_first)
+		return fprintf(stderr, "%s: -d needs -D (the first day)\n", argv[0]), 64;
+	if (cal.count_only) {
+		if (cal.domains == 0 || optind != argc)
+			return usage(argv[0]);
+		cal.seed = seed;
+		gen_calendar(&g, &cal, NULL);
+		return 0;
 	}
 	if (optind != argc - 1)
 		return fprintf(stderr, "%s: one MAILDIR expected\n", argv[0]), 64;
 	g_mime_init();
-	g.rand = g_rand_new_with_seed(seed);
 	newdir = g_build_filename(argv[optind], "new", NULL);
 	mkdir_or_die(argv[optind]);
 	mkdir_or_die(newdir);
 	for (gsize i = 0; i < 2; i++) {
-		g_autofree char *d = g_build_filename(argv[optind], i ? "tmp" : "cur", NULL);
+		g_autofree char *sub = g_build_filename(argv[optind], i ? "tmp" : "cur", NULL);
 
-		mkdir_or_die(d);
+		mkdir_or_die(sub);
 	}
-	for (guint i = 1; i <= count; i++) {
-		gboolean is_bad = FALSE;
-		g_autofree char *path = NULL;
-
-		for (guint j = 0; j < bad->len; j++)
-			is_bad |= g_array_index(bad, guint, j) == i;
-		path = g_strdup_printf("%s/%s.%06u.gen", newdir, g.prefix, i);
-		gen_message(&g, i, is_bad, path);
+	if (cal.domains > 0) {
+		cal.seed = seed;
+		gen_calendar(&g, &cal, newdir);
+	} else {
+		g.rand = g_rand_new_with_seed(seed);
+		gen_random(&g, count, bad, newdir);
+		g_rand_free(g.rand);
 	}
-	g_rand_free(g.rand);
 	g_mime_shutdown();
 	return 0;
 }
