@@ -265,16 +265,17 @@ fail:
 
 int db_create_partitions(PGconn *conn, gint64 now, int *created, struct error *err)
 {
-	char at[24];
-	const char *params[] = { at };
+	char at[24], months[12];
+	const char *params[] = { at, months };
 	PGresult *res;
 	int rc = 0;
 
 	g_snprintf(at, sizeof(at), "%" G_GINT64_FORMAT, now);
+	g_snprintf(months, sizeof(months), "%d", DB_MONTHS_AHEAD);
 	res = PQexecParams(conn,
 			   "SELECT tlswatch.create_partitions(to_timestamp($1::bigint)"
-			   " + make_interval(months => " G_STRINGIFY(DB_MONTHS_AHEAD) "))",
-			   1, NULL, params, NULL, NULL, 0);
+			   " + make_interval(months => $2::int))",
+			   2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		rc = db_error(conn, res, err, "creating the partitions of the coming months");
 	else if (created != NULL)
