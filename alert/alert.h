@@ -78,6 +78,7 @@ struct alert_firing {
 	GPtrArray *result_types, *mx_hosts, *reporters; /* struct alert_item *, largest first */
 	GPtrArray *report_ids;				/* char *: "organization/report-id" */
 	gboolean firing;
+	gboolean capped; /* a figure stopped at G_MAXINT64 (common/figure.h) */
 };
 
 /* How far back a silence rule looks for a reporter's last report, beyond
@@ -105,9 +106,13 @@ void alert_firing_free(struct alert_firing *f);
 struct alert_item *alert_item_new(GPtrArray *items, const char *name);
 /* Add to the item called name (created when absent): a linear search, for
  * short lists; eval.c finds its items through a tally. */
-void alert_items_add(GPtrArray *items, const char *name, gint64 failed, gint64 sessions);
+void alert_items_add(GPtrArray *items, const char *name, gint64 failed, gint64 sessions,
+		     gboolean *capped);
+/* Add to it's counts, saturated; *capped is set when one reaches the cap. */
+void alert_item_add(struct alert_item *it, gint64 failed, gint64 sessions, gboolean *capped);
 void alert_items_sort(GPtrArray *items);
-double alert_firing_rate(const struct alert_firing *f); /* percent */
+double alert_firing_rate(const struct alert_firing *f);	    /* percent */
+gint64 alert_firing_sessions(const struct alert_firing *f); /* all, saturated */
 /* Whether f crosses every threshold of its rule (sets f->firing). */
 gboolean alert_firing_check(struct alert_firing *f);
 /* A firing with sample figures, for --test. */

@@ -16,6 +16,8 @@
 #include "alert/alert.h"
 #include "common/db.h"
 #include "common/domain.h"
+#include "common/figure.h"
+#include "common/log.h"
 #include "common/tally.h"
 
 /* Every query: the window on the report, the domains on the policy. The
@@ -144,8 +146,8 @@ static struct alert_firing *eval_group(struct eval *e, const char *domain, const
 
 /* alert_items_add, through the tally: a pass over every domain adds to
  * thousands of items. */
-static void eval_item_add(struct eval *e, GPtrArray *items, const char *name, gint64 failed,
-			  gint64 sessions)
+static void eval_item_add(struct eval *e, struct alert_firing *f, GPtrArray *items,
+			  const char *name, gint64 failed, gint64 sessions)
 {
 	struct alert_item *it = tally_find(e->items, items, name);
 
@@ -153,20 +155,20 @@ static void eval_item_add(struct eval *e, GPtrArray *items, const char *name, gi
 		it = alert_item_new(items, name);
 		tally_add(e->items, items, it->name, it);
 	}
-	it->failed += failed;
-	it->sessions += sessions;
+	alert_item_add(it, failed, sessions, &f->capped);
 }
 
 static void eval_add_report(struct eval *e, struct alert_firing *f, const PGresult *res, int i)
 {
-	gint64 ok = num(res, i, 3), failed = num(res, i, 4);
+	gint64 ok = figure_read(PQgetvalue(res, i, 3), &f->capped);
+	gint64 failed = figure_read(PQgetvalue(res, i, 4), &f->capped);
 
-	f->successful += ok;
-	f->failed_all += failed;
+	figure_add(&f->successful, ok, &f->capped);
+	figure_add(&f->failed_all, failed, &f->capped);
 	f->reports++;
 	if (e->r->result_types == NULL)
-		f->failed += failed;
-	eval_item_add(e, f->reporters, PQgetvalue(res, i, 1), failed, ok + failed);
+		figure_add(&f->failed, failed, &f->capped);
+	eval_item_add(e, f, f->reporters, PQgetvalue(res, i, 1), failed, figure_sum(ok, failed));
 	if (failed > 0)
 		g_ptr_array_add(f->report_ids, g_strdup_printf("%s/%s", PQgetvalue(res, i, 1),
 							       PQgetvalue(res, i, 2)));
@@ -175,12 +177,12 @@ static void eval_add_report(struct eval *e, struct alert_firing *f, const PGresu
 static void eval_add_failure(struct eval *e, struct alert_firing *f, const PGresult *res, int i,
 			     gboolean count)
 {
-	gint64 n = num(res, i, 4);
+	gint64 n = figure_read(PQgetvalue(res, i, 4), &f->capped);
 
-	eval_item_add(e, f->result_types, PQgetvalue(res, i, 2), n, 0);
-	eval_item_add(e, f->mx_hosts, PQgetvalue(res, i, 3), n, 0);
+	eval_item_add(e, f, f->result_types, PQgetvalue(res, i, 2), n, 0);
+	eval_item_add(e, f, f->mx_hosts, PQgetvalue(res, i, 3), n, 0);
 	if (count)
-		f->failed += n;
+		figure_add(&f->failed, n, &f->capped);
 }
 
 static int eval_threshold_rows(struct eval *e, PGconn *conn, struct error *err)
@@ -228,10 +230,11 @@ static void eval_mx_totals(struct eval *e, struct alert_firing *f)
 	f->successful = d->successful;
 	f->failed_all = d->failed_all;
 	f->reports = d->reports;
+	f->capped |= d->capped;
 	for (guint i = 0; i < d->reporters->len; i++) {
 		const struct alert_item *it = g_ptr_array_index(d->reporters, i);
 
-		eval_item_add(e, f->reporters, it->name, it->failed, it->sessions);
+		eval_item_add(e, f, f->reporters, it->name, it->failed, it->sessions);
 	}
 	for (guint i = 0; i < d->report_ids->len; i++)
 		g_ptr_array_add(f->report_ids, g_strdup(g_ptr_array_index(d->report_ids, i)));
@@ -291,6 +294,10 @@ static void eval_collect(struct eval *e, GPtrArray *out)
 		alert_items_sort(f->mx_hosts);
 		alert_items_sort(f->reporters);
 		alert_firing_check(f);
+		if (f->capped)
+			log_warning("rule %s, %s: figures stopped at %" G_GINT64_FORMAT
+				    ": a report claims more sessions than exist",
+				    e->r->name, f->domain, G_MAXINT64);
 	}
 	g_ptr_array_sort(out, eval_cmp);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alert/alert.h"
+#include "common/figure.h"
 
 static void alert_item_free(gpointer p)
 {
@@ -54,7 +55,8 @@ struct alert_item *alert_item_new(GPtrArray *items, const char *name)
 	return it;
 }
 
-void alert_items_add(GPtrArray *items, const char *name, gint64 failed, gint64 sessions)
+void alert_items_add(GPtrArray *items, const char *name, gint64 failed, gint64 sessions,
+		     gboolean *capped)
 {
 	struct alert_item *it = NULL;
 
@@ -64,8 +66,13 @@ void alert_items_add(GPtrArray *items, const char *name, gint64 failed, gint64 s
 	}
 	if (it == NULL)
 		it = alert_item_new(items, name);
-	it->failed += failed;
-	it->sessions += sessions;
+	alert_item_add(it, failed, sessions, capped);
+}
+
+void alert_item_add(struct alert_item *it, gint64 failed, gint64 sessions, gboolean *capped)
+{
+	figure_add(&it->failed, failed, capped);
+	figure_add(&it->sessions, sessions, capped);
 }
 
 static gint alert_item_cmp(gconstpointer a, gconstpointer b)
@@ -85,11 +92,17 @@ void alert_items_sort(GPtrArray *items)
 	g_ptr_array_sort(items, alert_item_cmp);
 }
 
+gint64 alert_firing_sessions(const struct alert_firing *f)
+{
+	return figure_sum(f->successful, f->failed_all);
+}
+
+/* In double: a saturated total would overstate the share. */
 double alert_firing_rate(const struct alert_firing *f)
 {
-	gint64 total = f->successful + f->failed_all;
+	double total = (double)f->successful + (double)f->failed_all;
 
-	return total > 0 ? 100.0 * (double)f->failed / (double)total : 0.0;
+	return total > 0 ? 100.0 * (double)f->failed / total : 0.0;
 }
 
 gboolean alert_firing_check(struct alert_firing *f)
@@ -112,12 +125,12 @@ struct alert_firing *alert_firing_sample(const struct alert_rule *rule, gint64 n
 	f->successful = 9876;
 	f->failed_all = f->failed = 124;
 	f->reports = 3;
-	alert_items_add(f->result_types, "certificate-expired", 100, 0);
-	alert_items_add(f->result_types, "starttls-not-supported", 24, 0);
-	alert_items_add(f->mx_hosts, "mx1.example.com", 100, 0);
-	alert_items_add(f->mx_hosts, "mx2.example.com", 24, 0);
-	alert_items_add(f->reporters, "Google Inc.", 124, 8000);
-	alert_items_add(f->reporters, "Microsoft Corporation", 0, 2000);
+	alert_items_add(f->result_types, "certificate-expired", 100, 0, &f->capped);
+	alert_items_add(f->result_types, "starttls-not-supported", 24, 0, &f->capped);
+	alert_items_add(f->mx_hosts, "mx1.example.com", 100, 0, &f->capped);
+	alert_items_add(f->mx_hosts, "mx2.example.com", 24, 0, &f->capped);
+	alert_items_add(f->reporters, "Google Inc.", 124, 8000, &f->capped);
+	alert_items_add(f->reporters, "Microsoft Corporation", 0, 2000, &f->capped);
 	g_ptr_array_add(f->report_ids, g_strdup("Google Inc./2024-06-05T00:00:00Z_example.com"));
 	f->firing = TRUE;
 	return f;

@@ -22,7 +22,7 @@ char *alert_headline(const struct alert_firing *f)
 		"%s%s%s%s: %" G_GINT64_FORMAT " failed TLS sessions (%.2f%%) of %" G_GINT64_FORMAT
 		" in %s [rule %s]",
 		prefix, f->domain, f->group ? " " : "", f->group ? f->group : "", f->failed,
-		alert_firing_rate(f), f->successful + f->failed_all, window, f->rule->name);
+		alert_firing_rate(f), alert_firing_sessions(f), window, f->rule->name);
 }
 
 char *alert_payload(const struct alert_firing *f, enum alert_format format)

@@ -65,12 +65,11 @@ char *alert_format_generic(const struct alert_firing *f)
 		      f->domain, "group_by", group_by, "group", f->group, "window", "start", from,
 		      "end", to, "seconds", (json_int_t)(f->to - f->from), "thresholds",
 		      generic_thresholds(f->rule), "sessions", "total",
-		      (json_int_t)(f->successful + f->failed_all), "successful",
-		      (json_int_t)f->successful, "failed", (json_int_t)f->failed_all,
-		      "counted_failed", (json_int_t)f->failed, "failure_rate", alert_firing_rate(f),
-		      "reports", (json_int_t)f->reports, "failures_by_result_type",
-		      generic_items(f->result_types, FALSE), "failures_by_mx_host",
-		      generic_items(f->mx_hosts, FALSE), "reporters",
+		      (json_int_t)alert_firing_sessions(f), "successful", (json_int_t)f->successful,
+		      "failed", (json_int_t)f->failed_all, "counted_failed", (json_int_t)f->failed,
+		      "failure_rate", alert_firing_rate(f), "reports", (json_int_t)f->reports,
+		      "failures_by_result_type", generic_items(f->result_types, FALSE),
+		      "failures_by_mx_host", generic_items(f->mx_hosts, FALSE), "reporters",
 		      generic_items(f->reporters, TRUE), "report_ids", ids);
 	json_object_set_new(o, "summary", json_string(headline));
 	if (f->rule->kind == ALERT_KIND_SILENCE) {

@@ -47,8 +47,9 @@ static void alert_list_rule(const struct alert_rule *r, GPtrArray *list, GHashTa
 		if (r->kind == ALERT_KIND_SILENCE)
 			printf("last report ended %s", lastr);
 		else
-			printf("%" G_GINT64_FORMAT " failed of %" G_GINT64_FORMAT " (%.2f%%)",
-			       f->failed, f->successful + f->failed_all, alert_firing_rate(f));
+			printf("%" G_GINT64_FORMAT " failed of %" G_GINT64_FORMAT " (%.2f%%)%s",
+			       f->failed, alert_firing_sessions(f), alert_firing_rate(f),
+			       f->capped ? " (capped)" : "");
 		printf(", %s, last sent %s\n", f->firing ? "firing" : "ok", last ? last : "never");
 	}
 }

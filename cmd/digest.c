@@ -75,7 +75,8 @@ static int digest_run(const struct digest_opts *o, const struct config *cfg,
 	} else if (o->mail_to != NULL) {
 		if (digest_mail(d, dc, o->mail_to, err) < 0)
 			goto fail;
-		log_info("digest mailed to %u recipients", g_strv_length(o->mail_to));
+		log_info("digest mailed to %u recipient%s", g_strv_length(o->mail_to),
+			 digest_plural(g_strv_length(o->mail_to)));
 	} else {
 		out = digest_render(d, o->format ? o->format : "text");
 		fputs(out, stdout);

@@ -3,6 +3,7 @@
  * renderer needs. Breakdown lists are GPtrArrays of struct digest_item
  * that free their items, so a list is released with g_ptr_array_unref.
  */
+#include "common/figure.h"
 #include "digest/digest.h"
 
 static void digest_item_free(gpointer p)
@@ -90,8 +91,16 @@ struct digest_item *digest_item_new(GPtrArray *list, const char *name)
 	return it;
 }
 
+void digest_item_add(struct digest_item *it, gint64 sessions, gint64 failed, gint64 reports,
+		     gboolean *capped)
+{
+	figure_add(&it->sessions, sessions, capped);
+	figure_add(&it->failed, failed, capped);
+	figure_add(&it->reports, reports, capped);
+}
+
 struct digest_item *digest_items_add(GPtrArray *list, const char *name, gint64 sessions,
-				     gint64 failed, gint64 reports)
+				     gint64 failed, gint64 reports, gboolean *capped)
 {
 	struct digest_item *it = NULL;
 
@@ -103,9 +112,7 @@ struct digest_item *digest_items_add(GPtrArray *list, const char *name, gint64 s
 	}
 	if (it == NULL)
 		it = digest_item_new(list, name);
-	it->sessions += sessions;
-	it->failed += failed;
-	it->reports += reports;
+	digest_item_add(it, sessions, failed, reports, capped);
 	return it;
 }
 
@@ -126,14 +133,23 @@ void digest_items_sort(GPtrArray *list)
 
 gint64 digest_total(const struct digest_totals *t)
 {
-	return t->successful + t->failed;
+	return figure_sum(t->successful, t->failed);
 }
 
+void digest_totals_add(struct digest_totals *t, gint64 successful, gint64 failed, gint64 reports,
+		       gboolean *capped)
+{
+	figure_add(&t->successful, successful, capped);
+	figure_add(&t->failed, failed, capped);
+	figure_add(&t->reports, reports, capped);
+}
+
+/* In double: the saturated total would understate the failures' share. */
 double digest_rate(const struct digest_totals *t)
 {
-	gint64 n = digest_total(t);
+	double n = (double)t->successful + (double)t->failed;
 
-	return n > 0 ? 100.0 * (double)t->failed / (double)n : 0.0;
+	return n > 0 ? 100.0 * (double)t->failed / n : 0.0;
 }
 
 const char *digest_state_name(enum digest_state s)
@@ -151,18 +167,20 @@ const char *digest_state_name(enum digest_state s)
 	return "no data";
 }
 
-void digest_overall(const struct digest *d, struct digest_totals *cur, struct digest_totals *prev)
+gboolean digest_overall(const struct digest *d, struct digest_totals *cur,
+			struct digest_totals *prev)
 {
+	gboolean capped = FALSE;
+
 	*cur = (struct digest_totals){ 0 };
 	*prev = (struct digest_totals){ 0 };
 	for (guint i = 0; i < d->domains->len; i++) {
 		const struct digest_domain *dd = g_ptr_array_index(d->domains, i);
 
-		cur->successful += dd->cur.successful;
-		cur->failed += dd->cur.failed;
-		cur->reports += dd->cur.reports;
-		prev->successful += dd->prev.successful;
-		prev->failed += dd->prev.failed;
-		prev->reports += dd->prev.reports;
+		digest_totals_add(cur, dd->cur.successful, dd->cur.failed, dd->cur.reports,
+				  &capped);
+		digest_totals_add(prev, dd->prev.successful, dd->prev.failed, dd->prev.reports,
+				  &capped);
 	}
+	return capped;
 }

@@ -63,14 +63,22 @@ struct digest_domain {
 	GPtrArray *no_policy; /* char *: orgs that reported no-policy-found */
 	GPtrArray *missing;   /* char *: orgs of the previous period absent now */
 	enum digest_state state;
-	char *reason; /* one sentence */
+	char *reason;	 /* one sentence */
+	gboolean capped; /* a figure reached G_MAXINT64 (common/figure.h) */
 };
 
 struct digest {
 	struct digest_period period, prev;
 	GPtrArray *domains;   /* struct digest_domain, by name */
 	GPtrArray *unmatched; /* char *: --domain patterns that matched nothing */
+	gboolean capped;      /* some domain's figures are capped (its own flag says which) */
 };
+
+/* "s" after a count other than 1: "1 report", "2 reports". */
+static inline const char *digest_plural(gint64 n)
+{
+	return n == 1 ? "" : "s";
+}
 
 /* config.c: read and check [digest] from kf (may be NULL: the defaults).
  * path names the file in errors (ERR_CONFIG). c owns its strings. */
@@ -95,18 +103,27 @@ struct digest_domain *digest_domain_new(const char *name, guint days);
 void digest_domain_free(struct digest_domain *dd);
 /* A new item called name at the end of list, zero counts; the list owns it. */
 struct digest_item *digest_item_new(GPtrArray *list, const char *name);
-/* Add n to the item called name in list (created when absent; a linear
- * search, for short lists: query.c indexes its own). */
+/* Add to the counts of it, saturated; *capped is set when one reaches
+ * the cap. */
+void digest_item_add(struct digest_item *it, gint64 sessions, gint64 failed, gint64 reports,
+		     gboolean *capped);
+/* digest_item_add to the item called name in list (created when absent; a
+ * linear search, for short lists: query.c finds its items through a
+ * tally). */
 struct digest_item *digest_items_add(GPtrArray *list, const char *name, gint64 sessions,
-				     gint64 failed, gint64 reports);
+				     gint64 failed, gint64 reports, gboolean *capped);
 /* Sort largest sessions first, then by name. */
 void digest_items_sort(GPtrArray *list);
 /* Failure rate in percent (0 when there are no sessions). */
 double digest_rate(const struct digest_totals *t);
-gint64 digest_total(const struct digest_totals *t);
+gint64 digest_total(const struct digest_totals *t); /* saturated */
+/* Add one row's figures to t, saturated. */
+void digest_totals_add(struct digest_totals *t, gint64 successful, gint64 failed, gint64 reports,
+		       gboolean *capped);
 const char *digest_state_name(enum digest_state s);
-/* Sum of every domain, for subjects and headlines. */
-void digest_overall(const struct digest *d, struct digest_totals *cur, struct digest_totals *prev);
+/* Sum of every domain, for subjects and headlines (saturated). */
+gboolean digest_overall(const struct digest *d, struct digest_totals *cur,
+			struct digest_totals *prev); /* TRUE: a sum was capped */
 
 /* readiness.c: set dd->state and dd->reason from the figures. */
 gboolean digest_blocking_type(const char *result_type);
@@ -117,8 +134,27 @@ void digest_assess(struct digest_domain *dd, const struct digest_config *c);
 int digest_query(void *conn, const struct digest_period *p, const struct digest_period *prev,
 		 char **globs, guint top, struct digest **out, struct error *err);
 
-/* Renderers: a new string (g_free). */
+/* series.c: the per-day figures of dd in at most 62 buckets of whole
+ * days (a day, a week, or a multiple of 30 days), for the charts. */
+struct digest_series {
+	guint n;	  /* buckets */
+	guint bucket;	  /* days per bucket */
+	gint64 *sessions; /* per bucket, saturated; -1: no report in it */
+	gint64 *failed;	  /* the same */
+};
+void digest_series_init(struct digest_series *s, const struct digest *d,
+			const struct digest_domain *dd);
+void digest_series_release(struct digest_series *s);
+/* "day", "week" or "30 days": a new string (g_free). */
+char *digest_series_unit(const struct digest_series *s);
+/* Bucket b for a reader: "2024-06-03", "week of 2024-06-03" or "30 days
+ * from 2024-06-03". A new string (g_free). */
+char *digest_series_label(const struct digest_series *s, const struct digest *d, guint b);
+/* One character per value: ▁ to █ scaled to the largest, · for -1 (no
+ * report). A new string (g_free). */
 char *digest_sparkline(const gint64 *values, guint n);
+
+/* Renderers: a new string (g_free). */
 char *digest_render_text(const struct digest *d);
 char *digest_render_markdown(const struct digest *d);
 char *digest_render_html(const struct digest *d);

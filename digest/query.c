@@ -16,6 +16,7 @@
 
 #include "common/db.h"
 #include "common/domain.h"
+#include "common/figure.h"
 #include "common/tally.h"
 #include "digest/digest.h"
 
@@ -112,8 +113,9 @@ struct query_ctx {
 
 /* Add to the item called name in list, found through q->items: a month
  * of all domains holds hundreds of thousands of (domain, IP) rows. */
-static struct digest_item *query_item_add(struct query_ctx *q, GPtrArray *list, const char *name,
-					  gint64 sessions, gint64 failed, gint64 reports)
+static struct digest_item *query_item_add(struct query_ctx *q, struct digest_domain *dd,
+					  GPtrArray *list, const char *name, gint64 sessions,
+					  gint64 failed, gint64 reports)
 {
 	struct digest_item *it = tally_find(q->items, list, name);
 
@@ -121,9 +123,7 @@ static struct digest_item *query_item_add(struct query_ctx *q, GPtrArray *list, 
 		it = digest_item_new(list, name);
 		tally_add(q->items, list, it->name, it);
 	}
-	it->sessions += sessions;
-	it->failed += failed;
-	it->reports += reports;
+	digest_item_add(it, sessions, failed, reports, &dd->capped);
 	return it;
 }
 
@@ -132,10 +132,11 @@ static gboolean query_has_item(struct query_ctx *q, GPtrArray *list, const char 
 	return tally_find(q->items, list, name) != NULL;
 }
 
-/* A figure, saturated at the bigint bounds: PostgreSQL sums in numeric. */
-static gint64 num(const PGresult *res, int row, int col)
+/* A figure of dd, saturated at the bigint bounds: PostgreSQL sums in
+ * numeric. */
+static gint64 num(const PGresult *res, int row, int col, struct digest_domain *dd)
 {
-	return g_ascii_strtoll(PQgetvalue(res, row, col), NULL, 10);
+	return figure_read(PQgetvalue(res, row, col), &dd->capped);
 }
 
 /* Run sql with $1 a, $2 b, the domains as $3 and $4, and $5 c when
@@ -187,22 +188,23 @@ static int query_days(struct query_ctx *q, struct error *err)
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *name = PQgetvalue(res, i, 0);
 		struct digest_domain *dd = g_hash_table_lookup(q->seen, name);
-		gint64 day = num(res, i, 1) - first;
-		struct digest_totals *t;
+		gint64 day, ok, failed, reports;
 
 		if (dd == NULL) {
 			dd = digest_domain_new(name, q->p->days);
 			g_ptr_array_add(q->d->domains, dd);
 			g_hash_table_insert(q->seen, dd->domain, dd);
 		}
-		t = day >= 0 ? &dd->cur : &dd->prev;
-		t->successful += num(res, i, 2);
-		t->failed += num(res, i, 3);
-		t->reports += num(res, i, 4);
+		day = g_ascii_strtoll(PQgetvalue(res, i, 1), NULL, 10) - first;
+		ok = num(res, i, 2, dd);
+		failed = num(res, i, 3, dd);
+		reports = num(res, i, 4, dd);
+		digest_totals_add(day >= 0 ? &dd->cur : &dd->prev, ok, failed, reports,
+				  &dd->capped);
 		if (day >= 0 && day < q->p->days) {
-			dd->day_ok[day] += num(res, i, 2);
-			dd->day_failed[day] += num(res, i, 3);
-			dd->day_reports[day] += num(res, i, 4);
+			figure_add(&dd->day_ok[day], ok, &dd->capped);
+			figure_add(&dd->day_failed[day], failed, &dd->capped);
+			figure_add(&dd->day_reports[day], reports, &dd->capped);
 			dd->days_with_data++;
 		}
 	}
@@ -224,8 +226,8 @@ static int query_reporters(struct query_ctx *q, struct error *err)
 		if (dd == NULL)
 			continue;
 		if (g_str_equal(PQgetvalue(res, i, 2), "t"))
-			query_item_add(q, dd->reporters, org, num(res, i, 4), num(res, i, 5),
-				       num(res, i, 3));
+			query_item_add(q, dd, dd->reporters, org, num(res, i, 4, dd),
+				       num(res, i, 5, dd), num(res, i, 3, dd));
 	}
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct digest_domain *dd = g_hash_table_lookup(q->seen, PQgetvalue(res, i, 0));
@@ -252,16 +254,18 @@ static int query_failures(struct query_ctx *q, struct error *err)
 		struct digest_domain *dd = g_hash_table_lookup(q->seen, PQgetvalue(res, i, 0));
 		const char *type = PQgetvalue(res, i, 1), *mx = PQgetvalue(res, i, 2);
 		const char *ip = PQgetvalue(res, i, 3);
-		gint64 n = num(res, i, 4);
+		gint64 n;
 
 		if (dd == NULL)
 			continue;
-		query_item_add(q, dd->result_types, type, n, 0, 0);
-		query_item_add(q, dd->mx_hosts, *mx ? mx : "(not reported)", n, 0, 0);
-		query_item_add(q, dd->ips, *ip ? ip : "(not reported)", n, 0, 0);
+		n = num(res, i, 4, dd);
+		query_item_add(q, dd, dd->result_types, type, n, 0, 0);
+		query_item_add(q, dd, dd->mx_hosts, *mx ? mx : "(not reported)", n, 0, 0);
+		query_item_add(q, dd, dd->ips, *ip ? ip : "(not reported)", n, 0, 0);
 		if (digest_blocking_type(type)) {
-			query_item_add(q, dd->blocking_types, type, n, 0, 0);
-			query_item_add(q, dd->blocking_mx, *mx ? mx : "(not reported)", n, 0, 0);
+			query_item_add(q, dd, dd->blocking_types, type, n, 0, 0);
+			query_item_add(q, dd, dd->blocking_mx, *mx ? mx : "(not reported)", n, 0,
+				       0);
 		}
 	}
 	PQclear(res);
@@ -282,9 +286,9 @@ static int query_policies(struct query_ctx *q, struct error *err)
 
 		if (dd == NULL)
 			continue;
-		query_item_add(q, dd->policy_types, type, num(res, i, 4), 0, 0);
+		query_item_add(q, dd, dd->policy_types, type, num(res, i, 4, dd), 0, 0);
 		if (*mode)
-			query_item_add(q, dd->sts_modes, mode, num(res, i, 4), 0, 0);
+			query_item_add(q, dd, dd->sts_modes, mode, num(res, i, 4, dd), 0, 0);
 		/* Rows are per (type, mode, org): one org may come twice. */
 		if (g_str_equal(type, "no-policy-found") &&
 		    !g_ptr_array_find_with_equal_func(dd->no_policy, org, g_str_equal, NULL))
@@ -338,6 +342,8 @@ static gint str_ptr_cmp(gconstpointer a, gconstpointer b)
 
 static void query_finish(struct query_ctx *q, guint top)
 {
+	struct digest_totals cur, prev;
+
 	query_unmatched(q);
 	g_ptr_array_sort(q->d->domains, query_domain_cmp);
 	for (guint i = 0; i < q->d->domains->len; i++) {
@@ -353,7 +359,9 @@ static void query_finish(struct query_ctx *q, guint top)
 		query_trim(dd->reporters, 0);
 		g_ptr_array_sort(dd->no_policy, str_ptr_cmp);
 		g_ptr_array_sort(dd->missing, str_ptr_cmp);
+		q->d->capped |= dd->capped;
 	}
+	q->d->capped |= digest_overall(q->d, &cur, &prev);
 }
 
 int digest_query(void *conn, const struct digest_period *p, const struct digest_period *prev,

@@ -81,8 +81,8 @@ static void digest_problems(GString *s, const struct digest_domain *dd,
 		sep = "; ";
 	}
 	if (reps->len < c->min_reporters) {
-		g_string_append_printf(s, "%sonly %u reporters (need %u)", sep, reps->len,
-				       c->min_reporters);
+		g_string_append_printf(s, "%sonly %u reporter%s (need %u)", sep, reps->len,
+				       digest_plural(reps->len), c->min_reporters);
 		sep = "; ";
 	}
 	if (digest_total(&dd->cur) < c->min_sessions) {
@@ -92,8 +92,9 @@ static void digest_problems(GString *s, const struct digest_domain *dd,
 		sep = "; ";
 	}
 	if (dd->days_with_data < c->min_days) {
-		g_string_append_printf(s, "%sreports on only %u days (need %u)", sep,
-				       dd->days_with_data, c->min_days);
+		g_string_append_printf(s, "%sreports on only %u day%s (need %u)", sep,
+				       dd->days_with_data, digest_plural(dd->days_with_data),
+				       c->min_days);
 		sep = "; ";
 	}
 	if (!(digest_rate(&dd->cur) < c->max_failure_rate))
@@ -126,8 +127,10 @@ void digest_assess(struct digest_domain *dd, const struct digest_config *c)
 	}
 	dd->state = DIGEST_READY;
 	dd->reason = g_strdup_printf(
-		"Ready for enforce: policy in testing mode, %u reporters, %" G_GINT64_FORMAT
-		" sessions on %u days, %.2f%% failed, none of them failures enforce would bounce.",
-		dd->reporters->len, digest_total(&dd->cur), dd->days_with_data,
-		digest_rate(&dd->cur));
+		"Ready for enforce: policy in testing mode, %u reporter%s, %" G_GINT64_FORMAT
+		" session%s on %u day%s, %.2f%% failed, none of them failures enforce would "
+		"bounce.",
+		dd->reporters->len, digest_plural(dd->reporters->len), digest_total(&dd->cur),
+		digest_plural(digest_total(&dd->cur)), dd->days_with_data,
+		digest_plural(dd->days_with_data), digest_rate(&dd->cur));
 }

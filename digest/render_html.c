@@ -1,9 +1,9 @@
 /*
  * render_html.c: the digest as HTML for the mail's text/html part and for
  * browsers. Mail clients drop <style>, scripts and SVG, so everything is
- * inline-styled tables and divs; the per-day chart is one table cell per
- * day holding one div.bar (failed sessions stacked in red on top of the
- * successful ones in green). The output is well-formed XHTML, so that any
+ * inline-styled tables and divs; the chart is one table cell per day
+ * (or week, see series.c) holding one div.bar: sessions in green, and in
+ * a row of their own the failure rates in red. The output is well-formed XHTML, so that any
  * XML parser (and the tests, with xmllint) can read it.
  */
 #include "digest/digest.h"
@@ -59,60 +59,88 @@ static void html_totals(GString *s, const struct digest_domain *dd)
 	g_string_append(s, "</table>\n");
 }
 
-/* px of CHART_PX for n out of max; at least 1 px for a non-zero n. */
-static gint64 html_px(gint64 n, gint64 max)
+/* px of height for v out of max; at least 1 px for a non-zero v. In
+ * double: sessions may reach G_MAXINT64. */
+static int html_px(double v, double max, int height)
 {
-	gint64 px = max > 0 ? n * CHART_PX / max : 0;
+	int px = max > 0 ? (int)(v * height / max) : 0;
 
-	return n > 0 && px == 0 ? 1 : px;
+	return v > 0 && px == 0 ? 1 : px;
 }
 
-static void html_bar(GString *s, const struct digest *d, const struct digest_domain *dd, guint i,
-		     gint64 max)
+/* One cell: a bar of px in colour, titled; class names what it measures. */
+static void html_cell(GString *s, const char *class, const char *title, int px, const char *colour)
 {
-	g_autofree char *day = digest_period_day(&d->period, i);
-	gint64 ok = dd->day_ok[i], bad = dd->day_failed[i];
-	gint64 fpx = bad > 0 ? MAX(html_px(bad, max), 2) : 0;
-	gint64 opx = MAX(html_px(ok + bad, max) - fpx, 0);
-
 	g_string_append_printf(s,
 			       "<td style=\"vertical-align:bottom;padding:0 2px\">"
-			       "<div class=\"bar\" title=\"%s: %" G_GINT64_FORMAT
-			       " sessions, %" G_GINT64_FORMAT " failed\" style=\"width:22px\">",
-			       day, ok + bad, bad);
-	if (fpx > 0)
-		g_string_append_printf(
-			s, "<div style=\"height:%" G_GINT64_FORMAT "px;background:#c62828\"></div>",
-			fpx);
+			       "<div class=\"%s\" title=\"",
+			       class);
+	html_text(s, title);
 	g_string_append_printf(s,
-			       "<div style=\"height:%" G_GINT64_FORMAT
-			       "px;background:#2e7d32\"></div></div></td>",
-			       opx);
+			       "\" style=\"width:22px\"><div style=\"height:%dpx;background:%s\">"
+			       "</div></div></td>",
+			       px, colour);
 }
 
+/* Two rows of bars per bucket of the series: sessions, and under them the
+ * failure rate on its own scale (the period's worst bucket is full
+ * height), so that 0.5 % failed on a bad day stands out instead of
+ * hiding in a 1 px sliver of the sessions bar. Buckets without reports
+ * are empty cells. */
 static void html_chart(GString *s, const struct digest *d, const struct digest_domain *dd)
 {
-	gint64 max = 0;
+	struct digest_series sr;
+	g_autofree char *unit = NULL;
+	double max = 0, max_rate = 0;
 
-	for (guint i = 0; i < d->period.days; i++)
-		max = MAX(max, dd->day_ok[i] + dd->day_failed[i]);
+	digest_series_init(&sr, d, dd);
+	unit = digest_series_unit(&sr);
+	for (guint i = 0; i < sr.n; i++) {
+		if (sr.sessions[i] <= 0)
+			continue;
+		max = MAX(max, (double)sr.sessions[i]);
+		max_rate = MAX(max_rate, (double)sr.failed[i] / (double)sr.sessions[i]);
+	}
 	g_string_append_printf(
 		s,
 		"<table class=\"chart\" role=\"presentation\" style=\"border-collapse:"
-		"collapse;margin:8px 0;height:%dpx\"><tr>",
+		"collapse;margin:8px 0\"><tr style=\"height:%dpx\">",
 		CHART_PX);
-	for (guint i = 0; i < d->period.days; i++)
-		html_bar(s, d, dd, i, max);
-	g_string_append(s, "</tr><tr>");
-	for (guint i = 0; i < d->period.days; i++) {
-		g_autofree char *day = digest_period_day(&d->period, i);
+	for (guint i = 0; i < sr.n; i++) {
+		g_autofree char *label = digest_series_label(&sr, d, i);
+		g_autofree char *title = g_strdup_printf(
+			"%s: %" G_GINT64_FORMAT " sessions, %" G_GINT64_FORMAT " failed", label,
+			MAX(sr.sessions[i], 0), MAX(sr.failed[i], 0));
+
+		html_cell(s, "bar", title, html_px((double)sr.sessions[i], max, CHART_PX),
+			  "#2e7d32");
+	}
+	g_string_append_printf(s,
+			       "<td style=\"font-size:10px;color:#757575\">sessions per %s</td>"
+			       "</tr><tr style=\"height:%dpx\">",
+			       unit, CHART_PX / 2);
+	for (guint i = 0; i < sr.n; i++) {
+		double rate =
+			sr.sessions[i] > 0 ? (double)sr.failed[i] / (double)sr.sessions[i] : 0;
+		g_autofree char *label = digest_series_label(&sr, d, i);
+		g_autofree char *title = g_strdup_printf("%s: %.3f%% failed", label, 100 * rate);
+
+		html_cell(s, "rate", title, html_px(rate, max_rate, CHART_PX / 2), "#c62828");
+	}
+	g_string_append_printf(s,
+			       "<td style=\"font-size:10px;color:#757575\">failure rate, "
+			       "0 to %.3f%%</td></tr><tr>",
+			       100 * max_rate);
+	for (guint i = 0; i < sr.n; i++) {
+		g_autofree char *day = digest_period_day(&d->period, i * sr.bucket);
 
 		g_string_append_printf(s,
 				       "<td style=\"font-size:10px;color:#757575;text-align:"
 				       "center\">%s</td>",
 				       day + 8);
 	}
-	g_string_append(s, "</tr></table>\n");
+	g_string_append(s, "<td></td></tr></table>\n");
+	digest_series_release(&sr);
 }
 
 static void html_items(GString *s, const char *title, GPtrArray *list, gboolean reporters)
@@ -132,9 +160,10 @@ static void html_items(GString *s, const char *title, GPtrArray *list, gboolean 
 			g_string_append_printf(
 				s,
 				"</td><td style=\"text-align:right\">%" G_GINT64_FORMAT
-				" reports, %" G_GINT64_FORMAT " sessions, %" G_GINT64_FORMAT
+				" report%s, %" G_GINT64_FORMAT " session%s, %" G_GINT64_FORMAT
 				" failed</td></tr>\n",
-				it->reports, it->sessions, it->failed);
+				it->reports, digest_plural(it->reports), it->sessions,
+				digest_plural(it->sessions), it->failed);
 		else
 			g_string_append_printf(
 				s,
@@ -194,9 +223,9 @@ char *digest_render_html(const struct digest *d)
 			   "<h1 style=\"font-size:20px\">");
 	html_text(s, subject);
 	g_string_append_printf(s,
-			       "</h1>\n<p style=\"color:#757575\">%u days; previous period %s."
+			       "</h1>\n<p style=\"color:#757575\">%u day%s; previous period %s."
 			       "</p>\n",
-			       d->period.days, prev);
+			       d->period.days, digest_plural(d->period.days), prev);
 	if (d->domains->len == 0)
 		g_string_append(s, "<p>No reports in this period: nothing to summarise.</p>\n");
 	for (guint i = 0; i < d->unmatched->len; i++) {

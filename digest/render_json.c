@@ -89,6 +89,8 @@ static json_t *json_domain(const struct digest *d, const struct digest_domain *d
 			      json_days(d, dd));
 
 	json_object_set_new(o, "days_with_reports", json_integer(dd->days_with_data));
+	/* true: a figure stopped at 9223372036854775807 (see common/figure.h) */
+	json_object_set_new(o, "capped", json_boolean(dd->capped));
 	json_object_set_new(o, "failures_by_result_type",
 			    json_items(dd->result_types, "failed", 0));
 	json_object_set_new(o, "failures_by_mx_host", json_items(dd->mx_hosts, "failed", 0));

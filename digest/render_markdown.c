@@ -29,9 +29,11 @@ static void md_items(GString *s, const char *title, GPtrArray *list, gboolean re
 		md_escaped(s, it->name);
 		if (reporters)
 			g_string_append_printf(s,
-					       ": %" G_GINT64_FORMAT " reports, %" G_GINT64_FORMAT
-					       " sessions, %" G_GINT64_FORMAT " failed\n",
-					       it->reports, it->sessions, it->failed);
+					       ": %" G_GINT64_FORMAT " report%s, %" G_GINT64_FORMAT
+					       " session%s, %" G_GINT64_FORMAT " failed\n",
+					       it->reports, digest_plural(it->reports),
+					       it->sessions, digest_plural(it->sessions),
+					       it->failed);
 		else
 			g_string_append_printf(s, ": %" G_GINT64_FORMAT "\n", it->sessions);
 	}
@@ -69,8 +71,8 @@ static void md_totals(GString *s, const struct digest_domain *dd)
 
 static void md_domain(GString *s, const struct digest *d, const struct digest_domain *dd)
 {
-	g_autofree gint64 *all = g_new0(gint64, d->period.days ? d->period.days : 1);
-	g_autofree char *spark = NULL;
+	g_autofree char *spark = NULL, *fspark = NULL, *unit = NULL;
+	struct digest_series series;
 
 	g_string_append(s, "\n## ");
 	md_escaped(s, dd->domain);
@@ -78,12 +80,21 @@ static void md_domain(GString *s, const struct digest *d, const struct digest_do
 	if (dd->cur.reports == 0 && dd->prev.reports == 0)
 		return;
 	md_totals(s, dd);
-	for (guint i = 0; i < d->period.days; i++)
-		all[i] = dd->day_reports[i] ? dd->day_ok[i] + dd->day_failed[i] : -1;
-	spark = digest_sparkline(all, d->period.days);
-	g_string_append_printf(
-		s, "\nSessions per day: `%s` (%" G_GINT64_FORMAT " reports on %u of %u days)\n",
-		spark, dd->cur.reports, dd->days_with_data, d->period.days);
+	digest_series_init(&series, d, dd);
+	spark = digest_sparkline(series.sessions, series.n);
+	fspark = digest_sparkline(series.failed, series.n);
+	unit = digest_series_unit(&series);
+	digest_series_release(&series);
+	g_string_append_printf(s,
+			       "\nSessions per %s: `%s` (%" G_GINT64_FORMAT
+			       " report%s on %u of %u day%s)\n\nFailed per %s: `%s`\n",
+			       unit, spark, dd->cur.reports, digest_plural(dd->cur.reports),
+			       dd->days_with_data, d->period.days, digest_plural(d->period.days),
+			       unit, fspark);
+	if (dd->capped)
+		g_string_append(s,
+				"\n*Capped:* some figures reached 9223372036854775807, the "
+				"largest count kept: a report claims more sessions than exist.\n");
 	md_items(s, "Failures by result type", dd->result_types, FALSE);
 	md_items(s, "Failures by receiving MX", dd->mx_hosts, FALSE);
 	md_items(s, "Top sending IPs (failures)", dd->ips, FALSE);
@@ -100,8 +111,8 @@ char *digest_render_markdown(const struct digest *d)
 	g_autofree char *prev = digest_period_label(&d->prev);
 	GString *s = g_string_new(NULL);
 
-	g_string_append_printf(s, "# TLS report digest %s\n\n%u days; previous period %s.\n", label,
-			       d->period.days, prev);
+	g_string_append_printf(s, "# TLS report digest %s\n\n%u day%s; previous period %s.\n",
+			       label, d->period.days, digest_plural(d->period.days), prev);
 	if (d->domains->len == 0)
 		g_string_append(s, "\nNo reports in this period: nothing to summarise.\n");
 	for (guint i = 0; i < d->unmatched->len; i++) {

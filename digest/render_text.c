@@ -6,24 +6,6 @@
  */
 #include "digest/digest.h"
 
-char *digest_sparkline(const gint64 *values, guint n)
-{
-	static const char *const bars[] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
-	GString *s = g_string_new(NULL);
-	gint64 max = 0;
-
-	for (guint i = 0; i < n; i++)
-		max = MAX(max, values[i]);
-	for (guint i = 0; i < n; i++) {
-		if (values[i] <= 0) {
-			g_string_append(s, values[i] == 0 ? "▁" : "·"); /* -1: no report */
-			continue;
-		}
-		g_string_append(s, bars[(guint)(values[i] * 7 / max)]);
-	}
-	return g_string_free(s, FALSE);
-}
-
 /* "12000 (previous 11000, +9.1%)" */
 static void text_change(GString *s, gint64 now, gint64 before)
 {
@@ -65,17 +47,18 @@ static void text_reporters(GString *s, GPtrArray *list)
 		const struct digest_item *it = g_ptr_array_index(list, i);
 
 		g_string_append_printf(s,
-				       "  %-18s%s: %" G_GINT64_FORMAT " reports, %" G_GINT64_FORMAT
-				       " sessions, %" G_GINT64_FORMAT " failed\n",
-				       i ? "" : "reporters", it->name, it->reports, it->sessions,
-				       it->failed);
+				       "  %-18s%s: %" G_GINT64_FORMAT " report%s, %" G_GINT64_FORMAT
+				       " session%s, %" G_GINT64_FORMAT " failed\n",
+				       i ? "" : "reporters", it->name, it->reports,
+				       digest_plural(it->reports), it->sessions,
+				       digest_plural(it->sessions), it->failed);
 	}
 }
 
 static void text_domain(GString *s, const struct digest *d, const struct digest_domain *dd)
 {
-	g_autofree char *spark = NULL, *fspark = NULL;
-	g_autofree gint64 *all = g_new0(gint64, d->period.days ? d->period.days : 1);
+	g_autofree char *spark = NULL, *fspark = NULL, *unit = NULL, *a = NULL, *b = NULL;
+	struct digest_series series;
 
 	g_string_append_printf(s, "\n%s: %s\n  %s\n", dd->domain, digest_state_name(dd->state),
 			       dd->reason);
@@ -83,19 +66,28 @@ static void text_domain(GString *s, const struct digest *d, const struct digest_
 		return;
 	g_string_append(s, "  sessions          ");
 	text_change(s, digest_total(&dd->cur), digest_total(&dd->prev));
+	g_string_append(s, "\n  successful        ");
+	text_change(s, dd->cur.successful, dd->prev.successful);
 	g_string_append(s, "\n  failed            ");
 	text_change(s, dd->cur.failed, dd->prev.failed);
 	g_string_append_printf(s, "\n  failure rate      %.2f%% (previous %.2f%%, %+.2f points)\n",
 			       digest_rate(&dd->cur), digest_rate(&dd->prev),
 			       digest_rate(&dd->cur) - digest_rate(&dd->prev));
-	g_string_append_printf(s, "  reports           %" G_GINT64_FORMAT " on %u of %u days\n",
-			       dd->cur.reports, dd->days_with_data, d->period.days);
-	for (guint i = 0; i < d->period.days; i++)
-		all[i] = dd->day_reports[i] ? dd->day_ok[i] + dd->day_failed[i] : -1;
-	spark = digest_sparkline(all, d->period.days);
-	fspark = digest_sparkline(dd->day_failed, d->period.days);
-	g_string_append_printf(s, "  sessions per day  %s\n  failed per day    %s\n", spark,
-			       fspark);
+	g_string_append_printf(s, "  reports           %" G_GINT64_FORMAT " on %u of %u day%s\n",
+			       dd->cur.reports, dd->days_with_data, d->period.days,
+			       digest_plural(d->period.days));
+	digest_series_init(&series, d, dd);
+	spark = digest_sparkline(series.sessions, series.n);
+	fspark = digest_sparkline(series.failed, series.n);
+	unit = digest_series_unit(&series);
+	a = g_strdup_printf("sessions per %s", unit);
+	b = g_strdup_printf("failed per %s", unit);
+	g_string_append_printf(s, "  %-17s %s\n  %-17s %s\n", a, spark, b, fspark);
+	digest_series_release(&series);
+	if (dd->capped)
+		g_string_append(s, "  (capped)          some figures reached 9223372036854775807, "
+				   "the largest count kept: a report claims more sessions than "
+				   "exist\n");
 	text_items(s, "result types", dd->result_types);
 	text_items(s, "receiving MX", dd->mx_hosts);
 	text_items(s, "sending IPs", dd->ips);
@@ -112,8 +104,8 @@ char *digest_render_text(const struct digest *d)
 	g_autofree char *prev = digest_period_label(&d->prev);
 	GString *s = g_string_new(NULL);
 
-	g_string_append_printf(s, "TLS report digest %s (%u days; previous period %s)\n", label,
-			       d->period.days, prev);
+	g_string_append_printf(s, "TLS report digest %s (%u day%s; previous period %s)\n", label,
+			       d->period.days, digest_plural(d->period.days), prev);
 	if (d->domains->len == 0)
 		g_string_append(s, "\nNo reports in this period: nothing to summarise.\n");
 	for (guint i = 0; i < d->unmatched->len; i++)

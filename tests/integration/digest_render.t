@@ -30,6 +30,7 @@ xp() { xmllint --html --xpath "$1" "$T/d.html" 2>/dev/null; }
 is "$(xp "count(//table[@class='chart'])")" 4 "html: one chart per domain with data"
 is "$(xp "count(//table[@class='chart'][1]//div[@class='bar'])")" 7 "html: seven bars in a seven-day chart"
 is "$(xp "count(//div[@class='bar'])")" 28 "html: one bar per day for each of the four domains"
+is "$(xp "count(//div[@class='rate'])")" 28 "html: one failure-rate bar under each"
 is "$(xp "count(//script | //svg | //style)")" 0 "html: no script, SVG or style element"
 ok_now=$(ledger_sum $A $B ready.example 5) f_now=$(ledger_sum $A $B ready.example 6)
 prev=$(($(ledger_sum $PA $PB ready.example 5) + $(ledger_sum $PA $PB ready.example 6)))
@@ -107,10 +108,10 @@ if command -v python3 >/dev/null && command -v openssl >/dev/null; then
 	sig=$(sed -n 's/^X-Tlswatch-Signature: //p' "$R/req.1.headers" | tr -d '\r')
 	want=$( (printf '%s.' "$ts"; cat "$R/req.1.body") | openssl dgst -sha256 -hmac s3cret | sed 's/^.*= //')
 	is "$sig" "sha256=$want" "webhook generic: the signature verifies with openssl"
-	perl -MJSON::PP -e 'local $/; print decode_json(<STDIN>)->{text}' <"$R/req.2.body" >"$T/slack.txt"
+	perl -CO -MJSON::PP -e 'local $/; print decode_json(<STDIN>)->{text}' <"$R/req.2.body" >"$T/slack.txt"
 	ok "$( (printf '```\n'; cat "$T/d.txt"; printf '```') | cmp -s - "$T/slack.txt" && echo 1)" \
 		"webhook slack: the text digest in a code block"
-	perl -MJSON::PP -e 'local $/; print decode_json(<STDIN>)->{text}' <"$R/req.3.body" >"$T/teams.md"
+	perl -CO -MJSON::PP -e 'local $/; print decode_json(<STDIN>)->{text}' <"$R/req.3.body" >"$T/teams.md"
 	ok "$(cmp -s "$T/teams.md" "$T/d.md" && echo 1)" "webhook teams: the Markdown digest"
 	$TW digest --config "$T/w.conf" $RANGE --webhook down 2>"$T/err"; rc=$?
 	is "$rc" 75 "webhook not listening: 75"

@@ -56,6 +56,15 @@ like() {
 	fi
 }
 
+unlike() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		tap_result "" "$3"
+		diag "got:  '$1'" "want no match for /$2/"
+	else
+		tap_result 1 "$3"
+	fi
+}
+
 skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 
 bail() { echo "Bail out! $1"; exit 255; }
