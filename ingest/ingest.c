@@ -209,6 +209,12 @@ struct pending {
 	char *first;	    /* "organization (report-id)" of the first report */
 	gboolean rejected;  /* refused by the database, sent again as a quarantine */
 	GPtrArray *domains; /* char *: its reports' policy domains, for the alert rules */
+	/* What rec.reports and rec.documents point into, kept until the
+	 * store's answer, so that a report the database refuses can be left
+	 * out and the others sent again. */
+	GPtrArray *found;     /* struct found *, a reference */
+	GPtrArray *sent;      /* struct report *, rec.reports */
+	GPtrArray *documents; /* GBytes *, rec.documents */
 };
 
 static void pending_free(struct pending *p)
@@ -221,6 +227,12 @@ static void pending_free(struct pending *p)
 	g_free(p->first);
 	if (p->domains != NULL)
 		g_ptr_array_unref(p->domains);
+	if (p->found != NULL)
+		g_ptr_array_unref(p->found);
+	if (p->sent != NULL)
+		g_ptr_array_unref(p->sent);
+	if (p->documents != NULL)
+		g_ptr_array_unref(p->documents);
 	g_free(p);
 }
 
@@ -289,11 +301,31 @@ static void domains_merge(GPtrArray *into, GPtrArray *from)
 	}
 }
 
+/* Leave out report refused of p, which the database would refuse on every
+ * retry, and name it in the message's reason, which keeps the raw message
+ * beside the reports that are stored. */
+static void pending_drop_report(struct pending *p, guint refused, const char *why)
+{
+	const struct report *r = g_ptr_array_index(p->sent, refused);
+	char *reason = g_strdup_printf("%s%sdatabase refused report %u (%s, %s): %s",
+				       p->reason ? p->reason : "", p->reason ? "; " : "",
+				       refused + 1, r->organization_name, r->report_id, why);
+
+	g_free(p->reason);
+	p->reason = reason;
+	p->rec.reason = p->reason;
+	p->rec.raw = p->raw;
+	g_ptr_array_remove_index(p->sent, refused);
+	g_ptr_array_remove_index(p->documents, refused);
+	p->reports = p->sent->len;
+}
+
 /* The store's answer for p. A database rejecting the data itself
- * (ERR_INPUT) would reject it on every retry, so the message is sent again
- * as a quarantine with the database's reason; any other failure is kept
- * for ingest_commit to return. */
-static void ingest_stored(gpointer data, enum message_status status, gint64 id,
+ * (ERR_INPUT) would reject it on every retry: a refused report is left
+ * out and the others sent again, and a message with nothing left to store
+ * is sent again as a quarantine with the database's reason; any other
+ * failure is kept for ingest_commit to return. */
+static void ingest_stored(gpointer data, enum message_status status, gint64 id, int refused,
 			  const struct error *err)
 {
 	struct pending *p = data;
@@ -304,6 +336,13 @@ static void ingest_stored(gpointer data, enum message_status status, gint64 id,
 		ingest_count(ctx, status, p->what, p->reports, p->first, p->rec.reason);
 		if (status == MESSAGE_STORED && ctx->alert_domains != NULL && p->domains != NULL)
 			domains_merge(ctx->alert_domains, p->domains);
+	} else if (err->cls == ERR_INPUT && refused >= 0 && (guint)refused < p->reports &&
+		   p->reports > 1) {
+		pending_drop_report(p, (guint)refused, err->msg);
+		/* Its outcome comes back here, perhaps with another refusal. */
+		store_submit(ctx->store, &p->rec, ingest_stored, p, &ignored);
+		error_clear(&ignored);
+		return;
 	} else if (err->cls == ERR_INPUT && !p->rejected) {
 		g_free(p->reason);
 		p->reason = g_strdup_printf("database rejected the report: %s", err->msg);
@@ -330,8 +369,6 @@ static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPt
 			 const struct ingest_source *src, const char *what, GBytes *raw,
 			 struct error *err)
 {
-	g_autoptr(GPtrArray) reports = g_ptr_array_new();
-	g_autoptr(GPtrArray) documents = g_ptr_array_new();
 	const struct found *first = found->len ? g_ptr_array_index(found, 0) : NULL;
 	const char *const header[] = { rec->message_id, rec->from_addr, rec->subject,
 				       rec->report_domain, rec->report_submitter };
@@ -364,12 +401,15 @@ static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPt
 					g_strdup(g_array_index(f->report.policies, struct policy, j)
 							 .domain));
 	}
+	p->sent = g_ptr_array_new();
+	p->documents = g_ptr_array_new();
 	for (guint i = 0; i < found->len; i++) {
 		struct found *f = g_ptr_array_index(found, i);
 
-		g_ptr_array_add(reports, &f->report);
-		g_ptr_array_add(documents, f->json);
+		g_ptr_array_add(p->sent, &f->report);
+		g_ptr_array_add(p->documents, f->json);
 	}
+	p->found = g_ptr_array_ref(found);
 	p->rec = (struct message_record){
 		.message_id = p->header[0],
 		.from_addr = p->header[1],
@@ -377,8 +417,8 @@ static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPt
 		.report_domain = p->header[3],
 		.report_submitter = p->header[4],
 		.reason = p->reason,
-		.reports = reports, /* both read by store_submit only while it runs */
-		.documents = documents,
+		.reports = p->sent,
+		.documents = p->documents,
 		.retry_id = src->retry_id,
 	};
 	/* Raw bytes are what makes a quarantined message recoverable. */

@@ -46,14 +46,14 @@ enum statement_id {
 
 /* The report ($1: its message, NULL for the one just inserted) and its
  * policies, $9..$16: one array per column (policy-string and mx-host
- * elements are array literals themselves), element i being policy i. The
- * key goes in first: a report whose key exists inserts nothing at all,
- * and of concurrent deliveries the first to commit wins, the others wait
- * for it on the key's unique index, then skip. */
-#define SQL_REPORT_AND_POLICIES                                                                    \
-	"WITH k AS ("                                                                              \
-	"INSERT INTO tlswatch.report_keys (organization_name, report_id)"                          \
-	" VALUES ($2, $3) ON CONFLICT DO NOTHING RETURNING 1),"                                    \
+ * elements are array literals themselves), element i being policy i;
+ * digest is the parameter holding the report's content digest in hex
+ * (sql/004). The key goes in first: a report whose key exists inserts
+ * nothing at all, or fails if it was stored with other content; of
+ * concurrent deliveries the first to commit wins, the others wait for it
+ * on the key's unique index, then skip. */
+#define SQL_REPORT_AND_POLICIES(digest)                                                            \
+	"WITH k AS (SELECT WHERE tlswatch.report_key_claim($2, $3, decode(" digest ", 'hex'))),"   \
 	" r AS ("                                                                                  \
 	"INSERT INTO tlswatch.reports (message_ref, organization_name, report_id, contact_info,"   \
 	" date_start, date_end, document, warnings)"                                               \
@@ -126,9 +126,9 @@ static const struct statement {
 	[ST_MARK_DUPLICATE] = { "tw_mark_duplicate", "marking the message duplicate",
 				SQL_MARK_DUPLICATE },
 	[ST_INSERT_REPORT] = { "tw_insert_report", "storing the report",
-			       SQL_REPORT_AND_POLICIES SQL_FAILURES " SELECT id FROM r" },
+			       SQL_REPORT_AND_POLICIES("$27") SQL_FAILURES " SELECT id FROM r" },
 	[ST_INSERT_REPORT_NO_FAILURES] = { "tw_insert_report_nf", "storing the report",
-					   SQL_REPORT_AND_POLICIES " SELECT id FROM r" },
+					   SQL_REPORT_AND_POLICIES("$17") " SELECT id FROM r" },
 	[ST_SAVEPOINT] = { "tw_savepoint", "starting the message", "SAVEPOINT " SAVEPOINT },
 	[ST_RELEASE] = { "tw_release", "ending the message", "RELEASE SAVEPOINT " SAVEPOINT },
 	[ST_QUARANTINE_LIST] = { "tw_quarantine_list", "listing the quarantine",
@@ -138,11 +138,13 @@ static const struct statement {
 	[ST_CONTROL] = { NULL, "writing to the database", NULL },
 };
 
-/* A result expected from the pipeline: the statement (or ST_CONTROL), and
- * whether it is the Parse that prepares it. */
+/* A result expected from the pipeline: the statement (or ST_CONTROL),
+ * whether it is the Parse that prepares it, and for a report the index of
+ * that report in its message (-1 otherwise). */
 struct step {
 	enum statement_id sid;
 	gboolean prepare;
+	int report;
 };
 
 /* A message sent, until its transaction has ended. */
@@ -152,6 +154,7 @@ struct pending {
 	GArray *steps; /* struct step, in the order sent */
 	guint reports;
 	guint inserted; /* reports that were new */
+	int refused;	/* the report the database refused, or -1 */
 	gint64 id;
 	enum message_status status;
 	struct error err;
@@ -246,7 +249,7 @@ static int store_abort(struct store *st, const struct error *err)
 	for (guint i = 0; i < lost->len; i++) {
 		struct pending *p = g_ptr_array_index(lost, i);
 
-		p->done(p->data, MESSAGE_QUARANTINED, 0, err);
+		p->done(p->data, MESSAGE_QUARANTINED, 0, -1, err);
 		pending_free(p);
 	}
 	return -1;
@@ -278,9 +281,9 @@ void store_set_batch(struct store *st, guint messages)
  * sent as bytes in binary format. keep owns strings made for them. */
 struct params {
 	int n;
-	const char *values[26];
-	int lengths[26];
-	int formats[26];
+	const char *values[27];
+	int lengths[27];
+	int formats[27];
 	GPtrArray *keep;
 };
 
@@ -321,7 +324,7 @@ static int store_send(struct store *st, struct pending *p, enum statement_id sid
 		if (!PQsendPrepare(st->conn, s->name, s->sql, 0, NULL))
 			return -1;
 		st->prepared |= 1u << sid;
-		g_array_append_val(p->steps, ((struct step){ sid, TRUE }));
+		g_array_append_val(p->steps, ((struct step){ sid, TRUE, -1 }));
 	}
 	if (sid == ST_CONTROL)
 		ok = PQsendQueryParams(st->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
@@ -331,7 +334,7 @@ static int store_send(struct store *st, struct pending *p, enum statement_id sid
 					 params ? params->formats : NULL, 0);
 	if (!ok)
 		return -1;
-	g_array_append_val(p->steps, ((struct step){ sid, FALSE }));
+	g_array_append_val(p->steps, ((struct step){ sid, FALSE, -1 }));
 	return 0;
 }
 
@@ -447,11 +450,42 @@ static char *store_document(const struct report *r, GBytes *json)
 	return text;
 }
 
-/* One report, its policies and failures, for the message message_ref (0:
- * the one just inserted); json is the report as received, or NULL. */
-static int store_send_report(struct store *st, struct pending *p, gint64 message_ref,
+/* The digest of a report's content that tells a re-delivery (the same)
+ * from a conflicting re-send (sql/004): SHA-256 in hex over the values of
+ * params, each with its length, except those listed in skip (-1 ends the
+ * list): the message, the JSON text and our warnings are not the
+ * report's content. Changing what goes in would turn every later
+ * re-delivery of a stored report into a conflict: the leading "v1" says
+ * which recipe made a digest. A new string (g_free). */
+static char *store_content_digest(const struct params *params, const int *skip)
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+
+	g_checksum_update(sum, (const guchar *)"v1", 2);
+	for (int i = 0; i < params->n; i++) {
+		const char *v = params->values[i];
+		char len[24];
+		gboolean skipped = FALSE;
+
+		for (const int *k = skip; *k >= 0; k++)
+			skipped = skipped || *k == i;
+		if (skipped)
+			continue;
+		g_snprintf(len, sizeof(len), "%" G_GSSIZE_FORMAT ":", v ? (gssize)strlen(v) : -1);
+		g_checksum_update(sum, (const guchar *)len, -1);
+		if (v != NULL)
+			g_checksum_update(sum, (const guchar *)v, -1);
+	}
+	return g_strdup(g_checksum_get_string(sum));
+}
+
+/* Report number index of its message, its policies and failures, for the
+ * message message_ref (0: the one just inserted); json is the report as
+ * received, or NULL. */
+static int store_send_report(struct store *st, struct pending *p, gint64 message_ref, int index,
 			     const struct report *r, GBytes *json, struct error *err)
 {
+	static const int not_content[] = { 0, 6, 7, -1 }; /* $1, $7, $8 */
 	struct params params = { .keep = g_ptr_array_new_with_free_func(g_free) };
 	char *document = store_document(r, json);
 	enum statement_id sid = ST_INSERT_REPORT_NO_FAILURES;
@@ -475,13 +509,15 @@ static int store_send_report(struct store *st, struct pending *p, gint64 message
 	}
 	if (sid == ST_INSERT_REPORT)
 		store_failure_arrays(&params, r);
+	params_take(&params, store_content_digest(&params, not_content));
 	/* Not the data's fault (jansson fails only without memory): retry,
 	 * never drop. */
-	if (document == NULL)
+	if (document == NULL) {
 		error_set(err, ERR_TEMP, "cannot encode the report as JSON");
-	else if (store_send(st, p, sid, NULL, &params) == 0)
+	} else if (store_send(st, p, sid, NULL, &params) == 0) {
+		g_array_index(p->steps, struct step, p->steps->len - 1).report = index;
 		rc = 0;
-	else
+	} else
 		db_error(st->conn, NULL, err, statements[sid].what);
 	g_ptr_array_free(params.keep, TRUE);
 	return rc;
@@ -519,9 +555,9 @@ static int store_send_message(struct store *st, struct pending *p, const struct 
 			goto fail;
 	}
 	for (guint i = 0; rec->reports != NULL && i < p->reports; i++) {
-		if (store_send_report(st, p, rec->retry_id, g_ptr_array_index(rec->reports, i),
-				      rec->documents ? g_ptr_array_index(rec->documents, i) : NULL,
-				      err) < 0)
+		if (store_send_report(
+			    st, p, rec->retry_id, (int)i, g_ptr_array_index(rec->reports, i),
+			    rec->documents ? g_ptr_array_index(rec->documents, i) : NULL, err) < 0)
 			goto done;
 	}
 	if (rec->retry_id > 0) {
@@ -571,7 +607,7 @@ static int store_read(struct store *st, struct pending *p, const GArray *steps, 
 
 	for (guint i = 0; i <= n; i++) {
 		struct step s = steps && i < n ? g_array_index(steps, struct step, i)
-					       : (struct step){ ST_CONTROL, FALSE };
+					       : (struct step){ ST_CONTROL, FALSE, -1 };
 		ExecStatusType status;
 
 		res = store_next(st->conn);
@@ -584,9 +620,11 @@ static int store_read(struct store *st, struct pending *p, const GArray *steps, 
 		/* A Parse that failed or was skipped prepared nothing. */
 		if (s.prepare && status != PGRES_COMMAND_OK)
 			st->prepared &= ~(1u << s.sid);
-		if (status == PGRES_FATAL_ERROR && err->cls == ERR_NONE)
+		if (status == PGRES_FATAL_ERROR && err->cls == ERR_NONE) {
 			db_error(st->conn, res, err, statements[s.sid].what);
-		else if (status == PGRES_TUPLES_OK && !s.prepare && p != NULL) {
+			if (p != NULL)
+				p->refused = s.report;
+		} else if (status == PGRES_TUPLES_OK && !s.prepare && p != NULL) {
 			if (s.sid == ST_INSERT_MESSAGE)
 				p->id = g_ascii_strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 			else if (s.sid == ST_INSERT_REPORT || s.sid == ST_INSERT_REPORT_NO_FAILURES)
@@ -642,7 +680,7 @@ static int store_settle(struct store *st, struct error *err)
 		return store_abort(st, err);
 	}
 	st->in_savepoint = FALSE;
-	p->done(p->data, MESSAGE_QUARANTINED, 0, &p->err);
+	p->done(p->data, MESSAGE_QUARANTINED, 0, p->refused, &p->err);
 	pending_free(p);
 	return 0;
 }
@@ -666,7 +704,7 @@ int store_commit(struct store *st, struct error *err)
 	for (guint i = 0; i < done->len; i++) {
 		struct pending *p = g_ptr_array_index(done, i);
 
-		p->done(p->data, p->status, p->id, NULL);
+		p->done(p->data, p->status, p->id, -1, NULL);
 		pending_free(p);
 	}
 	return 0;
@@ -678,6 +716,7 @@ int store_submit(struct store *st, const struct message_record *rec, store_done_
 	struct pending *p = g_new0(struct pending, 1);
 
 	p->done = done;
+	p->refused = -1;
 	p->steps = g_array_new(FALSE, FALSE, sizeof(struct step));
 	if (st->conn == NULL) {
 		error_set(err, ERR_TEMP, "the database connection was lost");
@@ -702,7 +741,7 @@ int store_submit(struct store *st, const struct message_record *rec, store_done_
 		return store_abort(st, err);
 	return st->batch_max == 1 ? store_commit(st, err) : 0;
 lost:
-	done(data, MESSAGE_QUARANTINED, 0, err);
+	done(data, MESSAGE_QUARANTINED, 0, -1, err);
 	pending_free(p);
 	return -1;
 }
@@ -715,7 +754,7 @@ struct outcome {
 	struct error err;
 };
 
-static void outcome_set(gpointer data, enum message_status status, gint64 id,
+static void outcome_set(gpointer data, enum message_status status, gint64 id, int refused,
 			const struct error *err)
 {
 	struct outcome *o = data;

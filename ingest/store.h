@@ -78,10 +78,12 @@ int store_message(struct store *st, const struct message_record *rec, enum messa
 /* What became of a message given to store_submit, called exactly once per
  * message: err NULL once it is committed (status and id set), else why it
  * is not: ERR_INPUT or ERR_USAGE as for store_message (rolled back alone,
- * the rest of the batch goes on), ERR_TEMP or ERR_CONFIG (its whole batch
- * was lost with the transaction). err is only valid during the call. It
- * may call store_submit (to store the message again as a quarantine). */
-typedef void (*store_done_fn)(gpointer data, enum message_status status, gint64 id,
+ * the rest of the batch goes on; refused is the index in rec->reports of
+ * the report the database refused, -1 when it was not a report), ERR_TEMP
+ * or ERR_CONFIG (its whole batch was lost with the transaction). err is
+ * only valid during the call. It may call store_submit (to store the
+ * message again without the refused report, or as a quarantine). */
+typedef void (*store_done_fn)(gpointer data, enum message_status status, gint64 id, int refused,
 			      const struct error *err);
 
 /* Messages per transaction from now on, at least 1 (the default). Keep it

@@ -67,8 +67,11 @@ GRANT SELECT ON tlswatch.schema_version TO tlswatch_ingest;
 GRANT SELECT, INSERT, UPDATE ON tlswatch.messages TO tlswatch_ingest;
 GRANT SELECT, INSERT ON tlswatch.reports, tlswatch.policies TO tlswatch_ingest;
 GRANT INSERT ON tlswatch.failures TO tlswatch_ingest;
--- The dedup key: INSERT ... ON CONFLICT DO NOTHING RETURNING, before the report.
+-- The dedup key, claimed before the report by report_key_claim (invoker's
+-- rights: INSERT ... ON CONFLICT DO NOTHING, then a look at the stored
+-- content digest).
 GRANT SELECT, INSERT ON tlswatch.report_keys TO tlswatch_ingest;
+GRANT EXECUTE ON FUNCTION tlswatch.report_key_claim(text, text, bytea) TO tlswatch_ingest;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA tlswatch TO tlswatch_ingest;
 -- The alert pass (same account as ingest) keeps the next three months'
 -- partitions ready. SECURITY DEFINER: runs as the schema owner; without
