@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "ingest/decode.h"
 #include "ingest/input.h"
 
@@ -130,12 +131,12 @@ static int input_ingest_mbox(struct ingest_ctx *ctx, const char *path, GBytes *a
 /* A Maildir's folders, in the order they are read. */
 static const char *const maildir_subdirs[] = { "new", "cur" };
 
-/* The file names in the Maildir folder dirpath (new/ or cur/), in name
- * order so that a rerun meets them in the same order; a missing folder has
- * none. The names go into chunk, packed, since a mailbox of years may hold
- * a million: *out is a new GPtrArray of pointers into it. */
-static int maildir_list(const char *dirpath, GStringChunk *chunk, GPtrArray **out,
-			struct error *err)
+/* The names in the folder dirpath (a Maildir's new/ or cur/, or a plain
+ * folder), hidden ones left out, in name order so that a rerun meets them
+ * in the same order; a missing folder has none. The names go into chunk,
+ * packed, since a mailbox of years may hold a million: *out is a new
+ * GPtrArray of pointers into it. */
+static int folder_list(const char *dirpath, GStringChunk *chunk, GPtrArray **out, struct error *err)
 {
 	g_autoptr(GPtrArray) names = g_ptr_array_new();
 	g_autoptr(GError) gerr = NULL;
@@ -161,7 +162,7 @@ static int input_ingest_maildir(struct ingest_ctx *ctx, const char *path, struct
 		g_autoptr(GStringChunk) chunk = g_string_chunk_new(65536);
 		g_autoptr(GPtrArray) names = NULL;
 
-		if (maildir_list(dirpath, chunk, &names, err) < 0)
+		if (folder_list(dirpath, chunk, &names, err) < 0)
 			return -1;
 		for (guint j = 0; j < names->len && !input_stop; j++) {
 			g_autofree char *file =
@@ -197,17 +198,48 @@ static int input_ingest_file(struct ingest_ctx *ctx, const char *path, gboolean 
 	return input_ingest_slice(ctx, all, 0, size, &src, err);
 }
 
-int input_ingest_path(struct ingest_ctx *ctx, const char *path, struct error *err)
+static gboolean input_is_maildir(const char *path)
 {
 	g_autofree char *cur = g_build_filename(path, "cur", NULL);
 	g_autofree char *new = g_build_filename(path, "new", NULL);
 
+	return g_file_test(cur, G_FILE_TEST_IS_DIR) || g_file_test(new, G_FILE_TEST_IS_DIR);
+}
+
+/* What a plain folder holds, in name order: each file as if named on the
+ * command line, each folder in turn (Maildir or plain). A symbolic link
+ * to a folder is not followed: it could lead back up and never end. */
+static int input_ingest_folder(struct ingest_ctx *ctx, const char *path, struct error *err)
+{
+	g_autoptr(GStringChunk) chunk = g_string_chunk_new(65536);
+	g_autoptr(GPtrArray) names = NULL;
+	int rc = 0;
+
+	if (folder_list(path, chunk, &names, err) < 0)
+		return -1;
+	for (guint i = 0; i < names->len && !input_stop; i++) {
+		g_autofree char *entry = g_build_filename(path, g_ptr_array_index(names, i), NULL);
+
+		if (g_file_test(entry, G_FILE_TEST_IS_REGULAR))
+			rc = input_ingest_file(ctx, entry, FALSE, err);
+		else if (g_file_test(entry, G_FILE_TEST_IS_DIR) &&
+			 !g_file_test(entry, G_FILE_TEST_IS_SYMLINK))
+			rc = input_ingest_path(ctx, entry, err);
+		else /* a FIFO, a device, a link to a folder */
+			log_info("skipped %s: not a file or a folder", entry);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int input_ingest_path(struct ingest_ctx *ctx, const char *path, struct error *err)
+{
 	if (!g_file_test(path, G_FILE_TEST_IS_DIR))
 		return input_ingest_file(ctx, path, FALSE, err);
-	if (!g_file_test(cur, G_FILE_TEST_IS_DIR) && !g_file_test(new, G_FILE_TEST_IS_DIR))
-		return error_set(err, ERR_USAGE, "%s: a folder but not a Maildir (no cur/ or new/)",
-				 path);
-	return input_ingest_maildir(ctx, path, err);
+	if (input_is_maildir(path))
+		return input_ingest_maildir(ctx, path, err);
+	return input_ingest_folder(ctx, path, err);
 }
 
 guint input_count_path(const char *path)
@@ -217,17 +249,36 @@ guint input_count_path(const char *path)
 	gsize len, pos;
 	guint n = 0;
 
-	if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+	if (g_file_test(path, G_FILE_TEST_IS_DIR) && input_is_maildir(path)) {
 		for (gsize i = 0; i < G_N_ELEMENTS(maildir_subdirs); i++) {
 			g_autofree char *dirpath = g_build_filename(path, maildir_subdirs[i], NULL);
 			g_autoptr(GStringChunk) chunk = g_string_chunk_new(65536);
 			g_autoptr(GPtrArray) names = NULL;
 			struct error err = ERROR_INIT;
 
-			if (maildir_list(dirpath, chunk, &names, &err) == 0 && names != NULL)
+			if (folder_list(dirpath, chunk, &names, &err) == 0 && names != NULL)
 				n += names->len;
 			error_clear(&err);
 		}
+		return n;
+	}
+	if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+		g_autoptr(GStringChunk) chunk = g_string_chunk_new(65536);
+		g_autoptr(GPtrArray) names = NULL;
+		struct error err = ERROR_INIT;
+
+		if (folder_list(path, chunk, &names, &err) == 0) {
+			for (guint i = 0; i < names->len; i++) {
+				g_autofree char *entry =
+					g_build_filename(path, g_ptr_array_index(names, i), NULL);
+
+				if (g_file_test(entry, G_FILE_TEST_IS_REGULAR) ||
+				    (g_file_test(entry, G_FILE_TEST_IS_DIR) &&
+				     !g_file_test(entry, G_FILE_TEST_IS_SYMLINK)))
+					n += input_count_path(entry);
+			}
+		}
+		error_clear(&err);
 		return n;
 	}
 	map = g_mapped_file_new(path, FALSE, NULL);

@@ -23,7 +23,8 @@ int input_read_stdin(guint64 max, GBytes **out, gboolean *truncated, struct erro
 
 /* Ingest every message at path: a message file (.eml and anything else), a
  * bare report (.json, .json.gz, .gz, .zip, or content that sniffs as one), a
- * Maildir (a folder with cur/ or new/) or an mbox file (starting "From ").
+ * Maildir (a folder with cur/ or new/), an mbox file (starting "From ") or
+ * a plain folder of any of these, walked recursively in name order.
  * Returns -1 with err set for a path that cannot be read (ERR_USAGE) or a
  * failure that stops the run (ERR_TEMP, ERR_CONFIG: the database). */
 int input_ingest_path(struct ingest_ctx *ctx, const char *path, struct error *err);
@@ -34,7 +35,7 @@ extern volatile sig_atomic_t input_stop;
 
 /* How many messages input_ingest_path would find at path (for a progress
  * line): the files of a Maildir, the From_ lines of an mbox, 1 for any
- * other file, 0 for what cannot be read. */
+ * other file, the sum for a plain folder, 0 for what cannot be read. */
 guint input_count_path(const char *path);
 
 #endif
