@@ -3,8 +3,10 @@
  *
  * Labels lie, so the first bytes decide (gzip magic, zip magic, '{', '<').
  * Output goes into one buffer that is checked after every inflate step, so a
- * bomb stops at max_out + one chunk, never after. zlib and libarchive are
- * given GLib's allocator where they accept one; one `goto fail` per function.
+ * bomb stops at max_out + one chunk, never after. Memory running out while
+ * inflating is a temporary failure (ERR_TEMP, exit 75), never an abort: the
+ * output buffer and zlib's state are allocated with g_try_*; one `goto fail`
+ * per function.
  */
 #include <errno.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <archive_entry.h>
 #include <zlib.h>
 
+#include "common/buffer.h"
 #include "ingest/decode.h"
 
 /* Inflate output step: small enough that overshooting the cap costs
@@ -105,11 +108,10 @@ const char *decode_kind_name(enum payload_kind kind)
 	return "unknown";
 }
 
-/* zlib's allocator hooks: GLib aborts on out of memory, so zlib never sees
- * a NULL and Z_MEM_ERROR cannot happen. */
+/* zlib's allocator hooks: a NULL becomes Z_MEM_ERROR, not an abort. */
 static voidpf decode_zalloc(voidpf opaque, uInt items, uInt size)
 {
-	return g_malloc_n(items, size);
+	return g_try_malloc_n(items, size);
 }
 
 static void decode_zfree(voidpf opaque, voidpf p)
@@ -119,15 +121,19 @@ static void decode_zfree(voidpf opaque, voidpf p)
 
 /* Make room for up to DECODE_CHUNK more bytes at the end of out without
  * passing max_out + 1 in total (one byte over is how the cap is detected).
- * Returns the room made; out->len includes it. */
-static gsize decode_grow(GByteArray *out, gsize max_out)
+ * Returns the room made after out->len, or 0 with err set when memory ran
+ * out. */
+static gsize decode_grow(struct buffer *out, gsize max_out, struct error *err)
 {
 	gsize room = DECODE_CHUNK;
 
 	if (max_out - MIN(out->len, max_out) + 1 < room)
 		room = max_out - MIN(out->len, max_out) + 1;
-	/* Below G_MAXUINT: decode_payload keeps max_out two chunks under it. */
-	g_byte_array_set_size(out, (guint)(out->len + room));
+	if (buffer_reserve(out, room) < 0) {
+		error_set(err, ERR_TEMP,
+			  "out of memory after decompressing %" G_GSIZE_FORMAT " bytes", out->len);
+		return 0;
+	}
 	return room;
 }
 
@@ -152,7 +158,7 @@ static GBytes *decode_gunzip(const guint8 *data, gsize len, gsize max_out, const
 			     struct error *err)
 {
 	z_stream zs;
-	GByteArray *out = NULL;
+	struct buffer out = BUFFER_INIT;
 	int ret = Z_OK;
 	gsize room;
 
@@ -160,29 +166,37 @@ static GBytes *decode_gunzip(const guint8 *data, gsize len, gsize max_out, const
 	zs.zalloc = decode_zalloc;
 	zs.zfree = decode_zfree;
 	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-		error_set(err, ERR_TEMP, "cannot start zlib: %s", zs.msg ? zs.msg : "unknown");
+		error_set(err, ERR_TEMP, "cannot start zlib: %s",
+			  zs.msg ? zs.msg : "out of memory");
 		return NULL;
 	}
-	out = g_byte_array_sized_new((guint)decode_gzip_hint(data, len, max_out));
+	/* Only a hint: if it cannot be had, decode_grow will say so. */
+	(void)buffer_reserve(&out, decode_gzip_hint(data, len, max_out));
 	zs.next_in = (Bytef *)data;
 	while (ret != Z_STREAM_END) {
 		if (zs.avail_in == 0 && len > 0) {
 			zs.avail_in = (uInt)MIN(len, (gsize)G_MAXUINT32);
 			len -= zs.avail_in;
 		}
-		room = decode_grow(out, max_out);
-		zs.next_out = out->data + out->len - room;
+		if ((room = decode_grow(&out, max_out, err)) == 0)
+			goto fail;
+		zs.next_out = out.data + out.len;
 		zs.avail_out = (uInt)room;
 		ret = inflate(&zs, Z_NO_FLUSH);
-		g_byte_array_set_size(out, out->len - zs.avail_out);
-		if (out->len > max_out) {
+		out.len += room - zs.avail_out;
+		if (ret == Z_MEM_ERROR) {
+			error_set(err, ERR_TEMP, "out of memory in zlib");
+			goto fail;
+		}
+		if (out.len > max_out) {
 			decode_cap_fail(err, "decompressed size", max_out, key);
 			goto fail;
 		}
-		if (decode_ratio_broken(out->len, zs.total_in)) {
+		if (decode_ratio_broken(out.len, zs.total_in)) {
 			error_set(err, ERR_INPUT,
-				  "gzip ratio exceeds max-gzip-ratio (%u:1): %u bytes from %lu",
-				  decode_message.max_ratio, out->len, zs.total_in);
+				  "gzip ratio exceeds max-gzip-ratio (%u:1): %" G_GSIZE_FORMAT
+				  " bytes from %lu",
+				  decode_message.max_ratio, out.len, zs.total_in);
 			goto fail;
 		}
 		if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
@@ -196,10 +210,10 @@ static GBytes *decode_gunzip(const guint8 *data, gsize len, gsize max_out, const
 		}
 	}
 	inflateEnd(&zs);
-	return g_byte_array_free_to_bytes(out);
+	return buffer_steal(&out);
 fail:
 	inflateEnd(&zs);
-	g_byte_array_unref(out);
+	buffer_clear(&out);
 	return NULL;
 }
 
@@ -274,16 +288,17 @@ fail:
 }
 
 /* Read the current member's data into out, in blocks, under the cap. */
-static int decode_zip_read(struct archive *a, GByteArray *out, gsize max_out, const char *key,
+static int decode_zip_read(struct archive *a, struct buffer *out, gsize max_out, const char *key,
 			   gsize in_len, struct error *err)
 {
 	la_ssize_t n;
 	gsize room;
 
 	for (;;) {
-		room = decode_grow(out, max_out);
-		n = archive_read_data(a, out->data + out->len - room, room);
-		g_byte_array_set_size(out, (guint)(out->len - room + (n > 0 ? (gsize)n : 0)));
+		if ((room = decode_grow(out, max_out, err)) == 0)
+			return -1;
+		n = archive_read_data(a, out->data + out->len, room);
+		out->len += n > 0 ? (gsize)n : 0;
 		if (n < 0) {
 			decode_zip_error(a, "cannot read zip member", err);
 			return -1;
@@ -292,8 +307,8 @@ static int decode_zip_read(struct archive *a, GByteArray *out, gsize max_out, co
 			return decode_cap_fail(err, "decompressed size", max_out, key);
 		if (decode_ratio_broken(out->len, in_len))
 			return error_set(err, ERR_INPUT,
-					 "zip ratio exceeds max-gzip-ratio (%u:1): %u bytes from "
-					 "%" G_GSIZE_FORMAT,
+					 "zip ratio exceeds max-gzip-ratio (%u:1): %" G_GSIZE_FORMAT
+					 " bytes from %" G_GSIZE_FORMAT,
 					 decode_message.max_ratio, out->len, in_len);
 		if (n == 0)
 			return 0;
@@ -306,7 +321,7 @@ static GBytes *decode_unzip(const guint8 *data, gsize len, gsize max_out, const 
 {
 	struct archive *a = NULL;
 	struct archive_entry *entry;
-	GByteArray *out = NULL;
+	struct buffer out = BUFFER_INIT;
 	gsize hint = 0;
 	int want = decode_zip_pick(data, len, err);
 
@@ -327,14 +342,13 @@ static GBytes *decode_unzip(const guint8 *data, gsize len, gsize max_out, const 
 	/* The declared size is only a hint, capped like the gzip one. */
 	if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0)
 		hint = MIN((gsize)archive_entry_size(entry), max_out) + 1;
-	out = g_byte_array_sized_new((guint)hint);
-	if (decode_zip_read(a, out, max_out, key, len, err) < 0)
+	(void)buffer_reserve(&out, hint); /* a hint, as for gzip */
+	if (decode_zip_read(a, &out, max_out, key, len, err) < 0)
 		goto fail;
 	archive_read_free(a);
-	return g_byte_array_free_to_bytes(out);
+	return buffer_steal(&out);
 fail:
-	if (out != NULL)
-		g_byte_array_unref(out);
+	buffer_clear(&out);
 	archive_read_free(a);
 	return NULL;
 }
@@ -349,8 +363,8 @@ GBytes *decode_payload(GBytes *in, gsize max_out, enum payload_kind *kind, struc
 
 	if (kind != NULL)
 		*kind = k;
-	/* GByteArray counts in guint: keep the cap and a chunk below that. */
-	max_out = decode_part_cap(MIN(max_out, (gsize)G_MAXUINT - 2 * DECODE_CHUNK), &key);
+	/* One byte over the cap must still fit in a gsize. */
+	max_out = decode_part_cap(MIN(max_out, G_MAXSIZE - 1), &key);
 	if (k == PAYLOAD_GZIP)
 		out = decode_gunzip(data, len, max_out, key, err);
 	else if (k == PAYLOAD_ZIP)

@@ -76,10 +76,12 @@ static const char *not_report_reason(enum payload_kind kind)
 }
 
 /* Decode one candidate and parse it as a report. Returns a new struct found
- * the caller owns, or NULL with a note added. */
+ * the caller owns, or NULL with a note added; or NULL with temp set
+ * (ERR_TEMP) when memory ran out, which is no fault of the part's: the
+ * message must be tried again, not quarantined. */
 static struct found *ingest_try_part(const struct ingest_ctx *ctx, GBytes *content,
 				     const char *label, const struct report_hints *hints,
-				     GString *notes)
+				     GString *notes, struct error *temp)
 {
 	struct error err = ERROR_INIT;
 	struct found *f = NULL;
@@ -95,10 +97,8 @@ static struct found *ingest_try_part(const struct ingest_ctx *ctx, GBytes *conte
 	enum payload_kind kind;
 
 	json = decode_payload(content, ctx->cfg->max_report_size, NULL, &err);
-	if (json == NULL) {
-		note_add(notes, "%s: %s", label, err.msg);
-		goto done;
-	}
+	if (json == NULL)
+		goto fail;
 	data = g_bytes_get_data(json, &len);
 	kind = decode_sniff(data, len);
 	if (kind != PAYLOAD_JSON) {
@@ -109,27 +109,34 @@ static struct found *ingest_try_part(const struct ingest_ctx *ctx, GBytes *conte
 	report_init(&f->report);
 	f->json = g_bytes_ref(json);
 	if (report_parse(&f->report, (const char *)data, len, hints, &limits, &err) < 0) {
-		note_add(notes, "%s: invalid report: %s", label, err.msg);
 		g_clear_pointer(&f, found_free);
+		goto fail;
 	}
+	goto done;
+fail:
+	if (err.cls == ERR_TEMP)
+		error_set(temp, ERR_TEMP, "%s: %s", label, err.msg);
+	else
+		note_add(notes, "%s: %s%s", label, json ? "invalid report: " : "", err.msg);
 done:
 	error_clear(&err);
 	return f;
 }
 
-/* Every report in the message's candidate parts, in MIME order. */
+/* Every report in the message's candidate parts, in MIME order; stops at
+ * a temporary failure, set in temp. */
 static GPtrArray *ingest_find_reports(const struct ingest_ctx *ctx, const struct mail *m,
-				      GString *notes)
+				      GString *notes, struct error *temp)
 {
 	GPtrArray *found = g_ptr_array_new_with_free_func(found_free);
 	struct report_hints hints = { m->report_domain, m->report_submitter };
 
-	for (guint i = 0; i < m->parts->len; i++) {
+	for (guint i = 0; i < m->parts->len && temp->cls == ERR_NONE; i++) {
 		const struct mail_part *part = g_ptr_array_index(m->parts, i);
 		g_autofree char *label = g_strdup_printf(
 			"part %s (%s%s%s)", part->path, part->content_type,
 			part->filename ? ", " : "", part->filename ? part->filename : "");
-		struct found *f = ingest_try_part(ctx, part->content, label, &hints, notes);
+		struct found *f = ingest_try_part(ctx, part->content, label, &hints, notes, temp);
 
 		if (f == NULL)
 			continue;
@@ -472,7 +479,11 @@ int ingest_message(struct ingest_ctx *ctx, GBytes *raw, gboolean truncated,
 	} else if (perr.cls != ERR_NONE) {
 		found = g_ptr_array_new_with_free_func(found_free);
 	} else {
-		found = ingest_find_reports(ctx, &m, notes);
+		found = ingest_find_reports(ctx, &m, notes, &perr);
+	}
+	if (perr.cls == ERR_TEMP) {
+		rc = error_set(err, ERR_TEMP, "%s", perr.msg);
+		goto done;
 	}
 	what = source_describe(src, m.message_id);
 	rec = (struct message_record){
@@ -484,6 +495,7 @@ int ingest_message(struct ingest_ctx *ctx, GBytes *raw, gboolean truncated,
 		.reason = notes->len ? notes->str : NULL,
 	};
 	rc = ingest_commit(ctx, &rec, found, src, what, kept, err);
+done:
 	error_clear(&perr);
 	mail_release(&m);
 	return rc;
@@ -500,7 +512,9 @@ int ingest_bare_report(struct ingest_ctx *ctx, GBytes *raw, const struct ingest_
 	struct found *f;
 
 	watchdog_message_begin(ctx->cfg);
-	f = ingest_try_part(ctx, raw, name, NULL, notes);
+	f = ingest_try_part(ctx, raw, name, NULL, notes, err);
+	if (err->cls == ERR_TEMP)
+		return -1;
 
 	if (f != NULL) {
 		f->filename = g_strdup(name);

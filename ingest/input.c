@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/buffer.h"
 #include "common/log.h"
 #include "ingest/decode.h"
 #include "ingest/input.h"
@@ -19,7 +20,7 @@ volatile sig_atomic_t input_stop;
 
 int input_read_stdin(guint64 max, GBytes **out, gboolean *truncated, struct error *err)
 {
-	g_autoptr(GByteArray) buf = g_byte_array_new();
+	struct buffer buf = BUFFER_INIT;
 	guint8 chunk[READ_CHUNK];
 	ssize_t n;
 
@@ -30,18 +31,28 @@ int input_read_stdin(guint64 max, GBytes **out, gboolean *truncated, struct erro
 			break;
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return error_set(err, ERR_TEMP, "cannot read the message from stdin: %s",
-					 g_strerror(errno));
-		if (buf->len + (guint64)n > max) {
-			g_byte_array_append(buf, chunk, (guint)(max - buf->len));
-			*truncated = TRUE;
-			continue;
+		if (n < 0) {
+			error_set(err, ERR_TEMP, "cannot read the message from stdin: %s",
+				  g_strerror(errno));
+			goto fail;
 		}
-		g_byte_array_append(buf, chunk, (guint)n);
+		if (buf.len + (guint64)n > max) {
+			*truncated = TRUE;
+			n = (ssize_t)(max - buf.len);
+		}
+		if (buffer_append(&buf, chunk, (gsize)n) < 0) {
+			error_set(err, ERR_TEMP,
+				  "out of memory after reading %" G_GSIZE_FORMAT
+				  " bytes of the message",
+				  buf.len);
+			goto fail;
+		}
 	}
-	*out = g_byte_array_free_to_bytes(g_steal_pointer(&buf));
+	*out = buffer_steal(&buf);
 	return 0;
+fail:
+	buffer_clear(&buf);
+	return -1;
 }
 
 /* A bare report by name or by content, rather than a mail message. */

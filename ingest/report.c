@@ -860,7 +860,13 @@ int report_parse(struct report *r, const char *buf, size_t len, const struct rep
 	if (r->document == NULL) {
 		g_autofree char *text = report_sanitize(jerr.text, JSON_ERROR_TEXT_LENGTH);
 
-		if (json_error_code(&jerr) == json_error_stack_overflow)
+		/* Not the report's fault: try again later, as for any shortage.
+		 * jansson 2.14 names only some of its allocation failures; the
+		 * others leave the error blank (every syntax error has a text). */
+		if (json_error_code(&jerr) == json_error_out_of_memory || jerr.text[0] == '\0')
+			error_set(err, ERR_TEMP,
+				  "out of memory parsing the report's JSON (%zu bytes)", len);
+		else if (json_error_code(&jerr) == json_error_stack_overflow)
 			error_set(err, ERR_INPUT,
 				  "JSON nesting depth exceeds max-json-depth (%zu) at line %d",
 				  c.lim.max_depth, jerr.line);
