@@ -26,7 +26,8 @@ alert_report "$T/r" "Google Inc." x-1 "$END" x.example 100 40 "$(gen_detail cert
 alert_report "$T/r" "Google Inc." y-1 "$END" y.example 100 40
 alert_report "$T/r" "Google Inc." z-1 "$END" z.example 100 40
 alert_report "$T/r" "Google Inc." w-1 "$END" w.example 100 40
-$TW ingest "$T"/r/*.json 2>/dev/null
+$TW ingest "$T"/r/*.json 2>/dev/null; rc=$?
+is "$rc" 0 "ingest of the reports: exit 0"
 is "$(q 'select count(*) from tlswatch.reports')" 4 "reports stored"
 
 # conf FILE URL [ALERT-KEYS [DOMAINS]]
@@ -53,7 +54,8 @@ ok "$([ $(( $(date +%s) - start )) -le 3 ] && echo 1)" "not listening: returns a
 is "$(q "select state || '|' || attempts from tlswatch.alerts where domain = 'y.example'")" "pending|1" "not listening: the alert waits in the outbox"
 n0=$(recv_count)
 conf "$T/xy.conf" "$URL" "" "x.example;y.example"
-$TW alert --config "$T/xy.conf" --now "$(date -u -d '+5 minutes' +%Y-%m-%dT%H:%M:%SZ)" 2>"$T/err"
+$TW alert --config "$T/xy.conf" --now "$(date -u -d '+5 minutes' +%Y-%m-%dT%H:%M:%SZ)" 2>"$T/err"; rc=$?
+is "$rc" 0 "next tlswatch alert: exit 0"
 is "$(q "select state || '|' || attempts from tlswatch.alerts where domain = 'y.example'")" "sent|2" "next tlswatch alert: sent"
 is "$(( $(recv_count) - n0 ))" 1 "next tlswatch alert: exactly one message (x.example is in its cooldown)"
 
@@ -99,6 +101,7 @@ $TW ingest --config "$T/ok.conf" "$T"/p/*u-1*.json 2>/dev/null; rc=$?
 is "$rc" 0 "bulk ingest: exit 0"
 is "$(q "select state from tlswatch.alerts where domain = 'u.example'")" sent "bulk ingest: u.example sent"
 n1=$(recv_count)
-$TW ingest --config "$T/ok.conf" <"$T/v.eml" 2>/dev/null
+$TW ingest --config "$T/ok.conf" <"$T/v.eml" 2>/dev/null; rc=$?
+is "$rc" 0 "a duplicate delivery: exit 0"
 is "$(recv_count)" "$n1" "a duplicate delivery: nothing evaluated, nothing sent"
 done_testing

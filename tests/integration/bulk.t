@@ -33,11 +33,13 @@ $TW ingest "$tmp/mbox" 2>"$tmp/err"; rc=$?
 is "$rc" 0 "mbox: exit 0"
 like "$(tail -n 1 "$tmp/err")" "^tlswatch: 0 stored, $nrep duplicate, 1 quarantined, 0 failed$" "mbox: the same reports, all duplicates"
 
-$TW ingest "$tmp/Maildir" 2>"$tmp/err"
+$TW ingest "$tmp/Maildir" 2>"$tmp/err"; rc=$?
+is "$rc" 0 "rerun: exit 0"
 like "$(tail -n 1 "$tmp/err")" "^tlswatch: 0 stored, $nrep duplicate, 1 quarantined, 0 failed$" "rerun: nothing stored twice"
 is "$(q "select count(*) from tlswatch.reports")" "$pipe_rows" "rerun: no new report rows"
 
-$TW ingest $FX/bare-report.json $FX/bare-report.json.gz 2>"$tmp/err"
+$TW ingest $FX/bare-report.json $FX/bare-report.json.gz 2>"$tmp/err"; rc=$?
+is "$rc" 0 "bare .json and .json.gz: exit 0"
 like "$(tail -n 1 "$tmp/err")" "^tlswatch: 1 stored, 1 duplicate, 0 quarantined, 0 failed$" "bare .json and .json.gz: the same report once"
 
 # Bulk and pipe store identical rows: a second database, fed through stdin.
@@ -55,8 +57,13 @@ dump() {
 }
 dump > "$tmp/bulk.rows"
 psql -XAtq -c "create database pipe" postgres
-PGDATABASE=pipe $TW db init >/dev/null
-for f in $reports junk; do PGDATABASE=pipe $TW ingest < "$FX/$f.eml" 2>/dev/null; done
+PGDATABASE=pipe $TW db init >/dev/null || bail "db init of the second database failed"
+codes=
+for f in $reports junk; do
+	PGDATABASE=pipe $TW ingest < "$FX/$f.eml" 2>/dev/null
+	codes="$codes$?"
+done
+is "$codes" "$(for f in $reports junk; do printf 0; done)" "pipe mode: every message exits 0"
 PGDATABASE=pipe dump > "$tmp/pipe.rows"
 ok "$([ -s "$tmp/pipe.rows" ] && cmp -s "$tmp/bulk.rows" "$tmp/pipe.rows" && echo 1)" "bulk and pipe mode store identical rows ($(wc -l < "$tmp/pipe.rows") rows)"
 

@@ -16,6 +16,10 @@ out=$("$T" 2>&1); rc=$?
 is "$rc" 0 "test_store: $(printf '%s\n' "$out" | grep -c '^ok') cases pass, $(printf '%s\n' "$out" | grep -c '# SKIP') skipped"
 [ "$rc" -eq 0 ] || diag "$out"
 like "$out" "^1\.\.[1-9]" "test_store ran its plan"
+# Here is where its database cases must run: a skip would pass silently.
+is "$(printf '%s\n' "$out" | grep -c '# SKIP')" 0 "test_store: no case skipped (PGHOST is set)"
+is "$(printf '%s\n' "$out" | grep -c '^ok')" "$(printf '%s\n' "$out" | sed -n 's/^1\.\.//p')" \
+	"test_store: every planned case passed"
 
 # The schema as Grafana users see it: a freshly migrated, empty database.
 out=$("$T" -p /store/migrate 2>&1) || { diag "$out"; bail "migration failed"; }

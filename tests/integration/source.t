@@ -17,6 +17,13 @@ fi
 banned=$(grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok)\(' $files)
 is "$banned" "" "no banned functions"
 
-sqlfmt=$(grep -nE '(printf|strconcat|g_string_append).*\b(SELECT|INSERT|UPDATE|DELETE)\b' $files)
+# SQL in printf or concatenation, a whole call at a time (a line break
+# cannot hide it); first shown to catch one that is split over lines.
+sample=$(mktemp)
+printf 'void f(void)\n{\n\tq = g_strdup_printf(\n\t\t"SELECT x"\n\t\t" WHERE id = %%s", id);\n}\n' >"$sample"
+like "$(perl tests/lib/sql_printf.pl "$sample")" ":3: g_strdup_printf\\( \"SELECT x\"" \
+	"the SQL check finds a printf of SQL split over lines"
+rm -f "$sample"
+sqlfmt=$(perl tests/lib/sql_printf.pl $files)
 is "$sqlfmt" "" "no SQL built with printf or string concatenation"
 done_testing

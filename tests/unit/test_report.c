@@ -1201,8 +1201,11 @@ static gint compare_paths(gconstpointer a, gconstpointer b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Known values of a few corpus files. */
-static void corpus_check(const char *path, const struct report *r)
+/* Known values of a few corpus files: TRUE when path is one of the
+ * CORPUS_CHECKED files it knows, so that the caller can tell that each was
+ * seen (a file renamed in the corpus would otherwise go unchecked). */
+#define CORPUS_CHECKED 7
+static gboolean corpus_check(const char *path, const struct report *r)
 {
 	if (g_str_has_suffix(path, "/parsedmarc/mail.ru.json")) {
 		g_assert_cmpuint(policy_at(r, 0)->failures->len, ==, 2);
@@ -1211,7 +1214,9 @@ static void corpus_check(const char *path, const struct report *r)
 		g_assert_cmpstr(failure_at(r, 0, 1)->failure_reason_code, ==,
 				"bad https response code: 500");
 		assert_utc(r->date_end, "2024-02-23T00:00:00.000000Z");
-	} else if (g_str_has_suffix(path, "/tls-rpt-monitor/microsoft-report.json")) {
+		return TRUE;
+	}
+	if (g_str_has_suffix(path, "/tls-rpt-monitor/microsoft-report.json")) {
 		g_assert_null(failure_at(r, 0, 0)->sending_mta_ip);
 		g_assert_nonnull(strstr(warning(r, "policies[0].failure-details[0].sending-mta-ip"),
 					"kept in the document"));
@@ -1220,23 +1225,35 @@ static void corpus_check(const char *path, const struct report *r)
 		g_assert_cmpstr(failure_at(r, 0, 0)->result_type, ==, "Testing");
 		g_assert_cmpint(policy_at(r, 0)->sts_max_age, ==, 86401);
 		g_assert_cmpstr(policy_at(r, 0)->sts_mode, ==, "enforce");
-	} else if (g_str_has_suffix(path, "/mta-sts-exporter/microsoft-2.json")) {
+		return TRUE;
+	}
+	if (g_str_has_suffix(path, "/mta-sts-exporter/microsoft-2.json")) {
 		assert_utc(r->date_start, "2024-03-26T00:00:00.000000Z");
 		g_assert_nonnull(warning(r, "date-range.end-datetime"));
-	} else if (g_str_has_suffix(path, "/dmarc-report-viewer/microsoft.json")) {
+		return TRUE;
+	}
+	if (g_str_has_suffix(path, "/dmarc-report-viewer/microsoft.json")) {
 		g_assert_cmpuint(policy_at(r, 1)->strings->len, ==, 2);
 		g_assert_true(g_str_has_prefix(g_ptr_array_index(policy_at(r, 1)->strings, 1),
 					       "3 1 1 837C773D"));
-	} else if (g_str_has_suffix(path, "/dmarc-report-viewer/no-contact.json")) {
+		return TRUE;
+	}
+	if (g_str_has_suffix(path, "/dmarc-report-viewer/no-contact.json")) {
 		g_assert_null(r->contact_info);
 		g_assert_nonnull(warning(r, "contact-info"));
-	} else if (g_str_has_suffix(path, "/parsedmarc/rfc8460.json")) {
+		return TRUE;
+	}
+	if (g_str_has_suffix(path, "/parsedmarc/rfc8460.json")) {
 		g_assert_cmpuint(policy_at(r, 0)->mx_hosts->len, ==, 1);
 		g_assert_nonnull(warning(r, "policies[0].policy.mx-host"));
-	} else if (g_str_has_suffix(path, "/parsedmarc/empty_failure_detail_fields.json")) {
+		return TRUE;
+	}
+	if (g_str_has_suffix(path, "/parsedmarc/empty_failure_detail_fields.json")) {
 		g_assert_null(failure_at(r, 0, 0)->receiving_ip);
 		g_assert_cmpstr(failure_at(r, 0, 0)->receiving_mx_hostname, ==, "");
+		return TRUE;
 	}
+	return FALSE;
 }
 
 /* rpt03.json: no policy-domain anywhere, so it needs the header. */
@@ -1260,6 +1277,8 @@ static void test_corpus(void)
 {
 	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *dir = g_strdup(g_getenv("TLSWATCH_CORPUS"));
+	guint checked = 0;
+	gboolean rpt03 = FALSE;
 
 	/* g_build_filename, not g_test_build_filename: GLib 2.74's leaks */
 	if (dir == NULL)
@@ -1283,14 +1302,17 @@ static void test_corpus(void)
 		g_assert_true(g_file_get_contents(path, &text, &len, NULL));
 		if (g_str_has_suffix(path, "/stalwart-mail-auth/rpt03.json")) {
 			corpus_rpt03(text, len, &r);
+			rpt03 = TRUE;
 		} else {
 			g_assert_cmpint(parse_text(&r, text, len, NULL, NULL, &err), ==, 0);
 			g_assert_cmpstr(err.msg, ==, NULL);
 		}
-		corpus_check(path, &r);
+		checked += corpus_check(path, &r);
 		assert_round_trip(&r);
 		report_release(&r);
 	}
+	g_assert_cmpuint(checked, ==, CORPUS_CHECKED);
+	g_assert_true(rpt03);
 }
 
 int main(int argc, char **argv)
