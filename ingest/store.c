@@ -453,10 +453,14 @@ static char *store_document(const struct report *r, GBytes *json)
 /* The digest of a report's content that tells a re-delivery (the same)
  * from a conflicting re-send (sql/004): SHA-256 in hex over the values of
  * params, each with its length, except those listed in skip (-1 ends the
- * list): the message, the JSON text and our warnings are not the
- * report's content. Changing what goes in would turn every later
- * re-delivery of a stored report into a conflict: the leading "v1" says
- * which recipe made a digest. A new string (g_free). */
+ * list). What counts is what the report says about sessions: dates,
+ * policies, figures, failure-details; not the message, the JSON text, our
+ * warnings or the reporter's free text (contact-info, additional-
+ * information, failure-reason-code), which the copies of the RFC's
+ * example in the wild reword without changing a figure. Changing what
+ * goes in would turn every later re-delivery of a stored report into a
+ * conflict: the leading "v1" says which recipe made a digest. A new
+ * string (g_free). */
 static char *store_content_digest(const struct params *params, const int *skip)
 {
 	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
@@ -485,7 +489,9 @@ static char *store_content_digest(const struct params *params, const int *skip)
 static int store_send_report(struct store *st, struct pending *p, gint64 message_ref, int index,
 			     const struct report *r, GBytes *json, struct error *err)
 {
-	static const int not_content[] = { 0, 6, 7, -1 }; /* $1, $7, $8 */
+	/* $1 message, $4 contact, $7 JSON, $8 warnings, $25 additional-
+	 * information, $26 failure-reason-code. */
+	static const int not_content[] = { 0, 3, 6, 7, 24, 25, -1 };
 	struct params params = { .keep = g_ptr_array_new_with_free_func(g_free) };
 	char *document = store_document(r, json);
 	enum statement_id sid = ST_INSERT_REPORT_NO_FAILURES;

@@ -16,7 +16,7 @@
 
 ALTER TABLE tlswatch.report_keys ADD COLUMN content bytea;
 COMMENT ON COLUMN tlswatch.report_keys.content IS
-    'SHA-256 of the report as stored (contact, dates, policies, failure-details; not the JSON text, which a re-send may format differently), written by tlswatch ingest; NULL for keys stored before version 4.';
+    'SHA-256 of what the report says about sessions (dates, policies, figures, failure-details; not the JSON text, which a re-send may lay out differently, nor the free text of contact-info, additional-information and failure-reason-code), written by tlswatch ingest; NULL for keys stored before version 4.';
 
 -- Claim the key of a report about to be stored: true when it is new,
 -- false for a duplicate, an error (unique_violation, SQLSTATE 23505) when

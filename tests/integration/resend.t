@@ -61,6 +61,14 @@ message again "$T/a-pretty.json" | $TW ingest; rc=$?
 is "$rc" 0 "identical re-delivery: exit 0"
 is "$(status again)" duplicate "identical re-delivery: duplicate"
 is "$(q "select count(*) from tlswatch.reports where report_id = 'r-1'")" 1 "stored once"
+# The same figures, the reporter's free text reworded (as the copies of the
+# RFC's example do): still the same report.
+perl -MJSON::PP -0777 -ne 'my $r = JSON::PP->new->decode($_);
+	$r->{"contact-info"} = "other\@example.net";
+	$r->{policies}[0]{"failure-details"}[0]{"additional-information"} = "reworded";
+	print JSON::PP->new->encode($r)' "$T/a.json" >"$T/a-text.json"
+message reworded "$T/a-text.json" | $TW ingest 2>/dev/null
+is "$(status reworded)" duplicate "other contact-info and additional-information, same figures: duplicate"
 
 # ---- the same key, other figures --------------------------------------------
 report "Resender" r-1 100 7 >"$T/a2.json"
