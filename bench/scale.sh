@@ -413,7 +413,7 @@ END {
 	split("pipe_rules pipe_norules digest_7d digest_7d_one digest_30d_json alert", tk, " ")
 	for (i = 1; i <= n; i++) {
 		l = cp[i]
-		printf "    {\"nominal_percent\": %d, \"percent\": %s, \"days\": %d, \"reports\": %d, \"failure_rows\": %d, \"bytes\": %d, \"bytes_per_report\": %.1f, \"failure_bytes\": %d, \"bytes_per_failure_row\": %.1f, \"busy_cpu_percent_before\": %d,\n", l, r["share", l], r["days", l], r["reports", l], r["failure_rows", l], r["bytes", l], r["bpr", l], r["failure_bytes", l], r["bpf", l], r["busy", l] > out
+		printf "    {\"nominal_percent\": %d, \"percent\": %s, \"days\": %d, \"reports\": %d, \"failure_rows\": %d, \"bytes\": %.0f, \"bytes_per_report\": %.1f, \"failure_bytes\": %.0f, \"bytes_per_failure_row\": %.1f, \"busy_cpu_percent_before\": %d,\n", l, r["share", l], r["days", l], r["reports", l], r["failure_rows", l], r["bytes", l], r["bpr", l], r["failure_bytes", l], r["bpf", l], r["busy", l] > out
 		printf "     \"seconds\": {" > out
 		for (k = 1; k <= 6; k++) printf "%s\"%s\": %.6f", (k > 1 ? ", " : ""), tk[k], r[tk[k], l] > out
 		printf "},\n     \"table_bytes\": {" > out
