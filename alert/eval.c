@@ -35,11 +35,19 @@
 	" AND ($4::text[] IS NULL OR p.policy_domain LIKE ANY ($4::text[]))"
 
 /* $1 from, $2 to: the earliest start of a report that ends in the window,
- * $2 when none does. */
+ * $2 when none does. A report is taken to cover at most ALERT_REPORT_SPAN
+ * (RFC 8460 reports cover a day): that bound on date_start lets the
+ * planner leave out every older partition, where without it planning
+ * alone read one more partition for each month of history. The bound is
+ * in seconds, not an interval: to_timestamp(bigint) is immutable and
+ * folds into a constant the planner prunes with, but timestamptz minus an
+ * interval is only stable and would not. */
+#define ALERT_REPORT_SPAN "2678400" /* seconds: 31 days */
 static const char *const q_since =
 	"SELECT coalesce(floor(extract(epoch FROM min(date_start)))::bigint, $2::bigint)"
 	" FROM tlswatch.reports WHERE date_end > to_timestamp($1::bigint)"
-	" AND date_end <= to_timestamp($2::bigint) AND date_start <= to_timestamp($2::bigint)";
+	" AND date_end <= to_timestamp($2::bigint) AND date_start <= to_timestamp($2::bigint)"
+	" AND date_start > to_timestamp($1::bigint - " ALERT_REPORT_SPAN ")";
 
 #define REPORT_POLICIES                                                                            \
 	" FROM tlswatch.reports r JOIN tlswatch.policies p"                                        \

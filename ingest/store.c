@@ -30,7 +30,6 @@ enum statement_id {
 	ST_INSERT_MESSAGE,
 	ST_LOCK_MESSAGE,
 	ST_UPDATE_MESSAGE,
-	ST_MARK_DUPLICATE,
 	ST_INSERT_REPORT,	      /* with failure-details */
 	ST_INSERT_REPORT_NO_FAILURES, /* the same, fewer plan nodes */
 	ST_SAVEPOINT,
@@ -51,7 +50,11 @@ enum statement_id {
  * (sql/004). The key goes in first: a report whose key exists inserts
  * nothing at all, or fails if it was stored with other content; of
  * concurrent deliveries the first to commit wins, the others wait for it
- * on the key's unique index, then skip. */
+ * on the key's unique index, then skip. A new message goes in as a
+ * duplicate and its first new report makes it stored (s): knowing that
+ * here costs a primary-key update, where asking afterwards whether any
+ * report points at the message meant planning a query over every
+ * partition of reports, a cost that grew with the history. */
 #define SQL_REPORT_AND_POLICIES(digest)                                                            \
 	"WITH k AS (SELECT WHERE tlswatch.report_key_claim($2, $3, decode(" digest ", 'hex'))),"   \
 	" r AS ("                                                                                  \
@@ -59,6 +62,9 @@ enum statement_id {
 	" date_start, date_end, document, warnings)"                                               \
 	" SELECT coalesce($1::bigint, " LAST_MESSAGE "), $2, $3, $4, $5::timestamptz,"             \
 	" $6::timestamptz, $7::jsonb, $8::text[] FROM k RETURNING id, date_start),"                \
+	" s AS (UPDATE tlswatch.messages SET status = 'stored'"                                    \
+	" WHERE id = coalesce($1::bigint, " LAST_MESSAGE ") AND status = 'duplicate'"              \
+	" AND EXISTS (SELECT FROM r)),"                                                            \
 	" p AS ("                                                                                  \
 	"INSERT INTO tlswatch.policies (report_ref, date_start, policy_index, policy_type,"        \
 	" policy_domain, policy_string, mx_host, sts_mode, sts_max_age, successful_sessions,"      \
@@ -108,11 +114,6 @@ enum statement_id {
 	" raw = CASE WHEN $4::bytea IS NOT NULL OR $2::int > 0 THEN $4::bytea ELSE raw END"        \
 	" WHERE id = $1::bigint"
 
-/* A new row went in as stored: a duplicate if none of its reports was new. */
-#define SQL_MARK_DUPLICATE                                                                         \
-	"UPDATE tlswatch.messages m SET status = 'duplicate' WHERE m.id = " LAST_MESSAGE           \
-	" AND NOT EXISTS (SELECT FROM tlswatch.reports r WHERE r.message_ref = m.id)"
-
 /* Prepared on first use; what names the step in error messages. */
 static const struct statement {
 	const char *name;
@@ -123,8 +124,6 @@ static const struct statement {
 	[ST_LOCK_MESSAGE] = { "tw_lock_message", "reading the quarantined message",
 			      SQL_LOCK_MESSAGE },
 	[ST_UPDATE_MESSAGE] = { "tw_update_message", "updating the message", SQL_UPDATE_MESSAGE },
-	[ST_MARK_DUPLICATE] = { "tw_mark_duplicate", "marking the message duplicate",
-				SQL_MARK_DUPLICATE },
 	[ST_INSERT_REPORT] = { "tw_insert_report", "storing the report",
 			       SQL_REPORT_AND_POLICIES("$27") SQL_FAILURES " SELECT id FROM r" },
 	[ST_INSERT_REPORT_NO_FAILURES] = { "tw_insert_report_nf", "storing the report",
@@ -553,8 +552,9 @@ static int store_send_message(struct store *st, struct pending *p, const struct 
 		params_take(&params, store_text(rec->subject));
 		params_take(&params, store_text(rec->report_domain));
 		params_take(&params, store_text(rec->report_submitter));
-		params_add(&params,
-			   message_status_name(p->reports ? MESSAGE_STORED : MESSAGE_QUARANTINED));
+		/* With reports, a duplicate until one of them is new. */
+		params_add(&params, message_status_name(p->reports ? MESSAGE_DUPLICATE
+								   : MESSAGE_QUARANTINED));
 		params_take(&params, store_text(rec->reason));
 		params_add_raw(&params, rec->raw);
 		if (store_send(st, p, ST_INSERT_MESSAGE, NULL, &params) < 0)
@@ -573,8 +573,6 @@ static int store_send_message(struct store *st, struct pending *p, const struct 
 		params_add_raw(&params, rec->raw);
 		if (store_send(st, p, ST_UPDATE_MESSAGE, NULL, &params) < 0)
 			goto fail;
-	} else if (p->reports > 0 && store_send(st, p, ST_MARK_DUPLICATE, NULL, NULL) < 0) {
-		goto fail;
 	}
 	/* No COMMIT yet, even for a message alone: once sent, the server would
 	 * run it after our exit (a watchdog, a kill) and store what we had

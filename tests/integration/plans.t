@@ -97,7 +97,7 @@ for query in q_days q_reporters q_failures q_policies; do
 			bail "no $query ($variant) in digest/query.c"
 	done
 done
-for query in q_reports q_failures q_last; do
+for query in q_since q_reports q_failures q_last; do
 	$PLANS sql alert/eval.c $query >"$T/alert-$query.sql" || bail "no $query in alert/eval.c"
 done
 
@@ -193,6 +193,16 @@ alert_window() { # LABEL TO: the 24 hours up to TO (unix seconds)
 	# this one: the earliest start among the reports ending in it.
 	since=$(q "select coalesce(floor(extract(epoch from min(date_start)))::bigint, $to)
 		from tlswatch.reports where date_end > to_timestamp($from) and date_end <= to_timestamp($to)")
+	# q_since itself: planned over the months from 31 days before the
+	# window on, never the older ones (they would cost planning time per
+	# month of history).
+	oldest=$(date -u -d "@$((from - 2678400))" +%Y_%m)
+	f=$T/alert-$label-q_since.json
+	explain "$T/alert-q_since.sql" "$f" "$from, $to"
+	verdict "$f" "older partitions planned: {before reports $oldest}" "older partitions planned: -" \
+		"alert $label q_since: no reports partition before $oldest in the plan"
+	is "$(q "$(sed "s/\\\$1::bigint/$from/g; s/\\\$2::bigint/$to/g" "$T/alert-q_since.sql")")" "$since" \
+		"alert $label q_since: the same earliest start as without the 31-day bound"
 	while IFS=: read -r names patterns case; do
 		for query in q_reports q_failures q_last; do
 			case $query in

@@ -119,6 +119,9 @@ def answer(plan, question, table, arg=None):
     elif question == "after":
         ans = {s["rel"] for s in mine if s["rel"] == table + "_future" or
                (re.search(r"_[0-9]{4}_[0-9]{2}$", s["rel"]) and s["rel"][-7:] > arg)}
+    elif question == "before":
+        ans = {s["rel"] for s in mine if s["rel"] == table + "_past" or
+               (re.search(r"_[0-9]{4}_[0-9]{2}$", s["rel"]) and s["rel"][-7:] < arg)}
     elif question == "under":
         most = max([s["rows"] for s in mine] or [0])
         return "yes" if most < int(arg) / 10 else "no (%d of %s)" % (most, arg)
