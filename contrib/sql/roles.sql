@@ -22,10 +22,14 @@
 --   function is SECURITY DEFINER (it runs as the schema owner, and can
 --   only add months and move the rows dated in them there) and revoked
 --   from PUBLIC, so this grant is the only way to it.
+--   The same account runs `tlswatch alert` (the pass, --list, --test, and
+--   alert-on-ingest, which runs inside ingest) and `tlswatch digest`: it
+--   reads failures and the view domain_sessions, and writes the alert
+--   state and outbox (alert_state, alerts: insert, and update a row's
+--   delivery state; never delete).
 -- tlswatch_read (NOLOGIN): SELECT on every table and view of the schema,
 --   now and later (default privileges); give it to a dashboard's login role:
 --   CREATE ROLE grafana LOGIN IN ROLE tlswatch_read;
--- (issue 5, tlswatch alert: its role and outbox grants go here.)
 --
 -- Retention (`tlswatch db prune`, contrib/systemd/tlswatch-prune.*) has no
 -- role here, on purpose: it drops whole monthly partitions, and in
@@ -66,7 +70,12 @@ GRANT USAGE ON SCHEMA tlswatch TO tlswatch_ingest, tlswatch_read;
 GRANT SELECT ON tlswatch.schema_version TO tlswatch_ingest;
 GRANT SELECT, INSERT, UPDATE ON tlswatch.messages TO tlswatch_ingest;
 GRANT SELECT, INSERT ON tlswatch.reports, tlswatch.policies TO tlswatch_ingest;
-GRANT INSERT ON tlswatch.failures TO tlswatch_ingest;
+GRANT SELECT, INSERT ON tlswatch.failures TO tlswatch_ingest;
+-- alert and digest read through the view too (users' SQL does).
+GRANT SELECT ON tlswatch.domain_sessions TO tlswatch_ingest;
+-- alert: the state per rule and domain (INSERT ... ON CONFLICT DO UPDATE)
+-- and the outbox (a row per notification, its delivery state updated).
+GRANT SELECT, INSERT, UPDATE ON tlswatch.alert_state, tlswatch.alerts TO tlswatch_ingest;
 -- The dedup key, claimed before the report by report_key_claim (invoker's
 -- rights: INSERT ... ON CONFLICT DO NOTHING, then a look at the stored
 -- content digest).

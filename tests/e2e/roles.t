@@ -1,5 +1,5 @@
 #!/bin/sh
-# contrib/sql/roles.sql: tlswatch_ingest can do what ingest and quarantine
+# contrib/sql/roles.sql: tlswatch_ingest can do what ingest, quarantine, alert and digest
 # need and no more (no DELETE, no DDL); tlswatch_read can only read. The
 # script runs twice without error (the DBA re-runs it after a migration).
 . "$(dirname "$0")/../lib/tap.sh"
@@ -47,6 +47,29 @@ PGUSER=mta $TW ingest <$FX/octet-stream-name.eml 2>/dev/null; rc=$?
 is "$rc" 0 "a login role in tlswatch_ingest: ingest exit 0"
 is "$(q "select status from tlswatch.messages order by id desc limit 1")" stored "a login role in tlswatch_ingest: stored"
 like "$(as mta "delete from tlswatch.messages")" "permission denied" "a login role in tlswatch_ingest: no DELETE"
+
+# alert and digest, as README runs them: the same account. One rule that
+# the fixtures' failures fire (2026-05-12), its webhook a closed loopback
+# port: delivery fails, which is not a permission problem.
+T=$PG_DIR/roles
+mkdir -p "$T"
+printf '[webhook ops]\nurl = http://127.0.0.1:9/x\n[alert]\nmax-attempts = 1\n[rule any]\nwindow = 24h\nmin-failed-sessions = 1\nnotify = ops\n' >"$T/a.conf"
+NOW="--now 2026-05-13T00:00:00Z"
+PGUSER=mta $TW alert --config "$T/a.conf" $NOW --list >"$T/out" 2>"$T/err"; rc=$?
+is "$rc" 0 "alert --list as a login role in tlswatch_ingest: exit 0"
+like "$(cat "$T/out")" "example.com: .*firing" "alert --list: the rule fires for example.com"
+PGUSER=mta $TW alert --config "$T/a.conf" $NOW >/dev/null 2>"$T/err"
+unlike "$(cat "$T/err")" "permission denied" "alert pass as tlswatch_ingest: no permission error"
+is "$(q "select count(*) > 0 from tlswatch.alerts") $(q "select count(*) > 0 from tlswatch.alert_state")" "t t" \
+	"alert pass: the outbox and the state were written"
+PGUSER=mta $TW digest --from 2026-05-12 --to 2026-05-12 >"$T/out" 2>"$T/err"; rc=$?
+is "$rc" 0 "digest as tlswatch_ingest: exit 0" || diag "$(cat "$T/err")"
+like "$(cat "$T/out")" "example.com" "digest: example.com listed"
+PGUSER=mta $TW ingest --config "$T/a.conf" <$FX/qp-json.eml 2>"$T/err"; rc=$?
+is "$rc" 0 "ingest with alert-on-ingest as tlswatch_ingest: exit 0"
+unlike "$(cat "$T/err")" "permission denied" "alert-on-ingest: no permission error"
+like "$(as mta "delete from tlswatch.alerts")" "permission denied" "tlswatch_ingest: no DELETE of alerts"
+like "$(as mta "delete from tlswatch.alert_state")" "permission denied" "tlswatch_ingest: no DELETE of alert state"
 
 psql -XAtq -c "create role grafana login in role tlswatch_read" >/dev/null
 is "$(as grafana "select count(*) from tlswatch.domain_sessions where successful_sessions >= 0") " \
