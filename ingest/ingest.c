@@ -314,9 +314,15 @@ static void domains_merge(GPtrArray *into, GPtrArray *from)
 static void pending_drop_report(struct pending *p, guint refused, const char *why)
 {
 	const struct report *r = g_ptr_array_index(p->sent, refused);
-	char *reason = g_strdup_printf("%s%sdatabase refused report %u (%s, %s): %s",
-				       p->reason ? p->reason : "", p->reason ? "; " : "",
-				       refused + 1, r->organization_name, r->report_id, why);
+	guint position = 0; /* in the message, counted from 1: earlier drops shift p->sent */
+	char *reason;
+
+	while (position < p->found->len &&
+	       &((struct found *)g_ptr_array_index(p->found, position))->report != r)
+		position++;
+	reason = g_strdup_printf("%s%sdatabase refused report %u (%s, %s): %s",
+				 p->reason ? p->reason : "", p->reason ? "; " : "", position + 1,
+				 r->organization_name, r->report_id, why);
 
 	g_free(p->reason);
 	p->reason = reason;

@@ -104,7 +104,7 @@ is "$(q "select raw is not null from tlswatch.messages where message_id = 'mixed
 like "$(cat "$T/err")" "stored .*2 reports.*database refused report 2" "the log line names it too"
 
 # ---- several reports, one refused by a constraint (SQLSTATE 23514) ------------
-q "alter table tlswatch.reports add constraint test_refuse check (report_id <> 'r-5')"
+q "alter table tlswatch.reports add constraint test_refuse check (report_id not in ('r-5', 'r-8', 'r-9'))"
 report "Other" r-4 10 1 >"$T/d.json"
 report "Other" r-5 20 2 >"$T/e.json"
 report "Other" r-6 30 3 >"$T/f.json"
@@ -115,6 +115,14 @@ is "$(stored Other r-4) $(stored Other r-6)" "10/1 30/3" "the two others are sto
 is "$(stored Other r-5)" "" "the refused one is not"
 like "$(reason refused)" "database refused report 2 \\(Other, r-5\\): .*test_refuse" \
 	"the reason names it with the database's reason"
+# Two refused: each named by its place in the message.
+report "Other" r-7 70 7 >"$T/g7.json"
+report "Other" r-8 80 8 >"$T/g8.json"
+report "Other" r-9 90 9 >"$T/g9.json"
+message two-refused "$T/g7.json" "$T/g8.json" "$T/g9.json" | $TW ingest 2>/dev/null
+is "$(status two-refused) $(stored Other r-7)" "stored 70/7" "two of three refused: the third stored"
+like "$(reason two-refused)" "refused report 2 \\(Other, r-8\\).*; database refused report 3 \\(Other, r-9\\)" \
+	"both named, by their place in the message"
 # Only refused reports: quarantined whole, as before.
 message alone "$T/e.json" | $TW ingest 2>/dev/null
 is "$(status alone)" quarantined "a message whose only report is refused is quarantined"
