@@ -522,8 +522,9 @@ static int store_send_report(struct store *st, struct pending *p, gint64 message
 	} else if (store_send(st, p, sid, NULL, &params) == 0) {
 		g_array_index(p->steps, struct step, p->steps->len - 1).report = index;
 		rc = 0;
-	} else
+	} else {
 		db_error(st->conn, NULL, err, statements[sid].what);
+	}
 	g_ptr_array_free(params.keep, TRUE);
 	return rc;
 }
