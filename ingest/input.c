@@ -278,7 +278,7 @@ guint input_count_path(const char *path)
 		g_autoptr(GPtrArray) names = NULL;
 		struct error err = ERROR_INIT;
 
-		if (folder_list(path, chunk, &names, &err) == 0) {
+		if (folder_list(path, chunk, &names, &err) == 0 && names != NULL) {
 			for (guint i = 0; i < names->len; i++) {
 				g_autofree char *entry =
 					g_build_filename(path, g_ptr_array_index(names, i), NULL);
