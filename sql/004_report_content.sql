@@ -46,3 +46,11 @@ BEGIN
     END IF;
     RETURN false;
 END $$;
+
+-- The alert pass and alert-on-ingest first ask for the earliest start
+-- among the reports that end in their window (alert/eval.c, q_since). With
+-- date_start beside date_end in the index that is an index-only scan: 6 ms
+-- for a week of 1,000 domains, against 97 ms fetching every row. The other
+-- window queries use it as they used the old one.
+DROP INDEX tlswatch.reports_date_end;
+CREATE INDEX reports_date_end ON tlswatch.reports (date_end, date_start);

@@ -54,7 +54,7 @@ CREATE INDEX messages_received_at ON tlswatch.messages USING btree (received_at)
 CREATE INDEX policies_domain ON ONLY tlswatch.policies USING btree (policy_domain, date_start)
 CREATE UNIQUE INDEX policies_pkey ON ONLY tlswatch.policies USING btree (report_ref, policy_index, date_start)
 CREATE UNIQUE INDEX report_keys_pkey ON tlswatch.report_keys USING btree (organization_name, report_id)
-CREATE INDEX reports_date_end ON ONLY tlswatch.reports USING btree (date_end)
+CREATE INDEX reports_date_end ON ONLY tlswatch.reports USING btree (date_end, date_start)
 CREATE INDEX reports_message_ref ON ONLY tlswatch.reports USING btree (message_ref)
 CREATE UNIQUE INDEX reports_pkey ON ONLY tlswatch.reports USING btree (id, date_start)
 CREATE UNIQUE INDEX schema_version_pkey ON tlswatch.schema_version USING btree (version)" \
