@@ -108,7 +108,7 @@ struct alert_item *alert_item_new(GPtrArray *items, const char *name);
  * short lists; eval.c finds its items through a tally. */
 void alert_items_add(GPtrArray *items, const char *name, gint64 failed, gint64 sessions,
 		     gboolean *capped);
-/* Add to it's counts, saturated; *capped is set when one reaches the cap. */
+/* Add to its counts, saturated; *capped is set when one reaches the cap. */
 void alert_item_add(struct alert_item *it, gint64 failed, gint64 sessions, gboolean *capped);
 void alert_items_sort(GPtrArray *items);
 double alert_firing_rate(const struct alert_firing *f);	    /* percent */

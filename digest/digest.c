@@ -167,10 +167,9 @@ const char *digest_state_name(enum digest_state s)
 	return "no data";
 }
 
-gboolean digest_overall(const struct digest *d, struct digest_totals *cur,
-			struct digest_totals *prev)
+void digest_overall(const struct digest *d, struct digest_totals *cur, struct digest_totals *prev)
 {
-	gboolean capped = FALSE;
+	gboolean capped = FALSE; /* each domain shows its own cap */
 
 	*cur = (struct digest_totals){ 0 };
 	*prev = (struct digest_totals){ 0 };
@@ -182,5 +181,4 @@ gboolean digest_overall(const struct digest *d, struct digest_totals *cur,
 		digest_totals_add(prev, dd->prev.successful, dd->prev.failed, dd->prev.reports,
 				  &capped);
 	}
-	return capped;
 }

@@ -71,7 +71,6 @@ struct digest {
 	struct digest_period period, prev;
 	GPtrArray *domains;   /* struct digest_domain, by name */
 	GPtrArray *unmatched; /* char *: --domain patterns that matched nothing */
-	gboolean capped;      /* some domain's figures are capped (its own flag says which) */
 };
 
 /* "s" after a count other than 1: "1 report", "2 reports". */
@@ -121,9 +120,9 @@ gint64 digest_total(const struct digest_totals *t); /* saturated */
 void digest_totals_add(struct digest_totals *t, gint64 successful, gint64 failed, gint64 reports,
 		       gboolean *capped);
 const char *digest_state_name(enum digest_state s);
-/* Sum of every domain, for subjects and headlines (saturated). */
-gboolean digest_overall(const struct digest *d, struct digest_totals *cur,
-			struct digest_totals *prev); /* TRUE: a sum was capped */
+/* Sum of every domain, for subjects and headlines (saturated; the rate
+ * of a capped sum is still right, see digest_rate). */
+void digest_overall(const struct digest *d, struct digest_totals *cur, struct digest_totals *prev);
 
 /* readiness.c: set dd->state and dd->reason from the figures. */
 gboolean digest_blocking_type(const char *result_type);
@@ -153,6 +152,11 @@ char *digest_series_label(const struct digest_series *s, const struct digest *d,
 /* One character per value: ▁ to █ scaled to the largest, · for -1 (no
  * report). A new string (g_free). */
 char *digest_sparkline(const gint64 *values, guint n);
+/* dd's series as two sparklines, *sessions and *failed; returns the
+ * bucket's unit as digest_series_unit does. All three are new strings
+ * (g_free). */
+char *digest_series_sparklines(const struct digest *d, const struct digest_domain *dd,
+			       char **sessions, char **failed);
 
 /* Renderers: a new string (g_free). */
 char *digest_render_text(const struct digest *d);

@@ -342,8 +342,6 @@ static gint str_ptr_cmp(gconstpointer a, gconstpointer b)
 
 static void query_finish(struct query_ctx *q, guint top)
 {
-	struct digest_totals cur, prev;
-
 	query_unmatched(q);
 	g_ptr_array_sort(q->d->domains, query_domain_cmp);
 	for (guint i = 0; i < q->d->domains->len; i++) {
@@ -359,9 +357,7 @@ static void query_finish(struct query_ctx *q, guint top)
 		query_trim(dd->reporters, 0);
 		g_ptr_array_sort(dd->no_policy, str_ptr_cmp);
 		g_ptr_array_sort(dd->missing, str_ptr_cmp);
-		q->d->capped |= dd->capped;
 	}
-	q->d->capped |= digest_overall(q->d, &cur, &prev);
 }
 
 int digest_query(void *conn, const struct digest_period *p, const struct digest_period *prev,

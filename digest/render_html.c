@@ -3,8 +3,9 @@
  * browsers. Mail clients drop <style>, scripts and SVG, so everything is
  * inline-styled tables and divs; the chart is one table cell per day
  * (or week, see series.c) holding one div.bar: sessions in green, and in
- * a row of their own the failure rates in red. The output is well-formed XHTML, so that any
- * XML parser (and the tests, with xmllint) can read it.
+ * a row of their own the failure rates in red (div.rate). The output is
+ * well-formed XHTML, so that any XML parser (and the tests, with xmllint)
+ * can read it.
  */
 #include "digest/digest.h"
 

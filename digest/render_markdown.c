@@ -72,7 +72,6 @@ static void md_totals(GString *s, const struct digest_domain *dd)
 static void md_domain(GString *s, const struct digest *d, const struct digest_domain *dd)
 {
 	g_autofree char *spark = NULL, *fspark = NULL, *unit = NULL;
-	struct digest_series series;
 
 	g_string_append(s, "\n## ");
 	md_escaped(s, dd->domain);
@@ -80,11 +79,7 @@ static void md_domain(GString *s, const struct digest *d, const struct digest_do
 	if (dd->cur.reports == 0 && dd->prev.reports == 0)
 		return;
 	md_totals(s, dd);
-	digest_series_init(&series, d, dd);
-	spark = digest_sparkline(series.sessions, series.n);
-	fspark = digest_sparkline(series.failed, series.n);
-	unit = digest_series_unit(&series);
-	digest_series_release(&series);
+	unit = digest_series_sparklines(d, dd, &spark, &fspark);
 	g_string_append_printf(s,
 			       "\nSessions per %s: `%s` (%" G_GINT64_FORMAT
 			       " report%s on %u of %u day%s)\n\nFailed per %s: `%s`\n",

@@ -58,7 +58,6 @@ static void text_reporters(GString *s, GPtrArray *list)
 static void text_domain(GString *s, const struct digest *d, const struct digest_domain *dd)
 {
 	g_autofree char *spark = NULL, *fspark = NULL, *unit = NULL, *a = NULL, *b = NULL;
-	struct digest_series series;
 
 	g_string_append_printf(s, "\n%s: %s\n  %s\n", dd->domain, digest_state_name(dd->state),
 			       dd->reason);
@@ -76,14 +75,10 @@ static void text_domain(GString *s, const struct digest *d, const struct digest_
 	g_string_append_printf(s, "  reports           %" G_GINT64_FORMAT " on %u of %u day%s\n",
 			       dd->cur.reports, dd->days_with_data, d->period.days,
 			       digest_plural(d->period.days));
-	digest_series_init(&series, d, dd);
-	spark = digest_sparkline(series.sessions, series.n);
-	fspark = digest_sparkline(series.failed, series.n);
-	unit = digest_series_unit(&series);
+	unit = digest_series_sparklines(d, dd, &spark, &fspark);
 	a = g_strdup_printf("sessions per %s", unit);
 	b = g_strdup_printf("failed per %s", unit);
 	g_string_append_printf(s, "  %-17s %s\n  %-17s %s\n", a, spark, b, fspark);
-	digest_series_release(&series);
 	if (dd->capped)
 		g_string_append(s, "  (capped)          some figures reached 9223372036854775807, "
 				   "the largest count kept: a report claims more sessions than "

@@ -78,6 +78,20 @@ char *digest_series_unit(const struct digest_series *s)
 	return g_strdup_printf("%u days", s->bucket);
 }
 
+char *digest_series_sparklines(const struct digest *d, const struct digest_domain *dd,
+			       char **sessions, char **failed)
+{
+	struct digest_series s;
+	char *unit;
+
+	digest_series_init(&s, d, dd);
+	*sessions = digest_sparkline(s.sessions, s.n);
+	*failed = digest_sparkline(s.failed, s.n);
+	unit = digest_series_unit(&s);
+	digest_series_release(&s);
+	return unit;
+}
+
 char *digest_series_label(const struct digest_series *s, const struct digest *d, guint b)
 {
 	g_autofree char *day = digest_period_day(&d->period, b * s->bucket);

@@ -217,9 +217,18 @@ static gboolean input_is_maildir(const char *path)
 	return g_file_test(cur, G_FILE_TEST_IS_DIR) || g_file_test(new, G_FILE_TEST_IS_DIR);
 }
 
+/* Whether a plain folder's walk goes into entry: a file, or a folder that
+ * is not a symbolic link (one could lead back up and never end); not a
+ * FIFO or a device. The ingest and the progress count agree through it. */
+static gboolean folder_entry_walked(const char *entry)
+{
+	return g_file_test(entry, G_FILE_TEST_IS_REGULAR) ||
+	       (g_file_test(entry, G_FILE_TEST_IS_DIR) &&
+		!g_file_test(entry, G_FILE_TEST_IS_SYMLINK));
+}
+
 /* What a plain folder holds, in name order: each file as if named on the
- * command line, each folder in turn (Maildir or plain). A symbolic link
- * to a folder is not followed: it could lead back up and never end. */
+ * command line, each folder in turn (Maildir or plain). */
 static int input_ingest_folder(struct ingest_ctx *ctx, const char *path, struct error *err)
 {
 	g_autoptr(GStringChunk) chunk = g_string_chunk_new(65536);
@@ -231,13 +240,12 @@ static int input_ingest_folder(struct ingest_ctx *ctx, const char *path, struct 
 	for (guint i = 0; i < names->len && !input_stop; i++) {
 		g_autofree char *entry = g_build_filename(path, g_ptr_array_index(names, i), NULL);
 
-		if (g_file_test(entry, G_FILE_TEST_IS_REGULAR))
-			rc = input_ingest_file(ctx, entry, FALSE, err);
-		else if (g_file_test(entry, G_FILE_TEST_IS_DIR) &&
-			 !g_file_test(entry, G_FILE_TEST_IS_SYMLINK))
-			rc = input_ingest_path(ctx, entry, err);
-		else /* a FIFO, a device, a link to a folder */
+		if (!folder_entry_walked(entry))
 			log_info("skipped %s: not a file or a folder", entry);
+		else if (g_file_test(entry, G_FILE_TEST_IS_REGULAR))
+			rc = input_ingest_file(ctx, entry, FALSE, err);
+		else
+			rc = input_ingest_path(ctx, entry, err);
 		if (rc < 0)
 			return -1;
 	}
@@ -283,9 +291,7 @@ guint input_count_path(const char *path)
 				g_autofree char *entry =
 					g_build_filename(path, g_ptr_array_index(names, i), NULL);
 
-				if (g_file_test(entry, G_FILE_TEST_IS_REGULAR) ||
-				    (g_file_test(entry, G_FILE_TEST_IS_DIR) &&
-				     !g_file_test(entry, G_FILE_TEST_IS_SYMLINK)))
+				if (folder_entry_walked(entry))
 					n += input_count_path(entry);
 			}
 		}
