@@ -62,17 +62,13 @@ static int alert_resolve(PGconn *conn, const struct alert_config *c, const struc
 int alert_run_rules(PGconn *conn, const struct alert_config *c, gint64 now, char **only,
 		    struct alert_counts *n, struct error *err)
 {
-	gint64 since = 0;
-
-	if (c->rules->len > 0 && alert_since(conn, c, now, &since, err) < 0)
-		return -1;
 	for (guint i = 0; i < c->rules->len; i++) {
 		const struct alert_rule *r = g_ptr_array_index(c->rules, i);
 		GPtrArray *list = NULL;
 		GHashTable *cooling = NULL;
 		int rc = 0;
 
-		if (alert_evaluate(conn, r, now, since, only, &list, err) < 0 ||
+		if (alert_evaluate(conn, r, now, only, &list, err) < 0 ||
 		    alert_outbox_cooling(conn, r, now, only, &cooling, err) < 0) {
 			g_clear_pointer(&list, g_ptr_array_unref);
 			return error_prefix(err, "rule %s", r->name);

@@ -120,16 +120,12 @@ struct alert_firing *alert_firing_sample(const struct alert_rule *rule, gint64 n
 char *alert_time_iso(gint64 t);	    /* "2024-06-05T12:00:00Z" */
 char *alert_duration_str(gint64 s); /* "24h", "90m", "3d" */
 
-/* eval.c: *since, the earliest start of the reports that the rules of c
- * read at now (one query a pass): no partition before it is planned. */
-int alert_since(PGconn *conn, const struct alert_config *c, gint64 now, gint64 *since,
-		struct error *err);
-/* The firings of rule at now for the domains matching the rule's globs,
- * restricted to only (lower-case names; NULL: all), reading reports that
- * start at since or later (alert_since). *out receives a new array of
+/* eval.c: the firings of rule at now for the domains matching the rule's
+ * globs, restricted to only (lower-case names; NULL: all), reading only
+ * the partitions of the rule's window. *out receives a new array of
  * struct alert_firing * (firing or not). */
-int alert_evaluate(PGconn *conn, const struct alert_rule *rule, gint64 now, gint64 since,
-		   char **only, GPtrArray **out, struct error *err);
+int alert_evaluate(PGconn *conn, const struct alert_rule *rule, gint64 now, char **only,
+		   GPtrArray **out, struct error *err);
 
 /* format_*.c: the body for a webhook format; a new string. */
 char *alert_payload(const struct alert_firing *f, enum alert_format format);

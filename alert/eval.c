@@ -34,7 +34,7 @@
 	" AND ($3::text[] IS NULL OR p.policy_domain = ANY ($3::text[]))"                          \
 	" AND ($4::text[] IS NULL OR p.policy_domain LIKE ANY ($4::text[]))"
 
-/* $1 from, $2 to: the earliest start of a report that ends in the window,
+/* $1 from, $2 to, $3 ALERT_REPORT_SPAN: the earliest start of a report that ends in the window,
  * $2 when none does. A report is taken to cover at most ALERT_REPORT_SPAN
  * (RFC 8460 reports cover a day): that bound on date_start lets the
  * planner leave out every older partition, where without it planning
@@ -42,12 +42,12 @@
  * in seconds, not an interval: to_timestamp(bigint) is immutable and
  * folds into a constant the planner prunes with, but timestamptz minus an
  * interval is only stable and would not. */
-#define ALERT_REPORT_SPAN "2678400" /* seconds: 31 days */
+#define ALERT_REPORT_SPAN 2678400 /* seconds: 31 days */
 static const char *const q_since =
 	"SELECT coalesce(floor(extract(epoch FROM min(date_start)))::bigint, $2::bigint)"
 	" FROM tlswatch.reports WHERE date_end > to_timestamp($1::bigint)"
 	" AND date_end <= to_timestamp($2::bigint) AND date_start <= to_timestamp($2::bigint)"
-	" AND date_start > to_timestamp($1::bigint - " ALERT_REPORT_SPAN ")";
+	" AND date_start > to_timestamp($1::bigint - $3::bigint)";
 
 #define REPORT_POLICIES                                                                            \
 	" FROM tlswatch.reports r JOIN tlswatch.policies p"                                        \
@@ -61,14 +61,18 @@ static const char *const q_reports =
 	" GROUP BY r.id, r.date_start, r.organization_name, r.report_id, p.policy_domain"
 	" ORDER BY r.id, 1";
 
-/* Failed sessions per domain, reporter, result type, MX. */
+/* Failed sessions per domain, reporter, result type, MX. The failures'
+ * own bounds on date_start keep the planner from planning every month of
+ * history on the inner side of a nested loop. */
 static const char *const q_failures =
 	"WITH per_policy AS ("
 	" SELECT r.id, r.organization_name AS org, p.policy_domain AS domain, p.id AS policy,"
 	"  f.result_type, coalesce(f.receiving_mx_hostname, '(not reported)') AS mx,"
 	"  sum(f.failed_sessions) AS n" REPORT_POLICIES
 	" JOIN tlswatch.failures f ON f.policy_ref = p.id AND f.date_start = "
-	"p.date_start" WINDOW_AND_DOMAINS " GROUP BY 1, 2, 3, 4, 5, 6),"
+	"p.date_start" WINDOW_AND_DOMAINS
+	" AND f.date_start >= to_timestamp($5::bigint) AND f.date_start <= to_timestamp($2::bigint)"
+	" GROUP BY 1, 2, 3, 4, 5, 6),"
 	" per_report AS (SELECT id, org, domain, result_type, mx, max(n) AS n"
 	" FROM per_policy GROUP BY 1, 2, 3, 4, 5)"
 	" SELECT domain, org, result_type, mx, sum(n) FROM per_report"
@@ -83,7 +87,7 @@ static const char *const q_last =
 struct eval {
 	const struct alert_rule *r;
 	gint64 from, to;
-	gint64 since;	     /* $5: no report read starts before */
+	gint64 since;	     /* $5: no report read starts before (eval_since) */
 	char *names;	     /* $3: the domains just stored (on ingest), or NULL */
 	char *patterns;	     /* $4: the rule's domains = patterns, or NULL */
 	GHashTable *domains; /* domain -> struct alert_firing * (whole domain) */
@@ -193,11 +197,42 @@ static void eval_add_failure(struct eval *e, struct alert_firing *f, const PGres
 		figure_add(&f->failed, n, &f->capped);
 }
 
+/* e->since ($5 of every query): the earliest start among the reports that
+ * end in (from, e->to]. A pass over every domain asks the database, once
+ * per rule, so a 24-hour rule plans and reads a day or two of partitions
+ * even when another rule looks back a month. On ingest the index on the
+ * domain finds the few rows of the domains just stored wherever they are:
+ * the bound is the longest span of a report instead, which q_since
+ * assumes anyway, and a delivery saves a round trip. */
+static int eval_since(struct eval *e, PGconn *conn, gint64 from, struct error *err)
+{
+	char a[24], b[24], c[24];
+	const char *params[3] = { a, b, c };
+	PGresult *res;
+	int rc = 0;
+
+	if (e->names != NULL) {
+		e->since = from - ALERT_REPORT_SPAN;
+		return 0;
+	}
+	g_snprintf(a, sizeof(a), "%" G_GINT64_FORMAT, from);
+	g_snprintf(b, sizeof(b), "%" G_GINT64_FORMAT, e->to);
+	g_snprintf(c, sizeof(c), "%" G_GINT64_FORMAT, (gint64)ALERT_REPORT_SPAN);
+	res = PQexecParams(conn, q_since, 3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		e->since = g_ascii_strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	else
+		rc = db_error(conn, res, err, "alert evaluation");
+	PQclear(res);
+	return rc;
+}
+
 static int eval_threshold_rows(struct eval *e, PGconn *conn, struct error *err)
 {
-	PGresult *res = eval_query(e, conn, q_reports, e->from, e->to, err);
+	PGresult *res;
 
-	if (res == NULL)
+	if (eval_since(e, conn, e->from, err) < 0 ||
+	    (res = eval_query(e, conn, q_reports, e->from, e->to, err)) == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *domain = PQgetvalue(res, i, 0);
@@ -250,10 +285,11 @@ static void eval_mx_totals(struct eval *e, struct alert_firing *f)
 
 static int eval_silence(struct eval *e, PGconn *conn, struct error *err)
 {
-	PGresult *res = eval_query(e, conn, q_last,
-				   e->to - e->r->silent_for - ALERT_SILENCE_LOOKBACK, e->to, err);
+	gint64 from = e->to - e->r->silent_for - ALERT_SILENCE_LOOKBACK;
+	PGresult *res;
 
-	if (res == NULL)
+	if (eval_since(e, conn, from, err) < 0 ||
+	    (res = eval_query(e, conn, q_last, from, e->to, err)) == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct alert_firing *f =
@@ -310,29 +346,10 @@ static void eval_collect(struct eval *e, GPtrArray *out)
 	g_ptr_array_sort(out, eval_cmp);
 }
 
-int alert_since(PGconn *conn, const struct alert_config *c, gint64 now, gint64 *since,
-		struct error *err)
+int alert_evaluate(PGconn *conn, const struct alert_rule *rule, gint64 now, char **only,
+		   GPtrArray **out, struct error *err)
 {
-	char a[24], b[24];
-	const char *params[2] = { a, b };
-	PGresult *res;
-	int rc = 0;
-
-	g_snprintf(a, sizeof(a), "%" G_GINT64_FORMAT, now - alert_config_history_needed(c));
-	g_snprintf(b, sizeof(b), "%" G_GINT64_FORMAT, now);
-	res = PQexecParams(conn, q_since, 2, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		*since = g_ascii_strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	else
-		rc = db_error(conn, res, err, "alert evaluation");
-	PQclear(res);
-	return rc;
-}
-
-int alert_evaluate(PGconn *conn, const struct alert_rule *rule, gint64 now, gint64 since,
-		   char **only, GPtrArray **out, struct error *err)
-{
-	struct eval e = { .r = rule, .from = now - rule->window, .to = now, .since = since };
+	struct eval e = { .r = rule, .from = now - rule->window, .to = now };
 	GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)alert_firing_free);
 	int rc;
 

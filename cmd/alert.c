@@ -56,16 +56,12 @@ static void alert_list_rule(const struct alert_rule *r, GPtrArray *list, GHashTa
 
 static int alert_list(PGconn *conn, const struct alert_config *c, gint64 now, struct error *err)
 {
-	gint64 since = 0;
-
-	if (c->rules->len > 0 && alert_since(conn, c, now, &since, err) < 0)
-		return -1;
 	for (guint i = 0; i < c->rules->len; i++) {
 		const struct alert_rule *r = g_ptr_array_index(c->rules, i);
 		GPtrArray *list = NULL;
 		GHashTable *sent = NULL;
 
-		if (alert_evaluate(conn, r, now, since, NULL, &list, err) < 0)
+		if (alert_evaluate(conn, r, now, NULL, &list, err) < 0)
 			return -1;
 		if (alert_outbox_last_sent(conn, r, &sent, err) < 0) {
 			g_ptr_array_unref(list);
