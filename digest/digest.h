@@ -24,6 +24,7 @@ struct digest_config {
 	guint top;		 /* top: rows per breakdown list, default 10 */
 	char *sendmail;		 /* sendmail: command line, default "/usr/sbin/sendmail -t -oi" */
 	char *from;		 /* from: the From address, default tlswatch@<hostname> */
+	gint64 sendmail_timeout; /* sendmail-timeout: seconds, default 60 */
 };
 
 /* Whole UTC days: from inclusive, to exclusive, both at 00:00 UTC. */

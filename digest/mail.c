@@ -4,9 +4,12 @@
  * with GMime and piped to the system's sendmail, the way cron and every
  * MTA-side tool sends mail. The command comes from [digest] sendmail; when
  * it does not read the recipients from the header (-t), they are appended
- * as arguments. sendmail failing is ERR_TEMP: run again later.
+ * as arguments. sendmail failing, or not finishing within
+ * sendmail-timeout, is ERR_TEMP: run again later.
  */
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 #include <gmime/gmime.h>
@@ -65,13 +68,81 @@ static gboolean mail_has_t(char **argv)
 	return FALSE;
 }
 
+/* Waiting for sendmail, with a deadline: a sendmail that cannot hand the
+ * message over may never exit (Postfix's postdrop retries for ever when
+ * it cannot write to the maildrop queue, as under NoNewPrivileges). */
+struct mail_wait {
+	GMainLoop *loop;
+	GAsyncResult *result; /* the communication's, once done (owned) */
+	gboolean late;	      /* the deadline passed first */
+};
+
+static void mail_wait_done(GObject *proc, GAsyncResult *res, gpointer data)
+{
+	struct mail_wait *w = data;
+
+	w->result = g_object_ref(res);
+	g_main_loop_quit(w->loop);
+}
+
+static gboolean mail_wait_late(gpointer data)
+{
+	struct mail_wait *w = data;
+
+	w->late = TRUE;
+	g_main_loop_quit(w->loop);
+	return G_SOURCE_REMOVE;
+}
+
+/* In the child, before exec: a process group of its own, so that a late
+ * sendmail is killed with the postdrop it started. */
+static void mail_child_setup(gpointer data)
+{
+	setpgid(0, 0);
+}
+
+/* Feed msg to proc's stdin and wait for it to exit, timeout seconds at
+ * most; then it is killed. FALSE with *late or *gerr set when it did not
+ * exit in time or could not be fed. */
+static gboolean mail_send(GSubprocess *proc, GBytes *msg, gint64 timeout, gboolean *late,
+			  GError **gerr)
+{
+	g_autoptr(GMainContext) ctx = g_main_context_new();
+	g_autoptr(GMainLoop) loop = g_main_loop_new(ctx, FALSE);
+	g_autoptr(GSource) deadline = g_timeout_source_new_seconds((guint)MIN(timeout, G_MAXUINT));
+	struct mail_wait w = { .loop = loop };
+	gboolean ok;
+
+	g_main_context_push_thread_default(ctx);
+	g_source_set_callback(deadline, mail_wait_late, &w, NULL);
+	g_source_attach(deadline, ctx);
+	g_subprocess_communicate_async(proc, msg, NULL, mail_wait_done, &w);
+	g_main_loop_run(loop);
+	if (w.late) {
+		/* sendmail and what it started (postdrop): its process group.
+		 * The pending communication ends when the process does. */
+		kill(-(pid_t)g_ascii_strtoll(g_subprocess_get_identifier(proc), NULL, 10), SIGKILL);
+		while (w.result == NULL)
+			g_main_context_iteration(ctx, TRUE);
+	}
+	g_source_destroy(deadline);
+	ok = g_subprocess_communicate_finish(proc, w.result, NULL, NULL, gerr);
+	g_object_unref(w.result);
+	g_main_context_pop_thread_default(ctx);
+	*late = w.late;
+	return ok && !w.late;
+}
+
 int digest_mail(const struct digest *d, const struct digest_config *c, char **to, struct error *err)
 {
 	g_auto(GStrv) argv = NULL;
 	g_autoptr(GPtrArray) args = g_ptr_array_new();
+	g_autoptr(GSubprocessLauncher) launcher =
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE);
 	g_autoptr(GSubprocess) proc = NULL;
 	g_autoptr(GBytes) msg = NULL;
 	g_autoptr(GError) gerr = NULL;
+	gboolean late = FALSE;
 
 	if (!g_shell_parse_argv(c->sendmail, NULL, &argv, &gerr))
 		return error_set(err, ERR_CONFIG, "[digest] sendmail: %s", gerr->message);
@@ -85,9 +156,14 @@ int digest_mail(const struct digest *d, const struct digest_config *c, char **to
 	g_ptr_array_add(args, NULL);
 	mail_library_init();
 	msg = mail_build(d, c, to);
-	proc = g_subprocess_newv((const char *const *)args->pdata, G_SUBPROCESS_FLAGS_STDIN_PIPE,
-				 &gerr);
-	if (proc == NULL || !g_subprocess_communicate(proc, msg, NULL, NULL, NULL, &gerr))
+	g_subprocess_launcher_set_child_setup(launcher, mail_child_setup, NULL, NULL);
+	proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)args->pdata, &gerr);
+	if (proc != NULL && !mail_send(proc, msg, c->sendmail_timeout, &late, &gerr) && late)
+		return error_set(err, ERR_TEMP,
+				 "%s did not finish within %" G_GINT64_FORMAT
+				 " s ([digest] sendmail-timeout), killed: digest not sent",
+				 argv[0], c->sendmail_timeout);
+	if (proc == NULL || gerr != NULL)
 		return error_set(err, ERR_TEMP, "cannot run %s: %s: digest not sent", argv[0],
 				 gerr->message);
 	if (!g_subprocess_get_if_exited(proc) || g_subprocess_get_exit_status(proc) != 0)
