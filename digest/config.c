@@ -11,10 +11,10 @@
 
 #define GROUP "digest"
 
-static const char *const digest_keys[] = { "min-reporters", "min-sessions",
-					   "min-days",	    "max-failure-rate",
-					   "top",	    "sendmail",
-					   "from",	    "sendmail-timeout", NULL };
+static const char *const digest_keys[] = {
+	"min-reporters", "min-sessions",     "min-days", "max-failure-rate", "top", "sendmail",
+	"from",		 "sendmail-timeout", NULL
+};
 
 void digest_config_init(struct digest_config *c)
 {
