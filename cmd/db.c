@@ -24,8 +24,28 @@
 
 struct db_opts {
 	char *older_than, *now;
-	gboolean dry_run;
+	gboolean dry_run, force;
 };
+
+/* PostgreSQL's own databases: a schema built there by mistake (conninfo
+ * forgotten, run as postgres) would work, and hold reports next to the
+ * cluster's maintenance objects. */
+static const char *const db_maintenance[] = { "postgres", "template0", "template1", NULL };
+
+/* Where this command acts: which database, server and role, and where
+ * the choice came from. A new string. */
+static char *db_target(PGconn *conn, const struct config *cfg)
+{
+	const char *host = PQhost(conn);
+
+	return g_strdup_printf("database %s on %s port %s as %s (%s%s)", PQdb(conn),
+			       host != NULL && *host != '\0' ? host : "the default socket",
+			       PQport(conn), PQuser(conn),
+			       cfg->conninfo != NULL
+				       ? "[database] conninfo of "
+				       : "no conninfo: PG* variables and libpq defaults",
+			       cfg->conninfo != NULL ? cfg->path : "");
+}
 
 /* The cutoff's age in seconds, from --older-than or [database] retention,
  * checked against what the rules and the digest read. */
@@ -127,6 +147,8 @@ int cmd_db(int argc, char **argv)
 		  "prune: only say what would be removed", NULL },
 		{ "now", 0, 0, G_OPTION_ARG_STRING, &o.now,
 		  "prune: as of TIME (RFC 3339 or @unix-seconds) instead of the clock", "TIME" },
+		{ "force", 0, 0, G_OPTION_ARG_NONE, &o.force,
+		  "init, migrate: even in the database postgres (or template0, template1)", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	struct config cfg;
@@ -135,6 +157,7 @@ int cmd_db(int argc, char **argv)
 	int status, applied = 0, current = 0, latest = 0;
 	gint64 now = 0;
 	const char *action;
+	g_autofree char *target = NULL;
 
 	status = cmd_setup(&argc, &argv, "init|migrate|status|prune",
 			   "Create or upgrade the database schema, show its version, or remove"
@@ -152,6 +175,10 @@ int cmd_db(int argc, char **argv)
 		error_set(&err, ERR_USAGE, "--older-than, --dry-run and --now belong to db prune");
 		goto fail;
 	}
+	if (o.force && !g_str_equal(action, "init") && !g_str_equal(action, "migrate")) {
+		error_set(&err, ERR_USAGE, "--force belongs to db init and db migrate");
+		goto fail;
+	}
 	if (cmd_parse_now(o.now, &now, &err) < 0)
 		goto fail;
 	conn = db_connect(cfg.conninfo, &err);
@@ -165,6 +192,17 @@ int cmd_db(int argc, char **argv)
 			goto fail;
 		goto done;
 	}
+	target = db_target(conn, &cfg);
+	printf("%s\n", target);
+	if (!g_str_equal(action, "status") && !o.force &&
+	    g_strv_contains(db_maintenance, PQdb(conn))) {
+		error_set(&err, ERR_CONFIG,
+			  "db %s: %s is PostgreSQL's own database, not one for tlswatch: name "
+			  "yours with dbname= in [database] conninfo (or PGDATABASE), or give "
+			  "--force",
+			  action, PQdb(conn));
+		goto fail;
+	}
 	if (!g_str_equal(action, "status") && (db_migrate(conn, &applied, &err) < 0 ||
 					       db_create_partitions(conn, now, NULL, &err) < 0))
 		goto fail;
@@ -172,7 +210,10 @@ int cmd_db(int argc, char **argv)
 		goto fail;
 	if (g_str_equal(action, "status"))
 		printf("schema version %d, latest %d%s\n", current, latest,
-		       current < latest ? ": run `tlswatch db migrate`" : "");
+		       current == 0 && g_strv_contains(db_maintenance, PQdb(conn))
+			       ? ": not tlswatch's database (set dbname= in [database] conninfo)"
+		       : current < latest ? ": run `tlswatch db migrate`"
+					  : "");
 	else
 		printf("schema version %d (%d migration%s applied)\n", current, applied,
 		       applied == 1 ? "" : "s");

@@ -18,6 +18,13 @@ is "$rc" 0 "make install DESTDIR: exit 0"
 like "$out" "installed $CONF" "make install: says it installed the configuration"
 ok "$([ -x "$D/usr/local/bin/tlswatch" ] && echo y)" "bin/tlswatch, executable"
 ok "$(cmp -s contrib/tlswatch.conf.example "$CONF" && echo y)" "etc/tlswatch/tlswatch.conf is the example"
+# README's one edit of it, the command as README prints it.
+edit=$(grep "^sed -i 's|^#conninfo" README.md) || bail "README: no sed line for conninfo"
+cp "$CONF" "$D/edited.conf"
+sh -c "${edit%% \\} $D/edited.conf" || bail "README's sed failed"
+is "$(grep '^conninfo' "$D/edited.conf")" "conninfo = host=/run/postgresql dbname=tlswatch" \
+	"README's sed turns on the conninfo line of the installed example"
+rm "$D/edited.conf"
 for f in postfix/master.cf postfix/README procmail/procmailrc systemd/tlswatch-alert.timer \
 	cron/tlswatch sql/roles.sql tlswatch.conf.example; do
 	ok "$([ -f "$DOC/$f" ] && echo y)" "share/doc/tlswatch/$f"
