@@ -7,6 +7,8 @@ set -u
 cd "$(dirname "$0")/../.."
 bail() { echo "demo: $1" >&2; exit 1; }
 . tests/lib/pg.sh
+# Never the machine's configuration: the demo's own database only.
+export TLSWATCH_CONFIG=$PWD/tests/lib/none.conf
 
 pg_start var/pg
 ./tlswatch db init || exit 1

@@ -8,6 +8,12 @@
 #   skip_all REASON      the whole file is skipped, with the reason
 #   bail REASON          stop everything (prove reports it)
 
+# Never the machine's /etc/tlswatch/tlswatch.conf (tests/lib/none.conf);
+# run from the top of the checkout, as make check and prove are.
+TLSWATCH_CONFIG=$PWD/tests/lib/none.conf
+[ -f "$TLSWATCH_CONFIG" ] || { echo "Bail out! run the tests from the top of the checkout"; exit 255; }
+export TLSWATCH_CONFIG
+
 tap_n=0
 tap_failed=0
 tap_planned=
