@@ -34,8 +34,8 @@
 	" AND ($3::text[] IS NULL OR p.policy_domain = ANY ($3::text[]))"                          \
 	" AND ($4::text[] IS NULL OR p.policy_domain LIKE ANY ($4::text[]))"
 
-/* $1 from, $2 to, $3 ALERT_REPORT_SPAN: the earliest start of a report that ends in the window,
- * $2 when none does. A report is taken to cover at most ALERT_REPORT_SPAN
+/* $1 from, $2 to, $3 ALERT_REPORT_SPAN: the earliest start of a report
+ * that ends in the window, $2 when none does. A report is taken to cover at most ALERT_REPORT_SPAN
  * (RFC 8460 reports cover a day): that bound on date_start lets the
  * planner leave out every older partition, where without it planning
  * alone read one more partition for each month of history. The bound is

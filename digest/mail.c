@@ -122,6 +122,7 @@ static gboolean mail_send(GSubprocess *proc, GBytes *msg, gint64 timeout, gboole
 		/* sendmail and what it started (postdrop): its process group.
 		 * The pending communication ends when the process does. */
 		kill(-(pid_t)g_ascii_strtoll(g_subprocess_get_identifier(proc), NULL, 10), SIGKILL);
+		g_subprocess_force_exit(proc); /* had setpgid failed */
 		while (w.result == NULL)
 			g_main_context_iteration(ctx, TRUE);
 	}
