@@ -147,20 +147,6 @@ static int get(const struct where *w, const char *key, char **out, struct error 
 	return 1;
 }
 
-static int get_duration(const struct where *w, const char *key, gint64 *out, struct error *err)
-{
-	g_autofree char *v = NULL;
-	gint64 d;
-	int rc = get(w, key, &v, err);
-
-	if (rc <= 0)
-		return rc;
-	if ((d = config_parse_duration(v)) <= 0)
-		return bad(w, key, "expected a duration (a number with s, m, h or d)", v, err);
-	*out = d;
-	return 0;
-}
-
 static int get_uint(const struct where *w, const char *key, guint64 max, guint64 *out,
 		    struct error *err)
 {
@@ -230,7 +216,7 @@ static int alert_read_alert(struct alert_config *c, const struct where *w, struc
 	if (check_keys(w, alert_keys, err) < 0 ||
 	    get_bool(w, "on-ingest", &c->on_ingest, err) < 0 ||
 	    get_uint(w, "max-attempts", 1000, &attempts, err) < 0 ||
-	    get_duration(w, "backoff", &c->backoff, err) < 0)
+	    config_get_duration(w->kf, w->path, w->group, "backoff", &c->backoff, err) < 0)
 		return -1;
 	if (attempts == 0)
 		return bad(w, "max-attempts", "must be at least 1", "0", err);
@@ -264,7 +250,8 @@ static int alert_read_webhook(struct alert_webhook *h, const struct where *w, st
 
 	if (check_keys(w, webhook_keys, err) < 0 || get(w, "url", &h->url, err) < 0 ||
 	    get(w, "format", &format, err) < 0 ||
-	    get_duration(w, "timeout", &h->timeout, err) < 0 || alert_read_secret(h, w, err) < 0)
+	    config_get_duration(w->kf, w->path, w->group, "timeout", &h->timeout, err) < 0 ||
+	    alert_read_secret(h, w, err) < 0)
 		return -1;
 	if (h->url == NULL)
 		return bad(w, "url", "missing (every webhook needs one)", NULL, err);
@@ -315,9 +302,9 @@ static int alert_read_rule_values(struct alert_rule *r, const struct where *w, s
 	    get_list(w, "domains", TRUE, &r->domains, err) < 0 ||
 	    get_list(w, "result-types", TRUE, &r->result_types, err) < 0 ||
 	    get_list(w, "notify", FALSE, &r->notify, err) < 0 ||
-	    get_duration(w, "window", &r->window, err) < 0 ||
-	    get_duration(w, "cooldown", &r->cooldown, err) < 0 ||
-	    get_duration(w, "silent-for", &r->silent_for, err) < 0 ||
+	    config_get_duration(w->kf, w->path, w->group, "window", &r->window, err) < 0 ||
+	    config_get_duration(w->kf, w->path, w->group, "cooldown", &r->cooldown, err) < 0 ||
+	    config_get_duration(w->kf, w->path, w->group, "silent-for", &r->silent_for, err) < 0 ||
 	    get_uint(w, "min-failed-sessions", G_MAXINT64, &min_failed, err) < 0 ||
 	    get_bool(w, "notify-resolved", &r->notify_resolved, err) < 0 ||
 	    get(w, "min-failure-rate", &rate, err) < 0)

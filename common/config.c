@@ -201,6 +201,26 @@ gint64 config_parse_duration(const char *s)
 	return (gint64)n * unit;
 }
 
+int config_get_duration(GKeyFile *kf, const char *path, const char *group, const char *key,
+			gint64 *out, struct error *err)
+{
+	g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
+	gint64 d;
+
+	if (v == NULL)
+		return 0;
+	g_strstrip(v);
+	if (*v == '\0')
+		return error_set(err, ERR_CONFIG, "%s: [%s] %s: empty value", path, group, key);
+	if ((d = config_parse_duration(v)) <= 0)
+		return error_set(err, ERR_CONFIG,
+				 "%s: [%s] %s: expected a duration (a number with s, m, h or d), "
+				 "got '%s'",
+				 path, group, key, v);
+	*out = d;
+	return 0;
+}
+
 static int config_read_database(struct config *c, GKeyFile *kf, struct error *err)
 {
 	g_auto(GStrv) keys = g_key_file_get_keys(kf, "database", NULL, NULL);

@@ -60,4 +60,10 @@ int config_parse_size(const char *s, guint64 *out);
  * nonsense or more than 2^31 units. */
 gint64 config_parse_duration(const char *s);
 
+/* The duration of key in group of kf (read from path) in *out; nothing
+ * changes when the key is absent. An empty or unparsable value is an
+ * ERR_CONFIG naming file, group and key (-1). */
+int config_get_duration(GKeyFile *kf, const char *path, const char *group, const char *key,
+			gint64 *out, struct error *err);
+
 #endif

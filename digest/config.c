@@ -87,24 +87,6 @@ static int digest_config_string(GKeyFile *kf, const char *path, const char *key,
 	return 0;
 }
 
-/* "30s", "2m": a duration of at least a second. */
-static int digest_config_duration(GKeyFile *kf, const char *path, const char *key, gint64 *out,
-				  struct error *err)
-{
-	g_autofree char *v = g_key_file_get_value(kf, GROUP, key, NULL);
-	gint64 d;
-
-	if (v == NULL)
-		return 0;
-	if ((d = config_parse_duration(g_strstrip(v))) <= 0)
-		return error_set(err, ERR_CONFIG,
-				 "%s: [%s] %s: expected a duration (a number with s, m, h or d), "
-				 "got '%s'",
-				 path, GROUP, key, v);
-	*out = d;
-	return 0;
-}
-
 static int digest_config_check_keys(GKeyFile *kf, const char *path, struct error *err)
 {
 	g_auto(GStrv) keys = g_key_file_get_keys(kf, GROUP, NULL, NULL);
@@ -135,7 +117,7 @@ int digest_config_load(struct digest_config *c, GKeyFile *kf, const char *path, 
 	    digest_config_percent(kf, path, "max-failure-rate", &c->max_failure_rate, err) < 0 ||
 	    digest_config_string(kf, path, "sendmail", &c->sendmail, err) < 0 ||
 	    digest_config_string(kf, path, "from", &c->from, err) < 0 ||
-	    digest_config_duration(kf, path, "sendmail-timeout", &c->sendmail_timeout, err) < 0)
+	    config_get_duration(kf, path, GROUP, "sendmail-timeout", &c->sendmail_timeout, err) < 0)
 		return -1;
 	if (!g_shell_parse_argv(c->sendmail, NULL, &argv, NULL))
 		return error_set(err, ERR_CONFIG, "%s: [%s] sendmail: not a command line: '%s'",
