@@ -102,10 +102,9 @@ static void mail_child_setup(gpointer data)
 }
 
 /* Feed msg to proc's stdin and wait for it to exit, timeout seconds at
- * most; then it is killed. FALSE with *late or *gerr set when it did not
- * exit in time or could not be fed. */
-static gboolean mail_send(GSubprocess *proc, GBytes *msg, gint64 timeout, gboolean *late,
-			  GError **gerr)
+ * most; then it is killed. FALSE with *gerr set when it could not be fed,
+ * or G_IO_ERROR_TIMED_OUT when it did not exit in time. */
+static gboolean mail_send(GSubprocess *proc, GBytes *msg, gint64 timeout, GError **gerr)
 {
 	g_autoptr(GMainContext) ctx = g_main_context_new();
 	g_autoptr(GMainLoop) loop = g_main_loop_new(ctx, FALSE);
@@ -127,10 +126,13 @@ static gboolean mail_send(GSubprocess *proc, GBytes *msg, gint64 timeout, gboole
 			g_main_context_iteration(ctx, TRUE);
 	}
 	g_source_destroy(deadline);
-	ok = g_subprocess_communicate_finish(proc, w.result, NULL, NULL, gerr);
+	/* Late, how it ended (killed, a broken pipe) says nothing more. */
+	ok = g_subprocess_communicate_finish(proc, w.result, NULL, NULL, w.late ? NULL : gerr);
 	g_object_unref(w.result);
 	g_main_context_pop_thread_default(ctx);
-	*late = w.late;
+	if (w.late)
+		g_set_error(gerr, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+			    "killed after %" G_GINT64_FORMAT " s", timeout);
 	return ok && !w.late;
 }
 
@@ -143,7 +145,6 @@ int digest_mail(const struct digest *d, const struct digest_config *c, char **to
 	g_autoptr(GSubprocess) proc = NULL;
 	g_autoptr(GBytes) msg = NULL;
 	g_autoptr(GError) gerr = NULL;
-	gboolean late = FALSE;
 
 	if (!g_shell_parse_argv(c->sendmail, NULL, &argv, &gerr))
 		return error_set(err, ERR_CONFIG, "[digest] sendmail: %s", gerr->message);
@@ -159,14 +160,15 @@ int digest_mail(const struct digest *d, const struct digest_config *c, char **to
 	msg = mail_build(d, c, to);
 	g_subprocess_launcher_set_child_setup(launcher, mail_child_setup, NULL, NULL);
 	proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)args->pdata, &gerr);
-	if (proc != NULL && !mail_send(proc, msg, c->sendmail_timeout, &late, &gerr) && late)
-		return error_set(err, ERR_TEMP,
-				 "%s did not finish within %" G_GINT64_FORMAT
-				 " s ([digest] sendmail-timeout), killed: digest not sent",
-				 argv[0], c->sendmail_timeout);
-	if (proc == NULL || gerr != NULL)
+	if (proc == NULL || !mail_send(proc, msg, c->sendmail_timeout, &gerr)) {
+		if (g_error_matches(gerr, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+			return error_set(err, ERR_TEMP,
+					 "%s did not finish within %" G_GINT64_FORMAT
+					 " s ([digest] sendmail-timeout), killed: digest not sent",
+					 argv[0], c->sendmail_timeout);
 		return error_set(err, ERR_TEMP, "cannot run %s: %s: digest not sent", argv[0],
 				 gerr->message);
+	}
 	if (!g_subprocess_get_if_exited(proc) || g_subprocess_get_exit_status(proc) != 0)
 		return error_set(
 			err, ERR_TEMP, "%s failed (exit %d): digest not sent", argv[0],
