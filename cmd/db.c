@@ -158,6 +158,7 @@ int cmd_db(int argc, char **argv)
 	gint64 now = 0;
 	const char *action;
 	g_autofree char *target = NULL;
+	gboolean maintenance;
 
 	status = cmd_setup(&argc, &argv, "init|migrate|status|prune",
 			   "Create or upgrade the database schema, show its version, or remove"
@@ -194,8 +195,8 @@ int cmd_db(int argc, char **argv)
 	}
 	target = db_target(conn, &cfg);
 	printf("%s\n", target);
-	if (!g_str_equal(action, "status") && !o.force &&
-	    g_strv_contains(db_maintenance, PQdb(conn))) {
+	maintenance = g_strv_contains(db_maintenance, PQdb(conn));
+	if (!g_str_equal(action, "status") && !o.force && maintenance) {
 		error_set(&err, ERR_CONFIG,
 			  "db %s: %s is PostgreSQL's own database, not one for tlswatch: name "
 			  "yours with dbname= in [database] conninfo (or PGDATABASE), or give "
@@ -210,7 +211,7 @@ int cmd_db(int argc, char **argv)
 		goto fail;
 	if (g_str_equal(action, "status"))
 		printf("schema version %d, latest %d%s\n", current, latest,
-		       current == 0 && g_strv_contains(db_maintenance, PQdb(conn))
+		       current == 0 && maintenance
 			       ? ": not tlswatch's database (set dbname= in [database] conninfo)"
 		       : current < latest ? ": run `tlswatch db migrate`"
 					  : "");
