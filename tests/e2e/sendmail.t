@@ -11,6 +11,7 @@
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/mta.sh"
 
+[ "$(id -u)" -eq 0 ] || skip_all "runs the digest as nobody (runuser): needs root"
 mta_require postfix
 command -v setpriv >/dev/null || bail "setpriv (util-linux) is missing"
 [ -d /var/spool/postfix/maildrop ] || bail "the postfix package left no maildrop queue"
