@@ -21,11 +21,12 @@ void config_init(struct config *c)
 		.max_mime_depth = 20,
 		.max_json_depth = 64,
 		.max_policies = 10000,
-		.max_failure_details = 100000,
+		.max_failure_details = 50000,
 		.max_string_length = 65536,
 		.max_total_report_size = 128 * MiB,
 		.max_gzip_ratio = 200,
 		.max_processing_time = 300,
+		.max_parse_memory = 128 * MiB,
 	};
 }
 
@@ -101,6 +102,9 @@ static const struct number_key ingest_numbers[] = {
 	SIZE_KEY("max-total-report-size", max_total_report_size),
 	COUNT_KEY("max-gzip-ratio", max_gzip_ratio, 2, 1000000),
 	COUNT_KEY("max-processing-time", max_processing_time, 0, 86400),
+	/* Under 16 MiB not even a small report parses. */
+	{ "max-parse-memory", TRUE, G_STRUCT_OFFSET(struct config, max_parse_memory), 16 * MiB,
+	  G_MAXSSIZE },
 };
 
 static int config_read_number(struct config *c, GKeyFile *kf, const struct number_key *nk,

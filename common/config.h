@@ -31,7 +31,7 @@ struct config {
 	guint max_mime_depth;	   /* max-mime-depth, default 20 */
 	guint max_json_depth;	   /* max-json-depth, default 64 */
 	guint max_policies;	   /* max-policies per report, default 10000 */
-	guint max_failure_details; /* max-failure-details per policy, default 100000 */
+	guint max_failure_details; /* max-failure-details per report, default 50000 */
 	gboolean keep_raw;	   /* keep-raw: raw bytes of stored messages too, default false */
 	gboolean syslog;	   /* syslog: log to syslog (facility mail), default false */
 
@@ -39,7 +39,11 @@ struct config {
 	guint max_string_length;       /* max-string-length: bytes in one JSON string, 65536 */
 	guint64 max_total_report_size; /* max-total-report-size: decompressed, all parts, 128M */
 	guint max_gzip_ratio;	       /* max-gzip-ratio: out/in once past 1 MiB out, 200 */
-	guint max_processing_time;     /* max-processing-time: seconds, then exit 75; 0 off */
+	guint max_processing_time;     /* max-processing-time: seconds to parse (then quarantine)
+					  and to store (then exit 75); 0 off */
+
+	/* [ingest] caps of the parse in its own process (issue 13) */
+	guint64 max_parse_memory; /* max-parse-memory: bytes the parser may allocate, 128M */
 };
 
 /* Fill c with the defaults (no file read). */

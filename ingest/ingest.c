@@ -1,154 +1,24 @@
 /*
  * ingest.c: the data flow for one message, start to end.
  *
- * Every candidate part is tried, not only the first: a message may carry
- * several reports, and a wrong label on one part must not hide another.
- * Parts that fail become notes; a message with no report left is
- * quarantined with those notes as its reason. Nothing is decided by the
- * labels alone, and nothing here knows SQL or MIME: those are store.c's and
- * mail.c's jobs.
+ * The message is parsed in a child process (contain.h, parse.h): the
+ * parsers read bytes from anyone, and whatever they do with them must end
+ * as a quarantine with a reason, never as the death of the delivery agent.
+ * This process keeps the raw message and the database connection, hands
+ * what the child found to the store and counts the outcome. Nothing here
+ * knows SQL or MIME: those are store.c's and mail.c's jobs.
  */
 #include <string.h>
 
 #include "common/log.h"
-#include "ingest/decode.h"
+#include "ingest/contain.h"
 #include "ingest/ingest.h"
-#include "ingest/mail.h"
-#include "ingest/report.h"
+#include "ingest/parse.h"
 #include "ingest/watchdog.h"
-
-/* A quarantine reason is read by people in a log: long enough to name
- * every failing part, short enough not to drown the log. */
-#define REASON_MAX 2000
 
 /* What is kept of a message over max-message-size: its header, but never
  * more than this, since a header with no end is part of the attack. */
 #define HEADER_MAX (256 * 1024)
-
-/* One report found in a message, with the part it came from. */
-struct found {
-	struct report report;
-	GBytes *json;	/* the report's JSON as decoded */
-	char *part;	/* MIME path, NULL for a bare report */
-	char *filename; /* may be NULL */
-};
-
-static void found_free(gpointer p)
-{
-	struct found *f = p;
-
-	report_release(&f->report);
-	if (f->json != NULL)
-		g_bytes_unref(f->json);
-	g_free(f->part);
-	g_free(f->filename);
-	g_free(f);
-}
-
-/* Add one note to the reason, at most REASON_MAX bytes, cut on a UTF-8
- * character boundary. */
-static void note_add(GString *notes, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static void note_add(GString *notes, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (notes->len >= REASON_MAX)
-		return;
-	if (notes->len > 0)
-		g_string_append(notes, "; ");
-	va_start(ap, fmt);
-	g_string_append_vprintf(notes, fmt, ap);
-	va_end(ap);
-	if (notes->len > REASON_MAX) {
-		const char *cut = g_utf8_find_prev_char(notes->str, notes->str + REASON_MAX);
-
-		g_string_truncate(notes, cut ? (gsize)(cut - notes->str) : 0);
-		g_string_append(notes, "...");
-	}
-}
-
-/* Why decoded content that is not JSON is not a report, in a postmaster's
- * words. */
-static const char *not_report_reason(enum payload_kind kind)
-{
-	return kind == PAYLOAD_XML ? "not a TLS report (XML: a DMARC report?)"
-				   : "not a TLS report (content is not JSON)";
-}
-
-/* Decode one candidate and parse it as a report. Returns a new struct found
- * the caller owns, or NULL with a note added; or NULL with temp set
- * (ERR_TEMP) when memory ran out, which is no fault of the part's: the
- * message must be tried again, not quarantined. */
-static struct found *ingest_try_part(const struct ingest_ctx *ctx, GBytes *content,
-				     const char *label, const struct report_hints *hints,
-				     GString *notes, struct error *temp)
-{
-	struct error err = ERROR_INIT;
-	struct found *f = NULL;
-	g_autoptr(GBytes) json = NULL;
-	struct report_limits limits = {
-		.max_depth = ctx->cfg->max_json_depth,
-		.max_policies = ctx->cfg->max_policies,
-		.max_failures = ctx->cfg->max_failure_details,
-		.max_string = ctx->cfg->max_string_length,
-	};
-	gsize len = 0;
-	const guint8 *data;
-	enum payload_kind kind;
-
-	json = decode_payload(content, ctx->cfg->max_report_size, NULL, &err);
-	if (json == NULL)
-		goto fail;
-	data = g_bytes_get_data(json, &len);
-	kind = decode_sniff(data, len);
-	if (kind != PAYLOAD_JSON) {
-		note_add(notes, "%s: %s", label, not_report_reason(kind));
-		goto done;
-	}
-	f = g_new0(struct found, 1);
-	report_init(&f->report);
-	f->json = g_bytes_ref(json);
-	if (report_parse(&f->report, (const char *)data, len, hints, &limits, &err) < 0) {
-		g_clear_pointer(&f, found_free);
-		goto fail;
-	}
-	goto done;
-fail:
-	if (err.cls == ERR_TEMP)
-		error_set(temp, ERR_TEMP, "%s: %s", label, err.msg);
-	else
-		note_add(notes, "%s: %s%s", label, json ? "invalid report: " : "", err.msg);
-done:
-	error_clear(&err);
-	return f;
-}
-
-/* Every report in the message's candidate parts, in MIME order; stops at
- * a temporary failure, set in temp. */
-static GPtrArray *ingest_find_reports(const struct ingest_ctx *ctx, const struct mail *m,
-				      GString *notes, struct error *temp)
-{
-	GPtrArray *found = g_ptr_array_new_with_free_func(found_free);
-	struct report_hints hints = { m->report_domain, m->report_submitter };
-
-	for (guint i = 0; i < m->parts->len && temp->cls == ERR_NONE; i++) {
-		const struct mail_part *part = g_ptr_array_index(m->parts, i);
-		g_autofree char *label = g_strdup_printf(
-			"part %s (%s%s%s)", part->path, part->content_type,
-			part->filename ? ", " : "", part->filename ? part->filename : "");
-		struct found *f = ingest_try_part(ctx, part->content, label, &hints, notes, temp);
-
-		if (f == NULL)
-			continue;
-		f->part = g_strdup(part->path);
-		f->filename = g_strdup(part->filename);
-		g_ptr_array_add(found, f);
-	}
-	if (m->parts->len == 0)
-		note_add(notes, "not a TLS report: no report part in %s",
-			 m->content_type ? m->content_type : "a text/plain message");
-	return found;
-}
 
 /* The dry-run "source" object: which input, message and part. */
 static json_t *source_to_json(const struct ingest_source *src, const struct found *f)
@@ -456,80 +326,108 @@ int ingest_flush(struct ingest_ctx *ctx, struct error *err)
 	return rc;
 }
 
+/* One parse, as the child runs it. */
+struct parse_job {
+	const struct config *cfg;
+	GBytes *raw;
+	gboolean truncated;    /* raw is the header of a message over max-message-size */
+	const char *bare_name; /* a bare report file's name; NULL for a message */
+};
+
+/* In the child: parse, and answer with what was found. */
+static int parse_job_run(gpointer data, GBytes **result, struct error *err)
+{
+	const struct parse_job *job = data;
+	struct parsed p;
+	int rc;
+
+	parsed_init(&p);
+	rc = job->bare_name != NULL ? parse_bare_report(job->cfg, job->raw, job->bare_name, &p, err)
+				    : parse_message(job->cfg, job->raw, job->truncated, &p, err);
+	if (rc == 0)
+		*result = parsed_serialise(&p);
+	parsed_release(&p);
+	return rc;
+}
+
+/* What job finds, in p (parsed_init'ed), parsed in a child. A child that
+ * failed leaves its reason as p's one note: the message is quarantined.
+ * The time the child takes does not count against this process's
+ * max-processing-time: the child has its own. Returns -1 (ERR_TEMP) when
+ * no child could run or memory ran out here. */
+static int ingest_parse(const struct ingest_ctx *ctx, struct parse_job *job, struct parsed *p,
+			struct error *err)
+{
+	const struct config *cfg = ctx->cfg;
+	const struct contain_limits limits = {
+		.max_memory = cfg->max_parse_memory,
+		/* The reports' JSON and the header fields, with room to spare. */
+		.max_result = cfg->max_total_report_size + cfg->max_message_size + 65536,
+		.max_seconds = cfg->max_processing_time,
+	};
+	g_autoptr(GBytes) result = NULL;
+	g_autofree char *why = NULL;
+	guint watchdog_left = watchdog_pause();
+	int rc = contain_run(&limits, parse_job_run, job, &result, &why, err);
+
+	watchdog_resume(watchdog_left);
+	if (rc < 0)
+		return -1;
+	if (why != NULL) {
+		parsed_note(p, "%s", why);
+		return 0;
+	}
+	return parsed_deserialise(cfg, result, p, err);
+}
+
+/* Parse job and hand what it found to the store. */
+static int ingest_parsed(struct ingest_ctx *ctx, struct parse_job *job,
+			 const struct ingest_source *src, GBytes *kept, struct error *err)
+{
+	g_autofree char *what = NULL;
+	struct message_record rec;
+	struct parsed p;
+	int rc;
+
+	parsed_init(&p);
+	rc = ingest_parse(ctx, job, &p, err);
+	if (rc < 0)
+		goto done;
+	what = source_describe(src, p.header[HEADER_MESSAGE_ID]);
+	rec = (struct message_record){
+		.message_id = p.header[HEADER_MESSAGE_ID],
+		.from_addr = p.header[HEADER_FROM],
+		.subject = p.header[HEADER_SUBJECT],
+		.report_domain = p.header[HEADER_REPORT_DOMAIN],
+		.report_submitter = p.header[HEADER_REPORT_SUBMITTER],
+		.reason = p.notes->len ? p.notes->str : NULL,
+	};
+	rc = ingest_commit(ctx, &rec, p.found, src, what, kept, err);
+done:
+	parsed_release(&p);
+	return rc;
+}
+
 int ingest_message(struct ingest_ctx *ctx, GBytes *raw, gboolean truncated,
 		   const struct ingest_source *src, struct error *err)
 {
-	struct mail m;
-	struct error perr = ERROR_INIT;
-	struct mail_limits limits = { ctx->cfg->max_mime_parts, ctx->cfg->max_mime_depth };
-	g_autoptr(GString) notes = g_string_new(NULL);
-	g_autoptr(GPtrArray) found = NULL;
-	g_autoptr(GBytes) kept = NULL;
-	g_autofree char *what = NULL;
-	struct message_record rec = { 0 };
-	int rc;
-
-	watchdog_message_begin(ctx->cfg);
-	mail_init(&m);
 	/* An oversized message is kept as its header only: enough to see who
 	 * sent it, without storing what the cap is there to refuse. */
-	kept = truncated ? ingest_header_part(raw) : g_bytes_ref(raw);
-	if (mail_parse(&m, kept, &limits, &perr) < 0)
-		note_add(notes, "%s", perr.msg);
-	if (truncated) {
-		note_add(notes,
-			 "message larger than max-message-size (%" G_GUINT64_FORMAT
-			 " bytes): kept its header only",
-			 ctx->cfg->max_message_size);
-		found = g_ptr_array_new_with_free_func(found_free);
-	} else if (perr.cls != ERR_NONE) {
-		found = g_ptr_array_new_with_free_func(found_free);
-	} else {
-		found = ingest_find_reports(ctx, &m, notes, &perr);
-	}
-	if (perr.cls == ERR_TEMP) {
-		rc = error_set(err, ERR_TEMP, "%s", perr.msg);
-		goto done;
-	}
-	what = source_describe(src, m.message_id);
-	rec = (struct message_record){
-		.message_id = m.message_id,
-		.from_addr = m.from,
-		.subject = m.subject,
-		.report_domain = m.report_domain,
-		.report_submitter = m.report_submitter,
-		.reason = notes->len ? notes->str : NULL,
-	};
-	rc = ingest_commit(ctx, &rec, found, src, what, kept, err);
-done:
-	error_clear(&perr);
-	mail_release(&m);
-	return rc;
+	g_autoptr(GBytes) kept = truncated ? ingest_header_part(raw) : g_bytes_ref(raw);
+	struct parse_job job = { .cfg = ctx->cfg, .raw = kept, .truncated = truncated };
+
+	watchdog_message_begin(ctx->cfg);
+	return ingest_parsed(ctx, &job, src, kept, err);
 }
 
 int ingest_bare_report(struct ingest_ctx *ctx, GBytes *raw, const struct ingest_source *src,
 		       struct error *err)
 {
-	g_autoptr(GString) notes = g_string_new(NULL);
-	g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(found_free);
-	g_autofree char *what = source_describe(src, NULL);
 	g_autofree char *name = g_path_get_basename(src->input);
-	struct message_record rec = { 0 };
-	struct found *f;
+	struct parse_job job = { .cfg = ctx->cfg, .raw = raw, .bare_name = name };
 
 	watchdog_message_begin(ctx->cfg);
-	f = ingest_try_part(ctx, raw, name, NULL, notes, err);
-	if (err->cls == ERR_TEMP)
-		return -1;
-
-	if (f != NULL) {
-		f->filename = g_strdup(name);
-		g_ptr_array_add(found, f);
-	}
-	/* A file has no headers: its name stands in for the subject. */
-	rec.subject = name;
-	rec.reason = notes->len ? notes->str : NULL;
-	return ingest_commit(ctx, &rec, found, src, what, raw, err);
+	return ingest_parsed(ctx, &job, src, raw, err);
 }
 
 GBytes *ingest_header_part(GBytes *raw)

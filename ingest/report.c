@@ -28,6 +28,7 @@ struct parse_ctx {
 	const struct report_hints *hints; /* never NULL */
 	struct report_limits lim;	  /* defaults applied */
 	struct error *err;
+	size_t failures;    /* failure-details read so far, in all policies */
 	size_t nul_strings; /* strings whose NUL bytes were replaced */
 	char *nul_first;    /* the path of the first of them */
 };
@@ -585,11 +586,15 @@ static int report_parse_failures(struct parse_ctx *c, json_t *v, const char *pat
 	}
 	if (!json_is_array(v))
 		return report_fail(c, path, "failure-details", "expected array");
+	/* The cap is on the report, not on each policy: memory is spent per
+	 * report, and a cap per policy would let max-policies multiply it. */
 	n = json_array_size(v);
-	if (n > c->lim.max_failures)
+	if (n > c->lim.max_failures - c->failures)
 		return report_fail(c, path, "failure-details",
-				   "%zu entries exceed max-failure-details (%zu)", n,
-				   c->lim.max_failures);
+				   "%zu entries exceed max-failure-details (%zu per report)%s", n,
+				   c->lim.max_failures,
+				   c->failures > 0 ? " with those of the policies before" : "");
+	c->failures += n;
 	g_array_set_size(p->failures, (guint)n); /* n <= max_failures, a guint cap */
 	json_array_foreach (v, i, item) {
 		g_autofree char *fpath = g_strdup_printf("%s.failure-details[%zu]", path, i);
@@ -833,7 +838,7 @@ int report_parse(struct report *r, const char *buf, size_t len, const struct rep
 		 const struct report_limits *limits, struct error *err)
 {
 	static const struct report_hints no_hints = { NULL, NULL };
-	struct parse_ctx c = { r, hints ? hints : &no_hints, { 0, 0, 0, 0 }, err, 0, NULL };
+	struct parse_ctx c = { r, hints ? hints : &no_hints, { 0, 0, 0, 0 }, err, 0, 0, NULL };
 	g_autofree char *mended = NULL;
 	json_error_t jerr;
 	int rc = -1;
@@ -849,6 +854,15 @@ int report_parse(struct report *r, const char *buf, size_t len, const struct rep
 	if (buf == NULL)
 		return error_set(err, ERR_INPUT, "invalid JSON: no data");
 	r->warnings = g_ptr_array_new_with_free_func(g_free);
+	/* Some writers put a byte order mark first; JSON forbids it (RFC 8259
+	 * section 8.1) but allows a reader to ignore it, and the rest is a
+	 * report. */
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		buf += 3;
+		len -= 3;
+		report_warn(&c, "(document)", NULL,
+			    "UTF-8 byte order mark before the JSON, ignored");
+	}
 	/* Bytes that are not UTF-8 (a raw NUL is left for jansson to refuse). */
 	if (!g_utf8_validate_len(buf, len, NULL) && memchr(buf, '\0', len) == NULL) {
 		mended = g_utf8_make_valid(buf, (gssize)len);

@@ -58,14 +58,14 @@ struct report_hints {
 /* The built-in defaults behind a 0 in struct report_limits. */
 #define REPORT_DEFAULT_MAX_DEPTH    64
 #define REPORT_DEFAULT_MAX_POLICIES 10000
-#define REPORT_DEFAULT_MAX_FAILURES 100000
+#define REPORT_DEFAULT_MAX_FAILURES 50000
 #define REPORT_DEFAULT_MAX_STRING   65536
 
 /* Caps against hostile documents; 0 means the built-in default. */
 struct report_limits {
 	size_t max_depth; /* JSON nesting */
 	size_t max_policies;
-	size_t max_failures; /* failure-details per policy */
+	size_t max_failures; /* failure-details per report */
 	size_t max_string;   /* bytes in one string field */
 };
 

@@ -48,6 +48,17 @@ void watchdog_message_begin(const struct config *cfg)
 	alarm(cfg->max_processing_time);
 }
 
+guint watchdog_pause(void)
+{
+	return alarm(0);
+}
+
+void watchdog_resume(guint left)
+{
+	if (left > 0)
+		alarm(left);
+}
+
 void watchdog_message_end(void)
 {
 	alarm(0);

@@ -5,11 +5,13 @@
  * it is parsed (ingest_message, ingest_bare_report). It restarts the
  * max-processing-time timer and the per-message decode caps
  * (max-total-report-size, max-gzip-ratio: decode_message_begin). When the
- * timer runs out, whatever is running (GMime, zlib, jansson, a query) is
+ * timer runs out, whatever is running here (reading the input, a query) is
  * stopped: a line on stderr and exit 75, so the MTA keeps the message and
- * retries later instead of hanging its delivery agent or bouncing the
- * report. Nothing is committed by then; PostgreSQL rolls back the open
- * transaction when the connection drops.
+ * retries later instead of hanging its delivery agent. Nothing is
+ * committed by then; PostgreSQL rolls back the open transaction when the
+ * connection drops. The parse is not under this timer but under its own,
+ * in its child (contain.h): a message too slow to parse is the message's
+ * fault, and is quarantined instead of retried for days.
  */
 #ifndef TLSWATCH_WATCHDOG_H
 #define TLSWATCH_WATCHDOG_H
@@ -19,6 +21,13 @@
 /* Arm (or re-arm) the guards for one message from cfg (borrowed, read
  * now only). max_processing_time 0 disarms the timer. Uses SIGALRM. */
 void watchdog_message_begin(const struct config *cfg);
+
+/* Stop the timer while a child parses; returns the seconds that were
+ * left, for watchdog_resume (0: it was not running). */
+guint watchdog_pause(void);
+
+/* Run the timer again for the left seconds watchdog_pause returned. */
+void watchdog_resume(guint left);
 
 /* Disarm the timer: the message is committed, what follows (alerts after
  * ingest) has its own timeouts and must not turn a stored message into a

@@ -57,7 +57,7 @@ quarantined max-policies 'policies: 2 entries exceed max-policies \(1\)' "$tmp/t
 report_json 'my $f = $r->{policies}[0]{"failure-details"}; push @$f, $f->[0]' > "$tmp/fd.json"
 mail_part application/tlsrpt+json "$tmp/fd.json" > "$tmp/fd.eml"
 conf 'max-failure-details = 1'
-quarantined max-failure-details '2 entries exceed max-failure-details \(1\)' "$tmp/fd.eml"
+quarantined max-failure-details '2 entries exceed max-failure-details \(1 per report\)' "$tmp/fd.eml"
 
 report_json '$r->{"contact-info"} = "a" x 65537' > "$tmp/long.json"
 mail_part application/tlsrpt+json "$tmp/long.json" > "$tmp/long.eml"

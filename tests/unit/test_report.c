@@ -661,9 +661,41 @@ static void test_limit_counts(void)
 
 	parse_fails(doc_new(FULL), &one_policy, "policies: 2 entries exceed max-policies (1)");
 	parse_fails(doc_new(FULL), &two_failures,
-		    "policies[0].failure-details: 3 entries exceed max-failure-details (2)");
+		    "policies[0].failure-details: 3 entries exceed max-failure-details (2 per "
+		    "report)");
 	g_assert_cmpint(parse_doc(&r, doc, NULL, &exact, &err), ==, 0);
 	g_assert_cmpuint(r.policies->len, ==, 2);
+	report_release(&r);
+	json_decref(doc);
+}
+
+/* max-failure-details counts the whole report: two policies of 3 details
+ * each are 6, whatever each policy holds alone. */
+static json_t *doc_two_failing_policies(void)
+{
+	json_t *doc = doc_new(FULL);
+	json_t *policies = json_object_get(doc, "policies");
+	json_t *details = json_object_get(json_array_get(policies, 0), "failure-details");
+
+	g_assert_cmpuint(json_array_size(details), ==, 3);
+	json_object_set_new(json_array_get(policies, 1), "failure-details",
+			    json_deep_copy(details));
+	return doc;
+}
+
+static void test_limit_failures_per_report(void)
+{
+	struct report_limits five = { 0, 0, 5, 0 }, six = { 0, 0, 6, 0 };
+	struct report r;
+	struct error err = ERROR_INIT;
+	json_t *doc = doc_two_failing_policies();
+
+	parse_fails(doc_two_failing_policies(), &five,
+		    "policies[1].failure-details: 3 entries exceed max-failure-details (5 per "
+		    "report) with those of the policies before");
+	g_assert_cmpint(parse_doc(&r, doc, NULL, &six, &err), ==, 0);
+	g_assert_cmpuint(r.policies->len, ==, 2);
+	g_assert_cmpuint(g_array_index(r.policies, struct policy, 1).failures->len, ==, 3);
 	report_release(&r);
 	json_decref(doc);
 }
@@ -684,6 +716,25 @@ static void test_lenient_no_zone(void)
 	g_assert_cmpstr(warning(&r, "date-range.start-datetime"), ==,
 			"date-range.start-datetime: no time zone, read as UTC");
 	report_release(&r);
+}
+
+/* A byte order mark before the JSON: the report is read, with a warning. */
+static void test_lenient_bom(void)
+{
+	json_t *doc = doc_new(FULL);
+	char *json = json_dumps(doc, JSON_COMPACT);
+	g_autofree char *text = g_strconcat("\xef\xbb\xbf", json, NULL);
+	struct error err = ERROR_INIT;
+	struct report r;
+
+	g_assert_cmpint(parse_text(&r, text, strlen(text), NULL, NULL, &err), ==, 0);
+	g_assert_cmpuint(r.policies->len, ==, 2);
+	g_assert_cmpuint(r.warnings->len, ==, 1);
+	g_assert_cmpstr(warning(&r, "(document)"), ==,
+			"(document): UTF-8 byte order mark before the JSON, ignored");
+	report_release(&r);
+	free(json);
+	json_decref(doc);
 }
 
 static void test_lenient_count_string(void)
@@ -1338,6 +1389,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/report/limit/string", test_limit_string);
 	g_test_add_func("/report/limit/depth", test_limit_depth);
 	g_test_add_func("/report/limit/counts", test_limit_counts);
+	g_test_add_func("/report/limit/failures-per-report", test_limit_failures_per_report);
+	g_test_add_func("/report/lenient/bom", test_lenient_bom);
 	g_test_add_func("/report/lenient/no-zone", test_lenient_no_zone);
 	g_test_add_func("/report/lenient/count-string", test_lenient_count_string);
 	g_test_add_func("/report/lenient/failure-count", test_lenient_failure_count);

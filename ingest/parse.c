@@ -1,0 +1,280 @@
+/*
+ * parse.c: the reports in one message or file, and why the rest are not.
+ *
+ * Every candidate part is tried, not only the first: a message may carry
+ * several reports, and a wrong label on one part must not hide another.
+ * Parts that fail become notes; a message with no report left is
+ * quarantined with those notes as its reason. Nothing is decided by the
+ * labels alone, and nothing here knows SQL or MIME: those are store.c's
+ * and mail.c's jobs.
+ */
+#include <string.h>
+
+#include "ingest/decode.h"
+#include "ingest/mail.h"
+#include "ingest/parse.h"
+
+/* A quarantine reason is read by people in a log: long enough to name
+ * every failing part, short enough not to drown the log. */
+#define REASON_MAX 2000
+
+/* parsed_serialise's layout: five header fields, the notes, and per
+ * report its JSON, MIME part and file name. */
+#define PARSED_TYPE "(msmsmsmsmssa(aymsms))"
+
+static void found_free(gpointer p)
+{
+	struct found *f = p;
+
+	report_release(&f->report);
+	if (f->json != NULL)
+		g_bytes_unref(f->json);
+	g_free(f->part);
+	g_free(f->filename);
+	g_free(f);
+}
+
+void parsed_init(struct parsed *p)
+{
+	memset(p, 0, sizeof *p);
+	p->notes = g_string_new(NULL);
+	p->found = g_ptr_array_new_with_free_func(found_free);
+}
+
+void parsed_release(struct parsed *p)
+{
+	for (gsize i = 0; i < HEADER_N; i++)
+		g_free(p->header[i]);
+	if (p->notes != NULL)
+		g_string_free(p->notes, TRUE);
+	if (p->found != NULL)
+		g_ptr_array_unref(p->found);
+	memset(p, 0, sizeof *p);
+}
+
+/* At most REASON_MAX bytes, cut on a UTF-8 character boundary. */
+void parsed_note(struct parsed *p, const char *fmt, ...)
+{
+	GString *notes = p->notes;
+	va_list ap;
+
+	if (notes->len >= REASON_MAX)
+		return;
+	if (notes->len > 0)
+		g_string_append(notes, "; ");
+	va_start(ap, fmt);
+	g_string_append_vprintf(notes, fmt, ap);
+	va_end(ap);
+	if (notes->len > REASON_MAX) {
+		const char *cut = g_utf8_find_prev_char(notes->str, notes->str + REASON_MAX);
+
+		g_string_truncate(notes, cut ? (gsize)(cut - notes->str) : 0);
+		g_string_append(notes, "...");
+	}
+}
+
+/* Why decoded content that is not JSON is not a report, in a postmaster's
+ * words. */
+static const char *not_report_reason(enum payload_kind kind)
+{
+	return kind == PAYLOAD_XML ? "not a TLS report (XML: a DMARC report?)"
+				   : "not a TLS report (content is not JSON)";
+}
+
+static struct report_limits parse_limits(const struct config *cfg)
+{
+	return (struct report_limits){
+		.max_depth = cfg->max_json_depth,
+		.max_policies = cfg->max_policies,
+		.max_failures = cfg->max_failure_details,
+		.max_string = cfg->max_string_length,
+	};
+}
+
+/* Parse json as a report into a new struct found (the caller's), or NULL
+ * with err set. */
+static struct found *parse_json(const struct config *cfg, GBytes *json,
+				const struct report_hints *hints, struct error *err)
+{
+	struct report_limits limits = parse_limits(cfg);
+	struct found *f = g_new0(struct found, 1);
+	gsize len = 0;
+	const char *data = g_bytes_get_data(json, &len);
+
+	report_init(&f->report);
+	f->json = g_bytes_ref(json);
+	if (report_parse(&f->report, data, len, hints, &limits, err) < 0)
+		g_clear_pointer(&f, found_free);
+	return f;
+}
+
+/* Decode one candidate and parse it as a report. Returns a new struct found
+ * the caller owns, or NULL with a note added; or NULL with temp set
+ * (ERR_TEMP) when memory ran out, which is no fault of the part's. */
+static struct found *parse_part(const struct config *cfg, GBytes *content, const char *label,
+				const struct report_hints *hints, struct parsed *p,
+				struct error *temp)
+{
+	struct error err = ERROR_INIT;
+	struct found *f = NULL;
+	g_autoptr(GBytes) json = NULL;
+	gsize len = 0;
+	const guint8 *data;
+	enum payload_kind kind;
+
+	json = decode_payload(content, cfg->max_report_size, NULL, &err);
+	if (json == NULL)
+		goto fail;
+	data = g_bytes_get_data(json, &len);
+	kind = decode_sniff(data, len);
+	if (kind != PAYLOAD_JSON) {
+		parsed_note(p, "%s: %s", label, not_report_reason(kind));
+		goto done;
+	}
+	f = parse_json(cfg, json, hints, &err);
+	if (f == NULL)
+		goto fail;
+	goto done;
+fail:
+	if (err.cls == ERR_TEMP)
+		error_set(temp, ERR_TEMP, "%s: %s", label, err.msg);
+	else
+		parsed_note(p, "%s: %s%s", label, json ? "invalid report: " : "", err.msg);
+done:
+	error_clear(&err);
+	return f;
+}
+
+/* Every report in the message's candidate parts, in MIME order; stops at
+ * a temporary failure, set in temp. */
+static void parse_mail_reports(const struct config *cfg, const struct mail *m, struct parsed *p,
+			       struct error *temp)
+{
+	struct report_hints hints = { m->report_domain, m->report_submitter };
+
+	for (guint i = 0; i < m->parts->len && temp->cls == ERR_NONE; i++) {
+		const struct mail_part *part = g_ptr_array_index(m->parts, i);
+		g_autofree char *label = g_strdup_printf(
+			"part %s (%s%s%s)", part->path, part->content_type,
+			part->filename ? ", " : "", part->filename ? part->filename : "");
+		struct found *f = parse_part(cfg, part->content, label, &hints, p, temp);
+
+		if (f == NULL)
+			continue;
+		f->part = g_strdup(part->path);
+		f->filename = g_strdup(part->filename);
+		g_ptr_array_add(p->found, f);
+	}
+	if (m->parts->len == 0)
+		parsed_note(p, "not a TLS report: no report part in %s",
+			    m->content_type ? m->content_type : "a text/plain message");
+}
+
+int parse_message(const struct config *cfg, GBytes *raw, gboolean truncated, struct parsed *p,
+		  struct error *err)
+{
+	struct mail_limits limits = { cfg->max_mime_parts, cfg->max_mime_depth };
+	struct error perr = ERROR_INIT;
+	struct mail m;
+	int rc = 0;
+
+	mail_init(&m);
+	if (mail_parse(&m, raw, &limits, &perr) < 0)
+		parsed_note(p, "%s", perr.msg);
+	if (truncated)
+		parsed_note(p,
+			    "message larger than max-message-size (%" G_GUINT64_FORMAT
+			    " bytes): kept its header only",
+			    cfg->max_message_size);
+	else if (perr.cls == ERR_NONE)
+		parse_mail_reports(cfg, &m, p, &perr);
+	if (perr.cls == ERR_TEMP)
+		rc = error_set(err, ERR_TEMP, "%s", perr.msg);
+	p->header[HEADER_MESSAGE_ID] = g_steal_pointer(&m.message_id);
+	p->header[HEADER_FROM] = g_steal_pointer(&m.from);
+	p->header[HEADER_SUBJECT] = g_steal_pointer(&m.subject);
+	p->header[HEADER_REPORT_DOMAIN] = g_steal_pointer(&m.report_domain);
+	p->header[HEADER_REPORT_SUBMITTER] = g_steal_pointer(&m.report_submitter);
+	error_clear(&perr);
+	mail_release(&m);
+	return rc;
+}
+
+int parse_bare_report(const struct config *cfg, GBytes *raw, const char *name, struct parsed *p,
+		      struct error *err)
+{
+	struct found *f = parse_part(cfg, raw, name, NULL, p, err);
+
+	if (err->cls == ERR_TEMP)
+		return -1;
+	if (f != NULL) {
+		f->filename = g_strdup(name);
+		g_ptr_array_add(p->found, f);
+	}
+	/* A file has no headers: its name stands in for the subject. */
+	p->header[HEADER_SUBJECT] = g_strdup(name);
+	return 0;
+}
+
+GBytes *parsed_serialise(const struct parsed *p)
+{
+	g_autoptr(GVariant) v = NULL;
+	GVariantBuilder reports;
+
+	g_variant_builder_init(&reports, G_VARIANT_TYPE("a(aymsms)"));
+	for (guint i = 0; i < p->found->len; i++) {
+		const struct found *f = g_ptr_array_index(p->found, i);
+
+		g_variant_builder_add(
+			&reports, "(@aymsms)",
+			g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, f->json, TRUE), f->part,
+			f->filename);
+	}
+	v = g_variant_ref_sink(g_variant_new(PARSED_TYPE, p->header[0], p->header[1], p->header[2],
+					     p->header[3], p->header[4], p->notes->str, &reports));
+	return g_variant_get_data_as_bytes(v);
+}
+
+int parsed_deserialise(const struct config *cfg, GBytes *bytes, struct parsed *p, struct error *err)
+{
+	g_autoptr(GVariant) v = g_variant_ref_sink(
+		g_variant_new_from_bytes(G_VARIANT_TYPE(PARSED_TYPE), bytes, FALSE));
+	g_autoptr(GVariant) reports = g_variant_get_child_value(v, HEADER_N + 1);
+	g_autofree char *notes = NULL;
+	struct report_hints hints;
+
+	for (gsize i = 0; i < HEADER_N; i++)
+		g_variant_get_child(v, i, "ms", &p->header[i]);
+	g_variant_get_child(v, HEADER_N, "s", &notes);
+	g_string_assign(p->notes, notes);
+	hints = (struct report_hints){ p->header[HEADER_REPORT_DOMAIN],
+				       p->header[HEADER_REPORT_SUBMITTER] };
+	for (gsize i = 0; i < g_variant_n_children(reports); i++) {
+		g_autoptr(GVariant) item = g_variant_get_child_value(reports, i);
+		g_autoptr(GVariant) json_v = g_variant_get_child_value(item, 0);
+		g_autoptr(GBytes) json = g_variant_get_data_as_bytes(json_v);
+		struct error perr = ERROR_INIT;
+		g_autofree char *part = NULL, *filename = NULL;
+		struct found *f;
+
+		g_variant_get_child(item, 1, "ms", &part);
+		g_variant_get_child(item, 2, "ms", &filename);
+		f = parse_json(cfg, json, &hints, &perr);
+		if (f == NULL && perr.cls == ERR_TEMP) {
+			error_set(err, ERR_TEMP, "%s", perr.msg);
+			error_clear(&perr);
+			return -1;
+		}
+		if (f == NULL) {
+			/* Read once already, under the same caps: not expected. */
+			parsed_note(p, "part %s: invalid report: %s", part ? part : "(file)",
+				    perr.msg);
+			error_clear(&perr);
+			continue;
+		}
+		f->part = g_steal_pointer(&part);
+		f->filename = g_steal_pointer(&filename);
+		g_ptr_array_add(p->found, f);
+	}
+	return 0;
+}
