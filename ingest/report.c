@@ -834,6 +834,23 @@ static size_t report_limit_or(size_t v, size_t def)
 	return v != 0 ? v : def;
 }
 
+/* jansson's allocations while a document loads. jansson goes on lexing
+ * after an allocation fails (one 60 MiB string under max-parse-memory:
+ * a failing malloc per byte, minutes of system time) and may then call the
+ * failure a syntax error ("invalid token"). So the first failure makes
+ * every later allocation of the load fail at once, and report_parse reads
+ * the flag instead of guessing from the error text. */
+static gboolean json_memory_out;
+
+static void *report_json_malloc(size_t size)
+{
+	void *p = json_memory_out ? NULL : malloc(size);
+
+	if (p == NULL)
+		json_memory_out = TRUE;
+	return p;
+}
+
 int report_parse(struct report *r, const char *buf, size_t len, const struct report_hints *hints,
 		 const struct report_limits *limits, struct error *err)
 {
@@ -870,13 +887,23 @@ int report_parse(struct report *r, const char *buf, size_t len, const struct rep
 		len = strlen(mended);
 		report_warn(&c, "(document)", NULL, "invalid UTF-8 replaced by U+FFFD");
 	}
+	json_set_alloc_funcs(report_json_malloc, free);
+	json_memory_out = FALSE;
 	r->document = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	if (json_memory_out) {
+		json_decref(g_steal_pointer(&r->document));
+		json_memory_out = FALSE;
+		error_set(err, ERR_TEMP, "out of memory parsing the report's JSON (%zu bytes)",
+			  len);
+		goto fail;
+	}
 	if (r->document == NULL) {
 		g_autofree char *text = report_sanitize(jerr.text, JSON_ERROR_TEXT_LENGTH);
 
-		/* Not the report's fault: try again later, as for any shortage.
-		 * jansson 2.14 names only some of its allocation failures; the
-		 * others leave the error blank (every syntax error has a text). */
+		/* Not the report's fault: its parse is out of memory (contain.c
+		 * judges whose fault that is). jansson 2.14 names only some of
+		 * its allocation failures; the others leave the error blank
+		 * (every syntax error has a text). */
 		if (json_error_code(&jerr) == json_error_out_of_memory || jerr.text[0] == '\0')
 			error_set(err, ERR_TEMP,
 				  "out of memory parsing the report's JSON (%zu bytes)", len);
