@@ -27,6 +27,7 @@ void config_init(struct config *c)
 		.max_gzip_ratio = 200,
 		.max_processing_time = 300,
 		.max_parse_memory = 128 * MiB,
+		.max_header_size = 64 * 1024,
 	};
 }
 
@@ -102,6 +103,7 @@ static const struct number_key ingest_numbers[] = {
 	SIZE_KEY("max-total-report-size", max_total_report_size),
 	COUNT_KEY("max-gzip-ratio", max_gzip_ratio, 2, 1000000),
 	COUNT_KEY("max-processing-time", max_processing_time, 0, 86400),
+	SIZE_KEY("max-header-size", max_header_size),
 	/* Under 16 MiB not even a small report parses. */
 	{ "max-parse-memory", TRUE, G_STRUCT_OFFSET(struct config, max_parse_memory), 16 * MiB,
 	  G_MAXSSIZE },

@@ -44,6 +44,7 @@ struct config {
 
 	/* [ingest] caps of the parse in its own process (issue 13) */
 	guint64 max_parse_memory; /* max-parse-memory: bytes the parser may allocate, 128M */
+	guint64 max_header_size;  /* max-header-size: bytes in one header field, 64K */
 };
 
 /* Fill c with the defaults (no file read). */

@@ -320,6 +320,50 @@ static int mail_walk_object(struct mail_walk *w, GMimeObject *obj, const char *p
 	return 0;
 }
 
+/* The longest field of the header (up to its blank line), continuation
+ * lines included; *name is where it starts. GMime has no cap of its own,
+ * and one long field is what makes it recurse once per address group
+ * until the stack runs out, or copy megabytes: so this bounded scan runs
+ * before GMime sees the message. */
+static gsize mail_longest_field(const char *data, gsize len, const char **name)
+{
+	gsize longest = 0, field = 0, i = 0;
+
+	while (i < len) {
+		const char *nl = memchr(data + i, '\n', len - i);
+		gsize end = nl != NULL ? (gsize)(nl - data) + 1 : len;
+
+		if (data[i] == '\n' || (data[i] == '\r' && end - i == 2))
+			break; /* the blank line: the body begins */
+		if (data[i] != ' ' && data[i] != '\t')
+			field = i;
+		if (end - field > longest) {
+			longest = end - field;
+			*name = data + field;
+		}
+		i = end;
+	}
+	return longest;
+}
+
+/* Refuse a header field over max (ERR_INPUT), naming it by at most 40
+ * printable characters of its name. */
+static int mail_check_fields(const char *data, gsize len, guint64 max, struct error *err)
+{
+	const char *name = NULL;
+	gsize longest = mail_longest_field(data, len, &name);
+	gsize n = 0;
+
+	if (max == 0 || longest <= max)
+		return 0;
+	while (n < 40 && name + n < data + len && g_ascii_isgraph(name[n]) && name[n] != ':')
+		n++;
+	return error_set(err, ERR_INPUT,
+			 "header field %.*s is %zu bytes, over max-header-size (%" G_GUINT64_FORMAT
+			 ")",
+			 (int)n, name, longest, max);
+}
+
 int mail_parse(struct mail *m, GBytes *raw, const struct mail_limits *limits, struct error *err)
 {
 	struct mail_walk w = { m, err, 0, MAIL_MAX_PARTS, MAIL_MAX_DEPTH };
@@ -337,6 +381,8 @@ int mail_parse(struct mail *m, GBytes *raw, const struct mail_limits *limits, st
 		w.max_depth = limits->max_depth;
 	if (m->parts == NULL)
 		m->parts = g_ptr_array_new_with_free_func(mail_part_free);
+	if (limits != NULL && mail_check_fields(data, len, limits->max_field, err) < 0)
+		goto fail;
 	stream = g_mime_stream_mem_new_with_buffer(data != NULL ? data : "", len);
 	parser = g_mime_parser_new_with_stream(stream);
 	msg = g_mime_parser_construct_message(parser, NULL);

@@ -34,8 +34,9 @@ struct mail {
 
 /* Caps against hostile structure; 0 means the built-in default. */
 struct mail_limits {
-	guint max_parts; /* MIME parts walked */
-	guint max_depth; /* multipart / message/rfc822 nesting */
+	guint max_parts;   /* MIME parts walked */
+	guint max_depth;   /* multipart / message/rfc822 nesting */
+	guint64 max_field; /* bytes in one header field, continuation lines included */
 };
 
 /* Zero m (no allocation). */

@@ -173,7 +173,8 @@ static void parse_mail_reports(const struct config *cfg, const struct mail *m, s
 int parse_message(const struct config *cfg, GBytes *raw, gboolean truncated, struct parsed *p,
 		  struct error *err)
 {
-	struct mail_limits limits = { cfg->max_mime_parts, cfg->max_mime_depth };
+	struct mail_limits limits = { cfg->max_mime_parts, cfg->max_mime_depth,
+				      cfg->max_header_size };
 	struct error perr = ERROR_INIT;
 	struct mail m;
 	int rc = 0;

@@ -436,9 +436,49 @@ static void parse_fails(GBytes *raw, const struct mail_limits *limits, const cha
 	error_clear(&err);
 }
 
+/* max-header-size: one field, its continuation lines included, before
+ * GMime sees it; the body is not the header. */
+static void test_limit_header_field(void)
+{
+	const struct mail_limits cap = { 0, 0, 100 };
+	/* Subject over three lines: 40 + 32 + 31 bytes = 103, over 100. */
+	static const char text[] =
+		"Message-ID: <f@example.com>\nSubject: 123456789012345678901234567890\n"
+		"\t123456789012345678901234567890\n 12345678901234567890123456789\n"
+		"From: a@example.com\n\n";
+	GBytes *folded = g_bytes_new_static(text, strlen(text));
+	g_autoptr(GString) body = g_string_new("Subject: short\nMessage-ID: <b@example.com>\n\n");
+	struct mail m;
+	struct error err = ERROR_INIT;
+
+	mail_init(&m);
+	g_assert_cmpint(mail_parse(&m, folded, &cap, &err), ==, -1);
+	g_assert_cmpint(err.cls, ==, ERR_INPUT);
+	g_assert_cmpstr(err.msg, ==,
+			"header field Subject is 103 bytes, over max-header-size (100)");
+	/* Refused before GMime: no header field was read. */
+	g_assert_null(m.message_id);
+	mail_release(&m);
+	error_clear(&err);
+
+	g_string_append(body, "a line of the body, longer than one hundred bytes: ");
+	for (guint i = 0; i < 10; i++)
+		g_string_append(body, "0123456789");
+	g_string_append_c(body, '\n');
+	{
+		g_autoptr(GBytes) raw = g_bytes_new(body->str, body->len);
+
+		mail_init(&m);
+		g_assert_cmpint(mail_parse(&m, raw, &cap, &err), ==, 0);
+		g_assert_cmpstr(m.message_id, ==, "b@example.com");
+		mail_release(&m);
+	}
+	g_bytes_unref(folded);
+}
+
 static void test_limits(void)
 {
-	struct mail_limits small = { 50, 5 };
+	struct mail_limits small = { 50, 5, 0 };
 	GBytes *wide = make_wide(1100);
 	GBytes *deep = make_deep(30);
 	GBytes *edge = make_deep(20);
@@ -604,6 +644,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/mail/dmarc-and-bounce", test_dmarc_and_bounce);
 	g_test_add_func("/mail/not-mail", test_not_mail);
 	g_test_add_func("/mail/limits", test_limits);
+	g_test_add_func("/mail/limit-header-field", test_limit_header_field);
 	g_test_add_func("/mail/headers", test_headers);
 	g_test_add_data_func("/mail/corpus/tlsrpt", "tlsrpt", test_corpus);
 	g_test_add_data_func("/mail/corpus/other", "other", test_corpus);
