@@ -42,9 +42,11 @@ static int ingest_pipe(struct ingest_ctx *ctx)
 	struct ingest_source src = { .input = "stdin" };
 	struct error err = ERROR_INIT;
 
-	/* From the first byte: a hanging read or connect counts too. */
+	/* From the first byte: a hanging read or connect counts too. The
+	 * parser's child is forked first, while this process is small. */
 	watchdog_message_begin(ctx->cfg);
-	if (input_read_stdin(ctx->cfg->max_message_size, &raw, &truncated, &err) < 0 ||
+	if (ingest_parser_start(ctx, &err) < 0 ||
+	    input_read_stdin(ctx->cfg->max_message_size, &raw, &truncated, &err) < 0 ||
 	    (!ctx->dry_run && store_open(&ctx->store, ctx->cfg->conninfo, &err) < 0) ||
 	    ingest_message(ctx, raw, truncated, &src, &err) < 0 || ingest_flush(ctx, &err) < 0)
 		return cmd_fail(&err, TRUE);
@@ -88,7 +90,8 @@ static int ingest_paths(struct ingest_ctx *ctx, char **paths, gboolean use_syslo
 	struct error err = ERROR_INIT;
 	int status = EX_OK;
 
-	if (!ctx->dry_run && store_open(&ctx->store, ctx->cfg->conninfo, &err) < 0)
+	if (ingest_parser_start(ctx, &err) < 0 ||
+	    (!ctx->dry_run && store_open(&ctx->store, ctx->cfg->conninfo, &err) < 0))
 		return cmd_fail(&err, FALSE);
 	if (ctx->store != NULL)
 		store_set_batch(ctx->store, BULK_BATCH);
@@ -153,6 +156,7 @@ int cmd_ingest(int argc, char **argv)
 		ctx.alert_domains = g_ptr_array_new_with_free_func(g_free);
 	status =
 		in_mta ? ingest_pipe(&ctx) : ingest_paths(&ctx, argv + 1, use_syslog || cfg.syslog);
+	ingest_parser_stop(&ctx);
 	store_free(ctx.store);
 	if (ctx.alert_domains != NULL)
 		g_ptr_array_unref(ctx.alert_domains);

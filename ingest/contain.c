@@ -1,79 +1,119 @@
 /*
- * contain.c: one parse in a child process under limits (contain.h).
+ * contain.c: parsing in a child process under limits (contain.h).
  *
- * The child inherits the message by fork (copy-on-write, nothing to send
- * it), limits its own memory and core file, runs the work and writes one
- * tagged answer to a pipe: 'R' and the result, or 'E' and why not. It
- * ends with _exit, never exit: the parent's stdio buffers and database
- * connection are the parent's. The parent reads the answer under the
- * deadline, kills a child that outlives it, and turns every other way a
- * child can end (a signal, an allocation GLib could not make) into a
- * reason.
+ * The child and the parent talk over a socket pair in frames: a job is an
+ * 8-byte length and its bytes; an answer is a tag, a length and the bytes.
+ * Both ends are this program, so lengths are in host order. The child
+ * limits its own memory and core file, then answers jobs until end of
+ * file; it ends with _exit, never exit: stdio buffers and the database
+ * connection it inherited are the parent's. It leaves after an error
+ * (its heap may be in any state) and after a job that left malloc holding
+ * more than half its memory budget, saying so in the answer's tag, so
+ * that one message's leftovers never count against the next. The parent
+ * reads each answer under the deadline, kills a child that outlives it,
+ * and turns every other way a child can end (a signal, an allocation GLib
+ * could not make) into a reason.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <glib-unix.h>
 
 #include "ingest/contain.h"
+
+/* The tags of an answer. */
+#define ANSWER_RESULT 'R' /* a result; the child waits for the next job */
+#define ANSWER_LAST   'L' /* a result; the child exits now */
+#define ANSWER_ERROR  'E' /* why the job failed; the child exits now */
 
 /* The child's exit statuses besides 0. */
 #define CONTAIN_EXIT_FAILED 1 /* the work returned an error */
 #define CONTAIN_EXIT_MEMORY 2 /* ... an ERR_TEMP: memory ran out */
 #define CONTAIN_EXIT_FATAL  3 /* GLib gave up (g_error: "failed to allocate") */
+#define CONTAIN_EXIT_IO	    4 /* the socket failed */
 
-static int contain_fd = -1; /* the child's end of the pipe */
+struct contain {
+	struct contain_limits limits;
+	contain_fn fn;
+	gpointer data;
+	pid_t pid; /* the child, 0 when there is none */
+	int fd;	   /* our end of the socket pair, -1 when there is no child */
+};
 
-static void write_all(int fd, const void *buf, size_t len)
+/* ---- the child --------------------------------------------------------- */
+
+static int child_fd = -1;
+
+static int write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return;
+			return -1;
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
 }
 
-static void contain_answer(char tag, const void *buf, size_t len)
+/* Read exactly len bytes; -1 at end of file or on an error. */
+static int read_all(int fd, void *buf, size_t len)
 {
-	write_all(contain_fd, &tag, 1);
-	write_all(contain_fd, buf, len);
+	char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
-/* In the child, a fatal GLib message (g_error, as when g_malloc cannot
- * allocate under the memory limit) becomes the answer instead of an
- * abort; other messages go where they always go. */
-static GLogWriterOutput contain_log_writer(GLogLevelFlags level, const GLogField *fields,
-					   gsize n_fields, gpointer data)
+static void child_answer(char tag, const void *buf, guint64 len)
+{
+	if (write_all(child_fd, &tag, 1) < 0 || write_all(child_fd, &len, sizeof len) < 0 ||
+	    write_all(child_fd, buf, len) < 0)
+		_exit(CONTAIN_EXIT_IO);
+}
+
+/* A fatal GLib message (g_error, as when g_malloc cannot allocate under
+ * the memory limit) becomes the answer instead of an abort; other
+ * messages go where they always go. */
+static GLogWriterOutput child_log_writer(GLogLevelFlags level, const GLogField *fields,
+					 gsize n_fields, gpointer data)
 {
 	if (!(level & G_LOG_LEVEL_ERROR))
 		return g_log_writer_default(level, fields, n_fields, data);
 	for (gsize i = 0; i < n_fields; i++) {
 		if (strcmp(fields[i].key, "MESSAGE") != 0 || fields[i].value == NULL)
 			continue;
-		contain_answer('E', fields[i].value,
-			       fields[i].length < 0 ? strlen(fields[i].value)
-						    : (size_t)fields[i].length);
+		child_answer(ANSWER_ERROR, fields[i].value,
+			     fields[i].length < 0 ? strlen(fields[i].value)
+						  : (guint64)fields[i].length);
 		break;
 	}
 	_exit(CONTAIN_EXIT_FATAL);
 }
 
-/* The private writable memory the child starts with (VmData: what
- * RLIMIT_DATA counts), so that the limit is on what it adds. 0 when
- * /proc cannot say. */
-static guint64 contain_data_now(void)
+/* The private writable memory of this process (VmData: what RLIMIT_DATA
+ * counts); 0 when /proc cannot say. */
+static guint64 data_now(void)
 {
 	g_autofree char *status = NULL;
 	const char *line;
@@ -87,82 +127,172 @@ static guint64 contain_data_now(void)
 	return kib * 1024;
 }
 
-static G_GNUC_NORETURN void contain_child(int fd, const struct contain_limits *limits,
-					  contain_fn fn, gpointer data)
+/* What malloc holds from the system (its arena and its mapped blocks):
+ * what a job left behind, if it grew. Cheaper than /proc, per job. */
+static size_t child_heap(void)
 {
-	struct rlimit no_core = { 0, 0 };
-	guint64 data_limit = contain_data_now() + limits->max_memory;
-	struct rlimit memory = { data_limit, data_limit };
-	struct error err = ERROR_INIT;
-	GBytes *result = NULL;
-	gsize len = 0;
-	const void *bytes;
+	struct mallinfo2 mi = mallinfo2();
 
-	contain_fd = fd;
-	setrlimit(RLIMIT_CORE, &no_core);
-	if (limits->max_memory > 0)
-		setrlimit(RLIMIT_DATA, &memory);
-	g_log_set_writer_func(contain_log_writer, NULL, NULL);
-	if (fn(data, &result, &err) < 0) {
-		contain_answer('E', err.msg, strlen(err.msg));
-		_exit(err.cls == ERR_TEMP ? CONTAIN_EXIT_MEMORY : CONTAIN_EXIT_FAILED);
-	}
-	bytes = g_bytes_get_data(result, &len);
-	contain_answer('R', bytes, len);
-	_exit(0);
+	return mi.arena + mi.hblkhd;
 }
 
-enum contain_read { READ_DONE, READ_LATE, READ_TOO_LONG };
-
-/* Read the child's answer into answer until end of file, the deadline or
- * max_result bytes, whichever comes first. */
-static enum contain_read contain_read(int fd, const struct contain_limits *limits,
-				      GByteArray *answer)
+static G_GNUC_NORETURN void child_main(const struct contain *c, int fd)
 {
-	gint64 deadline = limits->max_seconds > 0
-				  ? g_get_monotonic_time() + limits->max_seconds * G_USEC_PER_SEC
-				  : 0;
-	char chunk[65536];
+	struct rlimit no_core = { 0, 0 };
+	guint64 start = data_now();
+	struct rlimit memory = { start + c->limits.max_memory, start + c->limits.max_memory };
+	size_t heap = child_heap();
 
+	child_fd = fd;
+	setrlimit(RLIMIT_CORE, &no_core);
+	if (c->limits.max_memory > 0)
+		setrlimit(RLIMIT_DATA, &memory);
+	g_log_set_writer_func(child_log_writer, NULL, NULL);
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct error err = ERROR_INIT;
+		g_autoptr(GBytes) job = NULL;
+		g_autoptr(GBytes) result = NULL;
+		const void *bytes;
+		gsize len = 0;
+		guint64 size;
+		char *buf;
+
+		if (read_all(fd, &size, sizeof size) < 0)
+			_exit(0); /* end of file: the parent is done */
+		buf = g_malloc(size);
+		if (read_all(fd, buf, size) < 0)
+			_exit(CONTAIN_EXIT_IO);
+		job = g_bytes_new_take(buf, size);
+		if (c->fn(c->data, job, &result, &err) < 0) {
+			child_answer(ANSWER_ERROR, err.msg, strlen(err.msg));
+			_exit(err.cls == ERR_TEMP ? CONTAIN_EXIT_MEMORY : CONTAIN_EXIT_FAILED);
+		}
+		g_clear_pointer(&job, g_bytes_unref);
+		bytes = g_bytes_get_data(result, &len);
+		if (child_heap() > heap + c->limits.max_memory / 2) {
+			child_answer(ANSWER_LAST, bytes, len);
+			_exit(0);
+		}
+		child_answer(ANSWER_RESULT, bytes, len);
+	}
+}
+
+/* ---- the parent -------------------------------------------------------- */
+
+struct contain *contain_new(const struct contain_limits *limits, contain_fn fn, gpointer data)
+{
+	struct contain *c = g_new0(struct contain, 1);
+
+	c->limits = *limits;
+	c->fn = fn;
+	c->data = data;
+	c->fd = -1;
+	return c;
+}
+
+int contain_start(struct contain *c, struct error *err)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (c->pid > 0)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return error_set(err, ERR_TEMP, "cannot start the parser: socketpair: %s",
+				 g_strerror(errno));
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		child_main(c, sv[1]);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return error_set(err, ERR_TEMP, "cannot start the parser: fork: %s",
+				 g_strerror(errno));
+	}
+	c->pid = pid;
+	c->fd = sv[0];
+	return 0;
+}
+
+/* Wait for the child to end (killing it first with kill), and forget it.
+ * Returns its wait status; *ru its resource use. */
+static int contain_reap(struct contain *c, gboolean kill_it, struct rusage *ru)
+{
+	int status = 0;
+
+	memset(ru, 0, sizeof *ru);
+	if (kill_it)
+		kill(c->pid, SIGKILL);
+	close(c->fd);
+	while (wait4(c->pid, &status, 0, ru) < 0 && errno == EINTR)
+		;
+	c->pid = 0;
+	c->fd = -1;
+	return status;
+}
+
+enum io { IO_DONE, IO_LATE, IO_GONE };
+
+/* Wait until fd is ready for events, or deadline (0: none) passes. */
+static enum io io_wait(int fd, short events, gint64 deadline)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = events };
 		int timeout = -1;
-		ssize_t n;
 
 		if (deadline > 0) {
 			gint64 left = deadline - g_get_monotonic_time();
 
 			if (left <= 0)
-				return READ_LATE;
+				return IO_LATE;
 			timeout = (int)MIN(left / 1000 + 1, G_MAXINT);
 		}
-		if (poll(&pfd, 1, timeout) <= 0)
-			continue; /* EINTR or the timeout: the deadline decides */
-		n = read(fd, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return READ_DONE;
-		if (answer->len + (guint64)n > limits->max_result + 1)
-			return READ_TOO_LONG;
-		g_byte_array_append(answer, (const guint8 *)chunk, (guint)n);
+		if (poll(&pfd, 1, timeout) > 0)
+			return IO_DONE; /* ready, or closed: the read or send says */
 	}
 }
 
-/* Why a child that gave no result failed, in a postmaster's words.
- * Returns a new string. */
-static char *contain_why(const struct contain_limits *limits, int status, const struct rusage *ru,
-			 const GByteArray *answer)
+/* Send len bytes of buf, or read them into it, by the deadline. */
+static enum io io_all(int fd, gboolean sending, void *buf, size_t len, gint64 deadline)
 {
-	/* In MiB as the configuration says it; not g_format_size, whose
-	 * non-breaking space a log reader cannot grep for. */
-	g_autofree char *memory =
-		limits->max_memory % (1024 * 1024) == 0
-			? g_strdup_printf("%" G_GUINT64_FORMAT " MiB", limits->max_memory >> 20)
-			: g_strdup_printf("%" G_GUINT64_FORMAT " bytes", limits->max_memory);
-	g_autofree char *said = answer->len > 1 && answer->data[0] == 'E'
-					? g_strndup((const char *)answer->data + 1, answer->len - 1)
-					: g_strdup("(no reason given)");
+	char *p = buf;
+
+	while (len > 0) {
+		enum io w = io_wait(fd, sending ? POLLOUT : POLLIN, deadline);
+		ssize_t n;
+
+		if (w != IO_DONE)
+			return w;
+		n = sending ? send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT)
+			    : recv(fd, p, len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return IO_GONE;
+		p += n;
+		len -= (size_t)n;
+	}
+	return IO_DONE;
+}
+
+/* The memory budget as the configuration says it, in MiB when it is a
+ * whole number of them; not g_format_size, whose non-breaking space a log
+ * reader cannot grep for. Returns a new string. */
+static char *memory_budget(guint64 bytes)
+{
+	if (bytes % (1024 * 1024) == 0)
+		return g_strdup_printf("%" G_GUINT64_FORMAT " MiB", bytes >> 20);
+	return g_strdup_printf("%" G_GUINT64_FORMAT " bytes", bytes);
+}
+
+/* Why a child that gave no result failed, in a postmaster's words; said:
+ * its error answer, or NULL. Returns a new string. */
+static char *contain_why(const struct contain_limits *limits, int status, const struct rusage *ru,
+			 const char *said)
+{
+	g_autofree char *memory = memory_budget(limits->max_memory);
 
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
@@ -186,63 +316,78 @@ static char *contain_why(const struct contain_limits *limits, int status, const 
 	case CONTAIN_EXIT_FATAL:
 		return g_strdup_printf(
 			"parsing it needs more memory than max-parse-memory (%s): %s", memory,
-			said);
+			said ? said : "out of memory");
 	case CONTAIN_EXIT_FAILED:
-		return g_steal_pointer(&said);
+		return g_strdup(said ? said : "the parser failed");
 	default:
 		return g_strdup_printf("the parser ended with status %d and no answer",
 				       WIFEXITED(status) ? WEXITSTATUS(status) : status);
 	}
 }
 
-int contain_run(const struct contain_limits *limits, contain_fn fn, gpointer data, GBytes **result,
-		char **why, struct error *err)
+int contain_run(struct contain *c, GBytes *job, GBytes **result, char **why, struct error *err)
 {
-	g_autoptr(GByteArray) answer = g_byte_array_new();
-	g_autoptr(GError) gerr = NULL;
-	int fds[2] = { -1, -1 };
+	const struct contain_limits *limits = &c->limits;
+	gint64 deadline = limits->max_seconds > 0
+				  ? g_get_monotonic_time() + limits->max_seconds * G_USEC_PER_SEC
+				  : 0;
+	gsize len = 0;
+	const void *bytes = g_bytes_get_data(job, &len);
+	guint64 size = len;
+	g_autofree char *answer = NULL;
 	struct rusage ru;
-	enum contain_read read;
-	int status = 0;
-	pid_t pid;
+	enum io io;
+	char tag = 0;
+	int status;
 
 	*result = NULL;
 	*why = NULL;
-	if (!g_unix_open_pipe(fds, FD_CLOEXEC, &gerr))
-		return error_set(err, ERR_TEMP, "cannot make a pipe for the parser: %s",
-				 gerr->message);
-	pid = fork();
-	if (pid == 0) {
-		close(fds[0]);
-		contain_child(fds[1], limits, fn, data);
-	}
-	close(fds[1]);
-	if (pid < 0) {
-		close(fds[0]);
-		return error_set(err, ERR_TEMP, "cannot start the parser: fork: %s",
-				 g_strerror(errno));
-	}
-	read = contain_read(fds[0], limits, answer);
-	close(fds[0]);
-	if (read != READ_DONE)
-		kill(pid, SIGKILL);
-	memset(&ru, 0, sizeof ru);
-	while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
-		;
-	if (read == READ_LATE) {
-		*why = g_strdup_printf("parsing it took longer than max-processing-time (%u s)",
-				       limits->max_seconds);
-	} else if (read == READ_TOO_LONG) {
+	if (contain_start(c, err) < 0)
+		return -1;
+	io = io_all(c->fd, TRUE, &size, sizeof size, deadline);
+	if (io == IO_DONE)
+		io = io_all(c->fd, TRUE, (void *)bytes, len, deadline);
+	if (io == IO_DONE)
+		io = io_all(c->fd, FALSE, &tag, 1, deadline);
+	if (io == IO_DONE)
+		io = io_all(c->fd, FALSE, &size, sizeof size, deadline);
+	if (io == IO_DONE && size > limits->max_result) {
+		contain_reap(c, TRUE, &ru);
 		*why = g_strdup_printf("the parser's answer is over %" G_GUINT64_FORMAT " bytes",
 				       limits->max_result);
-	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && answer->len > 0 &&
-		   answer->data[0] == 'R') {
-		gsize len = answer->len;
-		g_autoptr(GBytes) all = g_byte_array_free_to_bytes(g_steal_pointer(&answer));
-
-		*result = g_bytes_new_from_bytes(all, 1, len - 1);
-	} else {
-		*why = contain_why(limits, status, &ru, answer);
+		return 0;
 	}
+	if (io == IO_DONE) {
+		answer = g_malloc(size + 1);
+		answer[size] = '\0';
+		io = io_all(c->fd, FALSE, answer, size, deadline);
+	}
+	if (io == IO_LATE) {
+		contain_reap(c, TRUE, &ru);
+		*why = g_strdup_printf("parsing it took longer than max-processing-time (%u s)",
+				       limits->max_seconds);
+		return 0;
+	}
+	if (io == IO_DONE && (tag == ANSWER_RESULT || tag == ANSWER_LAST)) {
+		*result = g_bytes_new_take(g_steal_pointer(&answer), size);
+		if (tag == ANSWER_LAST)
+			contain_reap(c, FALSE, &ru);
+		return 0;
+	}
+	/* An error answer, or the child gone without one: it has exited. */
+	status = contain_reap(c, FALSE, &ru);
+	*why = contain_why(limits, status, &ru,
+			   io == IO_DONE && tag == ANSWER_ERROR ? answer : NULL);
 	return 0;
+}
+
+void contain_free(struct contain *c)
+{
+	struct rusage ru;
+
+	if (c == NULL)
+		return;
+	if (c->pid > 0)
+		contain_reap(c, FALSE, &ru);
+	g_free(c);
 }

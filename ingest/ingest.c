@@ -326,37 +326,35 @@ int ingest_flush(struct ingest_ctx *ctx, struct error *err)
 	return rc;
 }
 
-/* One parse, as the child runs it. */
-struct parse_job {
-	const struct config *cfg;
-	GBytes *raw;
-	gboolean truncated;    /* raw is the header of a message over max-message-size */
-	const char *bare_name; /* a bare report file's name; NULL for a message */
-};
+/* A job for the parse child: a bare report file's name (or nothing for a
+ * message), whether the message was cut to its header, and the bytes. */
+#define PARSE_JOB_TYPE "(msbay)"
 
-/* In the child: parse, and answer with what was found. */
-static int parse_job_run(gpointer data, GBytes **result, struct error *err)
+/* In the child: parse the job, and answer with what was found. */
+static int parse_job_run(gpointer data, GBytes *job, GBytes **result, struct error *err)
 {
-	const struct parse_job *job = data;
+	const struct config *cfg = data;
+	g_autoptr(GVariant) v = g_variant_ref_sink(
+		g_variant_new_from_bytes(G_VARIANT_TYPE(PARSE_JOB_TYPE), job, TRUE));
+	g_autoptr(GVariant) raw_v = g_variant_get_child_value(v, 2);
+	g_autoptr(GBytes) raw = g_variant_get_data_as_bytes(raw_v);
+	g_autofree char *bare_name = NULL;
+	gboolean truncated = FALSE;
 	struct parsed p;
 	int rc;
 
+	g_variant_get_child(v, 0, "ms", &bare_name);
+	g_variant_get_child(v, 1, "b", &truncated);
 	parsed_init(&p);
-	rc = job->bare_name != NULL ? parse_bare_report(job->cfg, job->raw, job->bare_name, &p, err)
-				    : parse_message(job->cfg, job->raw, job->truncated, &p, err);
+	rc = bare_name != NULL ? parse_bare_report(cfg, raw, bare_name, &p, err)
+			       : parse_message(cfg, raw, truncated, &p, err);
 	if (rc == 0)
 		*result = parsed_serialise(&p);
 	parsed_release(&p);
 	return rc;
 }
 
-/* What job finds, in p (parsed_init'ed), parsed in a child. A child that
- * failed leaves its reason as p's one note: the message is quarantined.
- * The time the child takes does not count against this process's
- * max-processing-time: the child has its own. Returns -1 (ERR_TEMP) when
- * no child could run or memory ran out here. */
-static int ingest_parse(const struct ingest_ctx *ctx, struct parse_job *job, struct parsed *p,
-			struct error *err)
+int ingest_parser_start(struct ingest_ctx *ctx, struct error *err)
 {
 	const struct config *cfg = ctx->cfg;
 	const struct contain_limits limits = {
@@ -365,11 +363,38 @@ static int ingest_parse(const struct ingest_ctx *ctx, struct parse_job *job, str
 		.max_result = cfg->max_total_report_size + cfg->max_message_size + 65536,
 		.max_seconds = cfg->max_processing_time,
 	};
+
+	if (ctx->parser == NULL)
+		ctx->parser = contain_new(&limits, parse_job_run, (gpointer)cfg);
+	return contain_start(ctx->parser, err);
+}
+
+void ingest_parser_stop(struct ingest_ctx *ctx)
+{
+	g_clear_pointer(&ctx->parser, contain_free);
+}
+
+/* What the bytes hold, in p (parsed_init'ed), parsed in the child. A
+ * child that failed leaves its reason as p's one note: the message is
+ * quarantined. The time the child takes does not count against this
+ * process's max-processing-time: the child has its own. Returns -1
+ * (ERR_TEMP) when no child could run or memory ran out here. */
+static int ingest_parse(struct ingest_ctx *ctx, const char *bare_name, gboolean truncated,
+			GBytes *raw, struct parsed *p, struct error *err)
+{
+	g_autoptr(GVariant) job_v = g_variant_ref_sink(
+		g_variant_new("(msb@ay)", bare_name, truncated,
+			      g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, raw, TRUE)));
+	g_autoptr(GBytes) job = g_variant_get_data_as_bytes(job_v);
 	g_autoptr(GBytes) result = NULL;
 	g_autofree char *why = NULL;
-	guint watchdog_left = watchdog_pause();
-	int rc = contain_run(&limits, parse_job_run, job, &result, &why, err);
+	guint watchdog_left;
+	int rc;
 
+	if (ingest_parser_start(ctx, err) < 0)
+		return -1;
+	watchdog_left = watchdog_pause();
+	rc = contain_run(ctx->parser, job, &result, &why, err);
 	watchdog_resume(watchdog_left);
 	if (rc < 0)
 		return -1;
@@ -377,11 +402,11 @@ static int ingest_parse(const struct ingest_ctx *ctx, struct parse_job *job, str
 		parsed_note(p, "%s", why);
 		return 0;
 	}
-	return parsed_deserialise(cfg, result, p, err);
+	return parsed_deserialise(ctx->cfg, result, p, err);
 }
 
-/* Parse job and hand what it found to the store. */
-static int ingest_parsed(struct ingest_ctx *ctx, struct parse_job *job,
+/* Parse the bytes and hand what they hold to the store. */
+static int ingest_parsed(struct ingest_ctx *ctx, const char *bare_name, gboolean truncated,
 			 const struct ingest_source *src, GBytes *kept, struct error *err)
 {
 	g_autofree char *what = NULL;
@@ -390,7 +415,7 @@ static int ingest_parsed(struct ingest_ctx *ctx, struct parse_job *job,
 	int rc;
 
 	parsed_init(&p);
-	rc = ingest_parse(ctx, job, &p, err);
+	rc = ingest_parse(ctx, bare_name, truncated, kept, &p, err);
 	if (rc < 0)
 		goto done;
 	what = source_describe(src, p.header[HEADER_MESSAGE_ID]);
@@ -414,20 +439,18 @@ int ingest_message(struct ingest_ctx *ctx, GBytes *raw, gboolean truncated,
 	/* An oversized message is kept as its header only: enough to see who
 	 * sent it, without storing what the cap is there to refuse. */
 	g_autoptr(GBytes) kept = truncated ? ingest_header_part(raw) : g_bytes_ref(raw);
-	struct parse_job job = { .cfg = ctx->cfg, .raw = kept, .truncated = truncated };
 
 	watchdog_message_begin(ctx->cfg);
-	return ingest_parsed(ctx, &job, src, kept, err);
+	return ingest_parsed(ctx, NULL, truncated, src, kept, err);
 }
 
 int ingest_bare_report(struct ingest_ctx *ctx, GBytes *raw, const struct ingest_source *src,
 		       struct error *err)
 {
 	g_autofree char *name = g_path_get_basename(src->input);
-	struct parse_job job = { .cfg = ctx->cfg, .raw = raw, .bare_name = name };
 
 	watchdog_message_begin(ctx->cfg);
-	return ingest_parsed(ctx, &job, src, raw, err);
+	return ingest_parsed(ctx, name, FALSE, src, raw, err);
 }
 
 GBytes *ingest_header_part(GBytes *raw)

@@ -19,6 +19,8 @@
 #include "common/error.h"
 #include "ingest/store.h"
 
+struct contain;
+
 struct ingest_totals {
 	guint stored;
 	guint duplicate;
@@ -30,6 +32,7 @@ struct ingest_totals {
 struct ingest_ctx {
 	const struct config *cfg; /* borrowed */
 	struct store *store;	  /* borrowed; NULL with dry_run */
+	struct contain *parser;	  /* the parse child (contain.h): ingest_parser_start */
 	gboolean dry_run;	  /* print JSON lines to out, touch no database */
 	gboolean verbose;	  /* a line for every message, not only problems */
 	FILE *out;		  /* dry-run output (stdout) */
@@ -49,6 +52,15 @@ struct ingest_source {
 	guint index;	   /* message number in an mbox (1-based), 0 otherwise */
 	gint64 retry_id;   /* > 0: re-ingest this quarantined messages row */
 };
+
+/* Start the child that parses every message (ingest/contain.h) now, while
+ * this process is small: a fork costs in proportion to its memory. The
+ * first message starts it otherwise. Returns -1 with err (ERR_TEMP) when
+ * it cannot be started. */
+int ingest_parser_start(struct ingest_ctx *ctx, struct error *err);
+
+/* End the parse child (at the end of a run). */
+void ingest_parser_stop(struct ingest_ctx *ctx);
 
 /* Handle one RFC 5322 message. truncated means raw holds only the head of a
  * message larger than max-message-size (it is quarantined, headers only).
