@@ -7,6 +7,9 @@
 #          beside `--dry-run` (parse only) on the same folder; also at 1,000
 #   big    one report with BIG_ROWS failure-details, beside its dry run
 #   RSS    peak of each process (wait4), bulk at 1,000 and BULK_N
+#   child  the parse of the pipe messages through the parse child
+#          (bench/contain: socket, answer, parse of the JSON again) beside
+#          the same parse in process, per message; and the child's fork
 # Bulk, dry-run and big figures are the best of RUNS runs (the least
 # disturbed by whatever else the machine does), the pipe figures medians.
 # The table goes to stdout and bench/results.json. No test runs this.
@@ -28,7 +31,7 @@ work=$(mktemp -d)
 trap 'pg_cleanup; rm -rf "$work"' EXIT
 q "create table public.bench_floor (id bigint generated always as identity primary key,
    note text, at timestamptz not null default now())"
-reset() { q "truncate tlswatch.messages, tlswatch.reports, tlswatch.policies, tlswatch.failures"; }
+reset() { q "truncate tlswatch.messages, tlswatch.report_keys, tlswatch.reports, tlswatch.policies, tlswatch.failures"; }
 
 echo "bench: generating $PIPE_N + 1000 + $BULK_N messages and one of $BIG_ROWS failure rows" >&2
 bench/gen -n "$PIPE_N" -p pipe -s 1 "$work/pipe" &&
@@ -90,6 +93,10 @@ rows=$(q "select count(*) from tlswatch.failures f join tlswatch.policies p on p
           join tlswatch.reports r on r.id = p.report_ref where r.report_id like 'big-%'")
 [ "$rows" = "$BIG_ROWS" ] || bail "the big report stored $rows failure rows, not $BIG_ROWS"
 
+echo "bench: the parse child, $PIPE_N messages, best of 5 each" >&2
+set -- $(bench/contain $(cat "$work/pipe.list")) || bail "bench/contain failed"
+child_in=$2 child_out=$3 child_fork=$4
+
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 machine="$cpu, $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }') (fsync off, as tests/lib/pg.sh starts it)"
 
@@ -97,7 +104,7 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 awk -v fs="$floor_s" -v ps="$pipe_s" -v fr="$floor_rss" -v pr="$pipe_rss" -v n="$PIPE_N" \
 	-v bs="$bulk_s" -v br="$bulk_rss" -v ds="$dry_s" -v dr="$dry_rss" -v bn="$BULK_N" \
 	-v ks="$bulk1k_s" -v kr="$bulk1k_rss" -v gs="$big_s" -v gd="$bigdry_s" -v gr="$big_rss" \
-	-v rows="$BIG_ROWS" -v machine="$machine" -v load="$load" -v runs="$RUNS" -v out="$OUT" '
+	-v rows="$BIG_ROWS" -v ci="$child_in" -v co="$child_out" -v cf="$child_fork" -v machine="$machine" -v load="$load" -v runs="$RUNS" -v out="$OUT" '
 function mib(k) { return sprintf("%.1f MiB", k / 1024) }
 function row(what, got, floor, ratio, target, rss) {
 	printf "| %-30s | %11s | %-24s | %6s | %-15s | %9s |\n", what, got, floor, ratio, target, rss
@@ -115,11 +122,17 @@ BEGIN {
 	row("1 report, " rows " failures", sprintf("%.3f s", gs), sprintf("%.3f s dry run", gd),
 	    sprintf("%.2fx", gs / gd), "< 1 s", mib(gr))
 	row("bulk peak RSS 1000 vs " bn, mib(kr), mib(br), sprintf("%.2fx", br / kr), "< 64 MiB, flat", "")
+	row("parse in the child, per msg", sprintf("%.3f ms", co / n * 1000), sprintf("%.3f ms in process", ci / n * 1000),
+	    sprintf("%.2fx", co / ci), "< 5% of pipe", "")
+	row("  its cost, share of pipe", sprintf("%.3f ms", (co - ci) / n * 1000), sprintf("%.2f ms pipe", ps * 1000),
+	    sprintf("%.1f%%", 100 * (co - ci) / n / ps), "", "")
+	row("  the fork, once per run", sprintf("%.3f ms", cf * 1000), "", "", "", "")
 	printf "\nfloor peak RSS %s; dry run of %d messages %s\n", mib(fr), bn, mib(dr)
 	printf "{\n  \"machine\": \"%s\",\n  \"load_average\": \"%s\",\n", machine, load > out
 	printf "  \"pipe\": {\"messages\": %d, \"median_s\": %.6f, \"floor_median_s\": %.6f, \"ratio\": %.3f, \"peak_rss_kib\": %d, \"floor_peak_rss_kib\": %d},\n", n, ps, fs, ps / fs, pr, fr > out
 	printf "  \"bulk\": {\"messages\": %d, \"seconds\": %.3f, \"per_s\": %.1f, \"dry_run_seconds\": %.3f, \"dry_run_per_s\": %.1f, \"share_of_dry_run\": %.3f, \"peak_rss_kib\": %d, \"dry_run_peak_rss_kib\": %d},\n", bn, bs, rate, ds, dry, rate / dry, br, dr > out
 	printf "  \"bulk_1000\": {\"messages\": 1000, \"seconds\": %.3f, \"per_s\": %.1f, \"peak_rss_kib\": %d},\n", ks, krate, kr > out
-	printf "  \"big\": {\"failure_rows\": %d, \"seconds\": %.3f, \"dry_run_seconds\": %.3f, \"peak_rss_kib\": %d}\n}\n", rows, gs, gd, gr > out
+	printf "  \"big\": {\"failure_rows\": %d, \"seconds\": %.3f, \"dry_run_seconds\": %.3f, \"peak_rss_kib\": %d},\n", rows, gs, gd, gr > out
+	printf "  \"parse_child\": {\"messages\": %d, \"in_process_s\": %.6f, \"in_child_s\": %.6f, \"fork_s\": %.6f, \"share_of_pipe\": %.4f}\n}\n", n, ci, co, cf, (co - ci) / n / ps > out
 }'
 echo "bench: written to $OUT" >&2

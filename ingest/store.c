@@ -425,12 +425,35 @@ static void store_failure_arrays(struct params *params, const struct report *r)
 		params_take(params, pg_array_end(col[c]));
 }
 
+/* Whether v holds a real number (at most max-json-depth deep). */
+static gboolean json_has_real(json_t *v)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+
+	if (json_is_real(v))
+		return TRUE;
+	if (json_is_object(v)) {
+		json_object_foreach (v, key, item)
+			if (json_has_real(item))
+				return TRUE;
+	} else if (json_is_array(v)) {
+		json_array_foreach (v, i, item)
+			if (json_has_real(item))
+				return TRUE;
+	}
+	return FALSE;
+}
+
 /* The text of the reports.document jsonb: the JSON as received, when
  * PostgreSQL reads it as jansson did: valid UTF-8 (report_parse mends
  * what is not), no \u0000 (mended too, and refused by jsonb), no byte
- * order mark. That is faithful to the sender (jansson would print 0.1 as
- * 0.10000000000000001) and spares a second serialisation. Else the parsed
- * document, printed; NULL when out of memory. */
+ * order mark, no real number (jansson reads 1e-20000 as 0, jsonb refuses
+ * it: the dry run and the store would disagree). That is faithful to the
+ * sender (jansson would print 0.1 as 0.10000000000000001) and spares a
+ * second serialisation; TLS reports hold counts, not reals. Else the
+ * parsed document, printed; NULL when out of memory. */
 static char *store_document(const struct report *r, GBytes *json)
 {
 	gsize len = 0;
@@ -439,7 +462,8 @@ static char *store_document(const struct report *r, GBytes *json)
 	char *text;
 
 	if (data != NULL && len > 0 && (guchar)data[0] != 0xef &&
-	    g_utf8_validate_len(data, len, NULL) && !g_strstr_len(data, (gssize)len, "\\u0000"))
+	    g_utf8_validate_len(data, len, NULL) && !g_strstr_len(data, (gssize)len, "\\u0000") &&
+	    (r->document == NULL || !json_has_real(r->document)))
 		return g_strndup(data, len);
 	if (r->document != NULL)
 		return json_dumps(r->document, JSON_COMPACT);

@@ -31,6 +31,17 @@ is "$(report "document->>'report-id'" nul-)" "nul-�-id" "NUL: the stored docum
 like "$(report warnings nul-)" 'NUL bytes replaced by U\+FFFD' "NUL: a warning says so"
 like "$(report warnings nul-)" 'invalid UTF-8 replaced by U\+FFFD' "invalid UTF-8: a warning says so"
 
+# A number jansson reads (as 0) but jsonb would refuse: the dry run and
+# the store agree that the report is stored (issue 13).
+report_json '$r->{"report-id"} = "tiny-real"' | sed 's/^{/{"x-tiny":1e-20000,"x-tenth":0.1,/' > "$tmp/tiny.json"
+mail_part application/tlsrpt+json "$tmp/tiny.json" > "$tmp/tiny.eml"
+like "$($TW ingest --dry-run < "$tmp/tiny.eml" 2>/dev/null)" '"report-id":"tiny-real"' "1e-20000: the dry run finds the report"
+ingest_json tiny; rc=$?
+is "$rc $(last status)" "0 stored" "1e-20000 in an unknown field: stored, as the dry run said"
+is "$(report "document->'x-tiny'" tiny-)" 0.0 "the document holds what jansson read: 0.0"
+is "$(report "abs((document->>'x-tenth')::numeric - 0.1) < 1e-15" tiny-)" t \
+	"other reals keep their value, as jansson's double prints it"
+
 # Counts.
 report_json '$r->{"report-id"} = "max-count"; $r->{policies}[0]{summary}{"total-successful-session-count"} = 9223372036854775807' > "$tmp/max.json"
 ingest_json max
