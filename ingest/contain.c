@@ -46,49 +46,61 @@ struct contain {
 	int fd;	   /* our end of the socket pair, -1 when there is no child */
 };
 
-/* ---- the child --------------------------------------------------------- */
+/* ---- both ends ---------------------------------------------------------- */
 
-static int child_fd = -1;
+enum io { IO_DONE, IO_LATE, IO_GONE };
 
-static int write_all(int fd, const void *buf, size_t len)
+/* Wait until fd is ready for events, or deadline (0: none) passes. */
+static enum io io_wait(int fd, short events, gint64 deadline)
 {
-	const char *p = buf;
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = events };
+		int timeout = -1;
 
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (deadline > 0) {
+			gint64 left = deadline - g_get_monotonic_time();
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
+			if (left <= 0)
+				return IO_LATE;
+			timeout = (int)MIN(left / 1000 + 1, G_MAXINT);
+		}
+		if (poll(&pfd, 1, timeout) > 0)
+			return IO_DONE; /* ready, or closed: the read or send says */
 	}
-	return 0;
 }
 
-/* Read exactly len bytes; -1 at end of file or on an error. */
-static int read_all(int fd, void *buf, size_t len)
+/* Send len bytes of buf, or read them into it, by the deadline. */
+static enum io io_all(int fd, gboolean sending, void *buf, size_t len, gint64 deadline)
 {
 	char *p = buf;
 
 	while (len > 0) {
-		ssize_t n = read(fd, p, len);
+		enum io w = io_wait(fd, sending ? POLLOUT : POLLIN, deadline);
+		ssize_t n;
 
-		if (n < 0 && errno == EINTR)
+		if (w != IO_DONE)
+			return w;
+		n = sending ? send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT)
+			    : recv(fd, p, len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
-			return -1;
+			return IO_GONE;
 		p += n;
 		len -= (size_t)n;
 	}
-	return 0;
+	return IO_DONE;
 }
+
+/* ---- the child --------------------------------------------------------- */
+
+static int child_fd = -1;
 
 static void child_answer(char tag, const void *buf, guint64 len)
 {
-	if (write_all(child_fd, &tag, 1) < 0 || write_all(child_fd, &len, sizeof len) < 0 ||
-	    write_all(child_fd, buf, len) < 0)
+	if (io_all(child_fd, TRUE, &tag, 1, 0) != IO_DONE ||
+	    io_all(child_fd, TRUE, &len, sizeof len, 0) != IO_DONE ||
+	    io_all(child_fd, TRUE, (void *)buf, len, 0) != IO_DONE)
 		_exit(CONTAIN_EXIT_IO);
 }
 
@@ -157,10 +169,10 @@ static G_GNUC_NORETURN void child_main(const struct contain *c, int fd)
 		guint64 size;
 		char *buf;
 
-		if (read_all(fd, &size, sizeof size) < 0)
+		if (io_all(fd, FALSE, &size, sizeof size, 0) != IO_DONE)
 			_exit(0); /* end of file: the parent is done */
 		buf = g_malloc(size);
-		if (read_all(fd, buf, size) < 0)
+		if (io_all(fd, FALSE, buf, size, 0) != IO_DONE)
 			_exit(CONTAIN_EXIT_IO);
 		job = g_bytes_new_take(buf, size);
 		if (c->fn(c->data, job, &result, &err) < 0) {
@@ -231,50 +243,6 @@ static int contain_reap(struct contain *c, gboolean kill_it, struct rusage *ru)
 	c->pid = 0;
 	c->fd = -1;
 	return status;
-}
-
-enum io { IO_DONE, IO_LATE, IO_GONE };
-
-/* Wait until fd is ready for events, or deadline (0: none) passes. */
-static enum io io_wait(int fd, short events, gint64 deadline)
-{
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = events };
-		int timeout = -1;
-
-		if (deadline > 0) {
-			gint64 left = deadline - g_get_monotonic_time();
-
-			if (left <= 0)
-				return IO_LATE;
-			timeout = (int)MIN(left / 1000 + 1, G_MAXINT);
-		}
-		if (poll(&pfd, 1, timeout) > 0)
-			return IO_DONE; /* ready, or closed: the read or send says */
-	}
-}
-
-/* Send len bytes of buf, or read them into it, by the deadline. */
-static enum io io_all(int fd, gboolean sending, void *buf, size_t len, gint64 deadline)
-{
-	char *p = buf;
-
-	while (len > 0) {
-		enum io w = io_wait(fd, sending ? POLLOUT : POLLIN, deadline);
-		ssize_t n;
-
-		if (w != IO_DONE)
-			return w;
-		n = sending ? send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT)
-			    : recv(fd, p, len, MSG_DONTWAIT);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return IO_GONE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return IO_DONE;
 }
 
 /* The memory budget as the configuration says it, in MiB when it is a
