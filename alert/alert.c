@@ -1,7 +1,10 @@
 /*
  * alert.c: one evaluation pass, as `tlswatch alert` and ingest run it.
  * Each rule is evaluated, each firing queued under its cooldown, and each
- * open firing that no longer holds resolved (with notify-resolved). On
+ * open firing that no longer holds resolved (with notify-resolved). A rule
+ * queues at most max-alerts-per-rule events in one pass; the others are
+ * recorded, held back, and named in one summary: one forged report naming
+ * 10,000 MX hosts must not post 10,000 chat messages. On
  * ingest the same pass runs for the touched domains only, then delivery is
  * tried once; nothing here may change ingest's outcome, so every problem
  * is a log line and the outbox keeps what was not sent.
@@ -28,10 +31,43 @@ static struct alert_firing *alert_find(GPtrArray *list, const char *domain, cons
 	return NULL;
 }
 
+/* One rule's events in one pass: at most max queued, the rest held back
+ * and named in summary. */
+struct alert_cap {
+	guint queued;
+	struct alert_firing *summary; /* NULL until an event is held back */
+};
+
+/* Queue f, or hold it back once the rule has queued max-alerts-per-rule. */
+static int alert_queue(PGconn *conn, const struct alert_config *c, const struct alert_firing *f,
+		       gint64 now, struct alert_cap *cap, struct alert_counts *n, struct error *err)
+{
+	guint queued = n->fired + n->resolved, held = n->held;
+	gboolean hold = cap->queued >= c->max_alerts;
+
+	if (alert_outbox_add(conn, c, f, now, hold, n, err) < 0)
+		return -1;
+	cap->queued += n->fired + n->resolved - queued;
+	if (n->held == held)
+		return 0;
+	if (cap->summary == NULL) {
+		cap->summary = alert_firing_new(f->rule, f->domain, NULL, f->from, f->to);
+		cap->summary->event = ALERT_EVENT_SUMMARY;
+	}
+	cap->summary->held++;
+	if (cap->summary->held_names->len < ALERT_SUMMARY_NAMES)
+		g_ptr_array_add(
+			cap->summary->held_names,
+			g_strdup_printf("%s%s%s%s", f->domain, f->group ? " " : "",
+					f->group ? f->group : "",
+					f->event == ALERT_EVENT_RESOLVED ? " (resolved)" : ""));
+	return 0;
+}
+
 /* Firings that were open and no longer hold: resolved. */
 static int alert_resolve(PGconn *conn, const struct alert_config *c, const struct alert_rule *r,
-			 GPtrArray *list, gint64 now, char **only, struct alert_counts *n,
-			 struct error *err)
+			 GPtrArray *list, gint64 now, char **only, struct alert_cap *cap,
+			 struct alert_counts *n, struct error *err)
 {
 	GPtrArray *open = NULL;
 	int rc = 0;
@@ -53,7 +89,7 @@ static int alert_resolve(PGconn *conn, const struct alert_config *c, const struc
 			g_ptr_array_add(list, f);
 		}
 		f->event = ALERT_EVENT_RESOLVED;
-		rc = alert_outbox_add(conn, c, f, now, n, err);
+		rc = alert_queue(conn, c, f, now, cap, n, err);
 	}
 	g_ptr_array_unref(open);
 	return rc;
@@ -64,6 +100,7 @@ int alert_run_rules(PGconn *conn, const struct alert_config *c, gint64 now, char
 {
 	for (guint i = 0; i < c->rules->len; i++) {
 		const struct alert_rule *r = g_ptr_array_index(c->rules, i);
+		struct alert_cap cap = { 0, NULL };
 		GPtrArray *list = NULL;
 		GHashTable *cooling = NULL;
 		int rc = 0;
@@ -83,10 +120,13 @@ int alert_run_rules(PGconn *conn, const struct alert_config *c, gint64 now, char
 			if (g_hash_table_contains(cooling, key))
 				n->cooldown++;
 			else
-				rc = alert_outbox_add(conn, c, f, now, n, err);
+				rc = alert_queue(conn, c, f, now, &cap, n, err);
 		}
 		if (rc == 0)
-			rc = alert_resolve(conn, c, r, list, now, only, n, err);
+			rc = alert_resolve(conn, c, r, list, now, only, &cap, n, err);
+		if (rc == 0 && cap.summary != NULL)
+			rc = alert_outbox_summary(conn, c, cap.summary, now, err);
+		alert_firing_free(cap.summary);
 		g_hash_table_unref(cooling);
 		g_ptr_array_unref(list);
 		if (rc < 0)
@@ -95,12 +135,18 @@ int alert_run_rules(PGconn *conn, const struct alert_config *c, gint64 now, char
 	return 0;
 }
 
+char *alert_counts_held(const struct alert_counts *n)
+{
+	return n->held > 0 ? g_strdup_printf(", %u held back in a summary", n->held) : g_strdup("");
+}
+
 void alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains)
 {
 	struct alert_config c;
 	struct alert_counts n = { 0 };
 	struct error err = ERROR_INIT;
 	GPtrArray *only = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *held = NULL;
 
 	alert_config_init(&c);
 	if (alert_config_load(&c, cfg->keyfile, cfg->path, &err) < 0 || !c.on_ingest ||
@@ -120,10 +166,11 @@ void alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *polic
 	    alert_outbox_deliver(conn, &c, g_get_real_time() / G_USEC_PER_SEC, (char **)only->pdata,
 				 TRUE, &n, &err) < 0)
 		goto out;
+	held = alert_counts_held(&n);
 	if (n.fired + n.resolved > 0)
-		log_info("alerts: %u fired, %u resolved; %u sent, %u left for tlswatch alert, %u "
+		log_info("alerts: %u fired, %u resolved%s; %u sent, %u left for tlswatch alert, %u "
 			 "failed",
-			 n.fired, n.resolved, n.sent, n.retrying, n.failed);
+			 n.fired, n.resolved, held, n.sent, n.retrying, n.failed);
 out:
 	if (err.cls != ERR_NONE)
 		log_warning("alerts not evaluated: %s", err.msg);

@@ -51,6 +51,7 @@ struct alert_config {
 	gboolean on_ingest;  /* [alert] on-ingest, default true */
 	guint max_attempts;  /* [alert] max-attempts, default 10 */
 	gint64 backoff;	     /* [alert] backoff: first retry delay, default 60s */
+	guint max_alerts;    /* [alert] max-alerts-per-rule: per rule and pass, default 20 */
 	GPtrArray *rules;    /* struct alert_rule *, in file order */
 	GPtrArray *webhooks; /* struct alert_webhook *, in file order */
 };
@@ -62,7 +63,15 @@ struct alert_item {
 	gint64 sessions;
 };
 
-enum alert_event { ALERT_EVENT_FIRING, ALERT_EVENT_RESOLVED, ALERT_EVENT_TEST };
+enum alert_event {
+	ALERT_EVENT_FIRING,
+	ALERT_EVENT_RESOLVED,
+	ALERT_EVENT_TEST,
+	ALERT_EVENT_SUMMARY
+};
+
+/* How many held-back alerts a summary names; it counts them all. */
+#define ALERT_SUMMARY_NAMES 10
 
 /* One rule's figures for one domain (and group), over one window. */
 struct alert_firing {
@@ -78,7 +87,9 @@ struct alert_firing {
 	GPtrArray *result_types, *mx_hosts, *reporters; /* struct alert_item *, largest first */
 	GPtrArray *report_ids;				/* char *: "organization/report-id" */
 	gboolean firing;
-	gboolean capped; /* a figure stopped at G_MAXINT64 (common/figure.h) */
+	gboolean capped;       /* a figure stopped at G_MAXINT64 (common/figure.h) */
+	guint held;	       /* summary: the alerts held back past max-alerts-per-rule */
+	GPtrArray *held_names; /* summary: char *, "domain" or "domain group", the first ones */
 };
 
 /* How far back a silence rule looks for a reporter's last report, beyond
@@ -144,13 +155,22 @@ char *alert_signature(const char *secret, gint64 timestamp, const char *body);
 
 /* outbox.c */
 struct alert_counts {
-	guint fired, resolved, cooldown, sent, retrying, failed;
+	guint fired, resolved, cooldown, held, sent, retrying, failed;
 };
+/* ", N held back in a summary" when n->held, else "". Returns a new
+ * string. */
+char *alert_counts_held(const struct alert_counts *n);
 /* Write f for each of its rule's webhooks unless the rule fired for this
  * domain and group within its cooldown (firing), or it is not firing now
- * (resolved): the check and the insert are one transaction. */
+ * (resolved): the check and the insert are one transaction. With hold, the
+ * event is recorded (its cooldown runs, it can resolve) but not sent: it
+ * is counted in n->held, for a summary. */
 int alert_outbox_add(PGconn *conn, const struct alert_config *c, const struct alert_firing *f,
-		     gint64 now, struct alert_counts *n, struct error *err);
+		     gint64 now, gboolean hold, struct alert_counts *n, struct error *err);
+/* Write the summary f (ALERT_EVENT_SUMMARY) for each of its rule's
+ * webhooks; it has no state. */
+int alert_outbox_summary(PGconn *conn, const struct alert_config *c, const struct alert_firing *f,
+			 gint64 now, struct error *err);
 /* The (domain, group) pairs whose last event for rule is a firing. *out: a
  * new array of char * pairs (domain, group or "") flattened. */
 int alert_outbox_open(PGconn *conn, const struct alert_rule *rule, GPtrArray **out,

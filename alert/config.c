@@ -8,7 +8,8 @@
 
 #include "alert/alert.h"
 
-static const char *const alert_keys[] = { "on-ingest", "max-attempts", "backoff", NULL };
+static const char *const alert_keys[] = { "on-ingest", "max-attempts", "backoff",
+					  "max-alerts-per-rule", NULL };
 static const char *const webhook_keys[] = { "url",	   "format",  "secret",
 					    "secret-file", "timeout", NULL };
 static const char *const rule_keys[] = { "kind",
@@ -61,6 +62,7 @@ void alert_config_init(struct alert_config *c)
 	c->on_ingest = TRUE;
 	c->max_attempts = 10;
 	c->backoff = 60;
+	c->max_alerts = 20;
 	c->rules = g_ptr_array_new_with_free_func(alert_rule_free);
 	c->webhooks = g_ptr_array_new_with_free_func(alert_webhook_free);
 }
@@ -211,16 +213,20 @@ static int check_keys(const struct where *w, const char *const *known, struct er
 
 static int alert_read_alert(struct alert_config *c, const struct where *w, struct error *err)
 {
-	guint64 attempts = c->max_attempts;
+	guint64 attempts = c->max_attempts, max_alerts = c->max_alerts;
 
 	if (check_keys(w, alert_keys, err) < 0 ||
 	    get_bool(w, "on-ingest", &c->on_ingest, err) < 0 ||
 	    get_uint(w, "max-attempts", 1000, &attempts, err) < 0 ||
+	    get_uint(w, "max-alerts-per-rule", 100000, &max_alerts, err) < 0 ||
 	    config_get_duration(w->kf, w->path, w->group, "backoff", &c->backoff, err) < 0)
 		return -1;
 	if (attempts == 0)
 		return bad(w, "max-attempts", "must be at least 1", "0", err);
+	if (max_alerts == 0)
+		return bad(w, "max-alerts-per-rule", "must be at least 1", "0", err);
 	c->max_attempts = (guint)attempts;
+	c->max_alerts = (guint)max_alerts;
 	return 0;
 }
 

@@ -30,6 +30,7 @@ struct alert_firing *alert_firing_new(const struct alert_rule *rule, const char 
 	f->mx_hosts = g_ptr_array_new_with_free_func(alert_item_free);
 	f->reporters = g_ptr_array_new_with_free_func(alert_item_free);
 	f->report_ids = g_ptr_array_new_with_free_func(g_free);
+	f->held_names = g_ptr_array_new_with_free_func(g_free);
 	return f;
 }
 
@@ -43,6 +44,7 @@ void alert_firing_free(struct alert_firing *f)
 	g_ptr_array_unref(f->mx_hosts);
 	g_ptr_array_unref(f->reporters);
 	g_ptr_array_unref(f->report_ids);
+	g_ptr_array_unref(f->held_names);
 	g_free(f);
 }
 

@@ -5,6 +5,19 @@
  */
 #include "alert/alert.h"
 
+/* "d1 mx1, d1 mx2, ... and 9,970 more": the names a summary holds. */
+static char *held_list(const struct alert_firing *f)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < f->held_names->len; i++)
+		g_string_append_printf(s, "%s%s", i ? ", " : "",
+				       (const char *)g_ptr_array_index(f->held_names, i));
+	if (f->held > f->held_names->len)
+		g_string_append_printf(s, " and %u more", f->held - f->held_names->len);
+	return g_string_free(s, FALSE);
+}
+
 char *alert_headline(const struct alert_firing *f)
 {
 	g_autofree char *window = alert_duration_str(f->to - f->from);
@@ -13,6 +26,13 @@ char *alert_headline(const struct alert_firing *f)
 			     : f->event == ALERT_EVENT_TEST   ? "test: "
 							      : "";
 
+	if (f->event == ALERT_EVENT_SUMMARY) {
+		g_autofree char *held = held_list(f);
+
+		return g_strdup_printf("%u more alerts held back, over max-alerts-per-rule in one "
+				       "pass: %s [rule %s]",
+				       f->held, held, f->rule->name);
+	}
 	if (f->rule->kind == ALERT_KIND_SILENCE)
 		return g_strdup_printf("%s%s: no TLS report from %s for %s (last one ended %s) "
 				       "[rule %s]",

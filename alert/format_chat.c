@@ -48,7 +48,7 @@ char *alert_format_slack(const struct alert_firing *f)
 						   types, mx, orgs);
 	g_autofree char *text = g_strdup_printf("%s\n%s", headline, details);
 
-	if (f->rule->kind == ALERT_KIND_SILENCE)
+	if (f->rule->kind == ALERT_KIND_SILENCE || f->event == ALERT_EVENT_SUMMARY)
 		return chat_dump(json_pack("{s:s}", "text", headline));
 	return chat_dump(json_pack("{s:s, s:[{s:s, s:{s:s, s:s}}, {s:s, s:{s:s, s:s}}]}", "text",
 				   text, "blocks", "type", "section", "text", "type", "mrkdwn",
@@ -72,6 +72,11 @@ char *alert_format_teams(const struct alert_firing *f)
 	g_autofree char *window = g_strdup_printf("%s .. %s", from, to);
 	json_t *facts = json_array();
 
+	if (f->event == ALERT_EVENT_SUMMARY)
+		return chat_dump(json_pack("{s:s, s:s, s:s, s:s, s:s}", "@type", "MessageCard",
+					   "@context", "https://schema.org/extensions",
+					   "themeColor", "D70000", "summary", headline, "title",
+					   headline));
 	json_array_append_new(facts, teams_fact("Domain", f->domain));
 	json_array_append_new(facts, teams_fact("Window", window));
 	if (f->rule->kind == ALERT_KIND_THRESHOLD) {

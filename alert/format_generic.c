@@ -28,7 +28,22 @@ static json_t *generic_items(const GPtrArray *items, gboolean sessions)
 
 static const char *generic_event(enum alert_event e)
 {
-	return e == ALERT_EVENT_RESOLVED ? "resolved" : e == ALERT_EVENT_TEST ? "test" : "firing";
+	return e == ALERT_EVENT_RESOLVED  ? "resolved"
+	       : e == ALERT_EVENT_TEST	  ? "test"
+	       : e == ALERT_EVENT_SUMMARY ? "summary"
+					  : "firing";
+}
+
+/* A summary: the rule, how many alerts it held back, the first of them. */
+static json_t *generic_summary(const struct alert_firing *f, const char *headline)
+{
+	json_t *names = json_array();
+
+	for (guint i = 0; i < f->held_names->len; i++)
+		json_array_append_new(names, json_string(g_ptr_array_index(f->held_names, i)));
+	return json_pack("{s:i, s:s, s:s, s:s, s:I, s:o, s:s}", "version", 1, "event", "summary",
+			 "rule", f->rule->name, "domain", f->domain, "held", (json_int_t)f->held,
+			 "held_alerts", names, "summary", headline);
 }
 
 static const char *generic_group_by(const struct alert_rule *r)
@@ -58,6 +73,11 @@ char *alert_format_generic(const struct alert_firing *f)
 
 	for (guint i = 0; i < f->report_ids->len; i++)
 		json_array_append_new(ids, json_string(g_ptr_array_index(f->report_ids, i)));
+	if (f->event == ALERT_EVENT_SUMMARY) {
+		json_decref(ids);
+		o = generic_summary(f, headline);
+		goto dump;
+	}
 	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?, s:s?, s:{s:s, s:s, s:I}, s:o, s:{s:I, s:I, "
 		      "s:I, s:I, s:f, s:I}, s:o, s:o, s:o, s:o}",
 		      "version", 1, "event", generic_event(f->event), "rule", f->rule->name, "kind",
@@ -77,6 +97,7 @@ char *alert_format_generic(const struct alert_firing *f)
 
 		json_object_set_new(o, "last_report_end", json_string(last));
 	}
+dump:
 	text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(o);
 	out = g_strdup(text); /* callers g_free() */

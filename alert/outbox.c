@@ -122,12 +122,12 @@ static int ob_should_add(PGconn *conn, const struct alert_firing *f, gint64 now,
 	return 0;
 }
 
-static int ob_insert(PGconn *conn, const struct alert_config *c, const struct alert_firing *f,
-		     gint64 now, struct error *err)
+/* One outbox row per webhook of f's rule, as event. */
+static int ob_insert_rows(PGconn *conn, const struct alert_config *c, const struct alert_firing *f,
+			  const char *event, gint64 now, struct error *err)
 {
 	g_autofree char *from = ob_int(f->from), *to = ob_int(f->to), *s_now = ob_int(now);
 	g_autofree char *figures = alert_format_generic(f);
-	const char *event = f->event == ALERT_EVENT_RESOLVED ? "resolved" : "firing";
 
 	for (guint i = 0; f->rule->notify[i] != NULL; i++) {
 		const struct alert_webhook *w = alert_config_webhook(c, f->rule->notify[i]);
@@ -146,12 +146,24 @@ static int ob_insert(PGconn *conn, const struct alert_config *c, const struct al
 		if (ob_exec_clear(conn, q_insert, 10, p, err) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* f's rows (none when held) and its state. */
+static int ob_insert(PGconn *conn, const struct alert_config *c, const struct alert_firing *f,
+		     gint64 now, gboolean hold, struct error *err)
+{
+	g_autofree char *s_now = ob_int(now);
+	const char *event = f->event == ALERT_EVENT_RESOLVED ? "resolved" : "firing";
 	const char *state[5] = { f->rule->name, f->domain, f->group ? f->group : "", event, s_now };
+
+	if (!hold && ob_insert_rows(conn, c, f, event, now, err) < 0)
+		return -1;
 	return ob_exec_clear(conn, q_state, 5, state, err);
 }
 
 int alert_outbox_add(PGconn *conn, const struct alert_config *c, const struct alert_firing *f,
-		     gint64 now, struct alert_counts *n, struct error *err)
+		     gint64 now, gboolean hold, struct alert_counts *n, struct error *err)
 {
 	g_autofree char *key =
 		g_strdup_printf("%s\n%s\n%s", f->rule->name, f->domain, f->group ? f->group : "");
@@ -162,10 +174,12 @@ int alert_outbox_add(PGconn *conn, const struct alert_config *c, const struct al
 		return -1;
 	if (ob_exec_clear(conn, q_lock, 1, p, err) < 0 ||
 	    ob_should_add(conn, f, now, &add, err) < 0 ||
-	    (add && ob_insert(conn, c, f, now, err) < 0) || db_exec(conn, "COMMIT", err) < 0)
+	    (add && ob_insert(conn, c, f, now, hold, err) < 0) || db_exec(conn, "COMMIT", err) < 0)
 		goto fail;
 	if (!add && f->event == ALERT_EVENT_FIRING)
 		n->cooldown++;
+	else if (add && hold)
+		n->held++;
 	else if (add && f->event == ALERT_EVENT_FIRING)
 		n->fired++;
 	else if (add)
@@ -174,6 +188,19 @@ int alert_outbox_add(PGconn *conn, const struct alert_config *c, const struct al
 fail:
 	db_exec(conn, "ROLLBACK", NULL);
 	return -1;
+}
+
+int alert_outbox_summary(PGconn *conn, const struct alert_config *c, const struct alert_firing *f,
+			 gint64 now, struct error *err)
+{
+	if (db_exec(conn, "BEGIN", err) < 0)
+		return -1;
+	if (ob_insert_rows(conn, c, f, "summary", now, err) < 0 ||
+	    db_exec(conn, "COMMIT", err) < 0) {
+		db_exec(conn, "ROLLBACK", NULL);
+		return -1;
+	}
+	return 0;
 }
 
 int alert_outbox_open(PGconn *conn, const struct alert_rule *rule, GPtrArray **out,

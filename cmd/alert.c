@@ -116,6 +116,7 @@ static int alert_main(const struct alert_opts *o, const struct config *cfg,
 		      const struct alert_config *c, gint64 now, struct error *err)
 {
 	struct alert_counts n = { 0 };
+	g_autofree char *held = NULL;
 	PGconn *conn = NULL;
 	int rc = -1;
 
@@ -140,8 +141,9 @@ static int alert_main(const struct alert_opts *o, const struct config *cfg,
 	if (alert_run_rules(conn, c, now, NULL, &n, err) < 0 ||
 	    alert_outbox_deliver(conn, c, now, NULL, FALSE, &n, err) < 0)
 		goto fail;
-	log_info("alert: %u fired, %u resolved, %u in cooldown; %u sent, %u to retry, %u failed",
-		 n.fired, n.resolved, n.cooldown, n.sent, n.retrying, n.failed);
+	held = alert_counts_held(&n);
+	log_info("alert: %u fired, %u resolved, %u in cooldown%s; %u sent, %u to retry, %u failed",
+		 n.fired, n.resolved, n.cooldown, held, n.sent, n.retrying, n.failed);
 	rc = 0;
 fail:
 	PQfinish(conn);

@@ -4,7 +4,7 @@
 # edges by --now, the cooldown, each payload format with its figures, the
 # HMAC signature checked with openssl, 500 then 200, 400, nothing
 # listening, max-attempts, two concurrent runs, silence and resolution,
-# group-by, --list and --test.
+# group-by, max-alerts-per-rule and its summary, --list and --test.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/digest_gen.sh"
@@ -313,6 +313,45 @@ G=$R/req.$((n0 + 2)).body
 is "$(( $(recv_count) - n0 )) $(jget "$G" '{event}') $(jget "$G" '{domain}') $(jget "$G" '{sessions}{failed}')" "2 resolved a.example 0" "resolved: the message and its figures"
 $TW alert --config "$T/res.conf" --now 2024-06-06T08:00:00Z 2>"$T/err"
 is "$(( $(recv_count) - n0 ))" 2 "resolved: said once"
+
+# Fan-out (issue 13): one report naming eight failing MX hosts and a
+# group-by mx rule that may queue three alerts a pass: three alerts and one
+# summary naming the five held back; those are recorded as sent, so the
+# next pass has all eight in cooldown and sends nothing.
+details=""
+for i in 1 2 3 4 5 6 7 8; do
+	details="$details${details:+,}$(gen_detail certificate-expired mx$i.f.example 192.0.2.$i 5)"
+done
+mkdir -p "$T/fan"
+alert_report "$T/fan" "Google Inc." f-1 2024-06-05T06:00:00Z f.example 960 40 "$details"
+$TW ingest "$T"/fan/*.json 2>/dev/null
+conf "$T/fan.conf" "[alert]
+max-alerts-per-rule = 3" "[rule fan]
+domains = f.example
+group-by = mx
+min-failed-sessions = 5
+cooldown = 6h
+notify = hook"
+n0=$(recv_count)
+$TW alert --config "$T/fan.conf" --now $NOW 2>"$T/err"; rc=$?
+is "$rc" 0 "fan-out: exit 0"
+like "$(cat "$T/err")" "3 fired, 0 resolved, 0 in cooldown, 5 held back in a summary; 4 sent" \
+	"fan-out: three fired, five held back, four requests"
+is "$(( $(recv_count) - n0 ))" 4 "fan-out: three alerts and a summary arrived"
+G=$R/req.$((n0 + 4)).body
+is "$(jget "$G" '{event}') $(jget "$G" '{rule}') $(jget "$G" '{held}')" "summary fan 5" \
+	"the summary: its event, rule and count"
+held=$(perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die; my $j = decode_json(<$f>);
+	print join ",", sort map { (split / /)[1] } @{$j->{held_alerts}}' "$G")
+sent=$(for i in 1 2 3; do jget "$R/req.$((n0 + i)).body" '{group}'; echo; done | sort | paste -sd,)
+is "$(printf '%s,%s\n' "$held" "$sent" | tr , '\n' | sort | paste -sd,)" \
+	"mx1.f.example,mx2.f.example,mx3.f.example,mx4.f.example,mx5.f.example,mx6.f.example,mx7.f.example,mx8.f.example" \
+	"the three sent and the five named in the summary are the eight MX hosts, each once"
+is "$(q "select count(*) from tlswatch.alert_state where rule = 'fan' and last_event = 'firing'")" 8 \
+	"all eight recorded as firing"
+$TW alert --config "$T/fan.conf" --now 2024-06-05T13:00:00Z 2>"$T/err"
+like "$(cat "$T/err")" "0 fired, 0 resolved, 8 in cooldown; 0 sent" "the next pass: all eight in cooldown"
+is "$(( $(recv_count) - n0 ))" 4 "the next pass: nothing more sent"
 
 # --test sends a sample to the webhook at once.
 n0=$(recv_count)

@@ -155,6 +155,37 @@ static void test_formats(void)
 	alert_firing_free(f);
 }
 
+/* A summary of 25 held-back alerts names the first ten and counts the
+ * rest, in every format. */
+static void test_summary(void)
+{
+	struct alert_rule r = { .name = (char *)"fan", .min_failed = 1 };
+	struct alert_firing *f = alert_firing_new(&r, "f.example", NULL, 0, 86400);
+	const char *want = "25 more alerts held back, over max-alerts-per-rule in one pass: "
+			   "f.example mx0, f.example mx1, f.example mx2, f.example mx3, f.example "
+			   "mx4, f.example mx5, f.example mx6, f.example mx7, f.example mx8, "
+			   "f.example mx9 and 15 more [rule fan]";
+	json_t *g, *s, *t;
+
+	f->event = ALERT_EVENT_SUMMARY;
+	f->held = 25;
+	for (int i = 0; i < ALERT_SUMMARY_NAMES; i++)
+		g_ptr_array_add(f->held_names, g_strdup_printf("f.example mx%d", i));
+	g = parse(alert_format_generic(f));
+	s = parse(alert_format_slack(f));
+	t = parse(alert_format_teams(f));
+	g_assert_cmpstr(json_string_value(json_object_get(g, "event")), ==, "summary");
+	g_assert_cmpint(json_integer_value(json_object_get(g, "held")), ==, 25);
+	g_assert_cmpuint(json_array_size(json_object_get(g, "held_alerts")), ==, 10);
+	g_assert_cmpstr(json_string_value(json_object_get(g, "summary")), ==, want);
+	g_assert_cmpstr(json_string_value(json_object_get(s, "text")), ==, want);
+	g_assert_cmpstr(json_string_value(json_object_get(t, "title")), ==, want);
+	json_decref(g);
+	json_decref(s);
+	json_decref(t);
+	alert_firing_free(f);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -163,5 +194,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/alert/threshold", test_threshold);
 	g_test_add_func("/alert/signature", test_signature);
 	g_test_add_func("/alert/formats", test_formats);
+	g_test_add_func("/alert/summary", test_summary);
 	return g_test_run();
 }
