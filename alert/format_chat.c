@@ -70,13 +70,14 @@ char *alert_format_teams(const struct alert_firing *f)
 	g_autofree char *rate = g_strdup_printf("%.2f%%", alert_firing_rate(f));
 	g_autofree char *from = alert_time_iso(f->from), *to = alert_time_iso(f->to);
 	g_autofree char *window = g_strdup_printf("%s .. %s", from, to);
-	json_t *facts = json_array();
+	json_t *facts;
 
 	if (f->event == ALERT_EVENT_SUMMARY)
 		return chat_dump(json_pack("{s:s, s:s, s:s, s:s, s:s}", "@type", "MessageCard",
 					   "@context", "https://schema.org/extensions",
 					   "themeColor", "D70000", "summary", headline, "title",
 					   headline));
+	facts = json_array();
 	json_array_append_new(facts, teams_fact("Domain", f->domain));
 	json_array_append_new(facts, teams_fact("Window", window));
 	if (f->rule->kind == ALERT_KIND_THRESHOLD) {

@@ -17,7 +17,13 @@ seed tests/fixtures/fuzz/"$t"-*
 case $t in
 message)
 	seed tests/fixtures/*.eml tests/fixtures/*.json tests/fixtures/*.json.gz
-	seed $(corpus -name '*.eml') ;;
+	seed $(corpus -name '*.eml')
+	# Made here, not committed: two inputs of issue 13 that broke ingest,
+	# nested address groups (GMime's recursion) and a MIME part bomb.
+	perl -e 'print "From: ", "g:" x 50000, "a\@b.example", ";" x 50000, "\nSubject: g\n\nhi\n"' \
+		>"$b/seeds/$t/gen-address-groups.eml"
+	perl -e 'print "From: a\@b.example\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n",
+		"--b\n\n" x 5000, "--b--\n"' >"$b/seeds/$t/gen-part-bomb.eml" ;;
 report)
 	seed tests/fixtures/*.json $(corpus -name '*.json')
 	for f in tests/fixtures/*.json.gz $(corpus -name '*.gz'); do

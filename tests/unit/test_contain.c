@@ -71,7 +71,7 @@ static char *run(struct contain *c, const char *job, int *pid)
 
 		g_assert_nonnull(space);
 		g_assert_true(g_str_has_prefix(text, job));
-		*pid = atoi(space + 1);
+		*pid = (int)g_ascii_strtoll(space + 1, NULL, 10);
 	}
 	return why;
 }
