@@ -195,12 +195,12 @@ int alert_outbox_summary(PGconn *conn, const struct alert_config *c, const struc
 {
 	if (db_exec(conn, "BEGIN", err) < 0)
 		return -1;
-	if (ob_insert_rows(conn, c, f, "summary", now, err) < 0 ||
-	    db_exec(conn, "COMMIT", err) < 0) {
-		db_exec(conn, "ROLLBACK", NULL);
-		return -1;
-	}
+	if (ob_insert_rows(conn, c, f, "summary", now, err) < 0 || db_exec(conn, "COMMIT", err) < 0)
+		goto fail;
 	return 0;
+fail:
+	db_exec(conn, "ROLLBACK", NULL);
+	return -1;
 }
 
 int alert_outbox_open(PGconn *conn, const struct alert_rule *rule, GPtrArray **out,

@@ -32,11 +32,12 @@
 #define ANSWER_LAST   'L' /* a result; the child exits now */
 #define ANSWER_ERROR  'E' /* why the job failed; the child exits now */
 
-/* The child's exit statuses besides 0. */
-#define CONTAIN_EXIT_FAILED 1 /* the work returned an error */
-#define CONTAIN_EXIT_MEMORY 2 /* ... an ERR_TEMP: memory ran out */
-#define CONTAIN_EXIT_FATAL  3 /* GLib gave up (g_error: "failed to allocate") */
-#define CONTAIN_EXIT_IO	    4 /* the socket failed */
+/* The child's exit statuses besides 0: none that a library or a
+ * sanitizer exits with on its own (ASan's is 1). */
+#define CONTAIN_EXIT_FAILED 111 /* the work returned an error */
+#define CONTAIN_EXIT_MEMORY 112 /* ... an ERR_TEMP: memory ran out */
+#define CONTAIN_EXIT_FATAL  113 /* GLib gave up (g_error: "failed to allocate") */
+#define CONTAIN_EXIT_IO	    114 /* the socket failed */
 
 struct contain {
 	struct contain_limits limits;
@@ -295,7 +296,9 @@ static char *contain_why(const struct contain_limits *limits, int status, const 
 			"parsing it needs more memory than max-parse-memory (%s): %s", memory,
 			said ? said : "out of memory");
 	case CONTAIN_EXIT_FAILED:
-		return g_strdup(said ? said : "the parser failed");
+		if (said != NULL)
+			return g_strdup(said);
+		/* fall through */
 	default:
 		return g_strdup_printf("the parser ended with status %d and no answer",
 				       WIFEXITED(status) ? WEXITSTATUS(status) : status);
