@@ -9,6 +9,8 @@
  * reader that either fills the struct, applies a documented leniency and
  * adds a warning starting with the JSON path, or fails with that path; the
  * original json_t stays in r->document so nothing unknown is ever lost.
+ * The date-time reader is report_datetime.c; the normalised JSON out of a
+ * struct report, report_json.c.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -285,80 +287,6 @@ static int report_parse_ip(struct parse_ctx *c, json_t *obj, const char *base, c
 }
 
 /* ---- dates ----------------------------------------------------------- */
-
-/* n ASCII digits at s; stops at the first non-digit (so never reads past NUL). */
-static gboolean report_digits(const char *s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (!g_ascii_isdigit(s[i]))
-			return FALSE;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return TRUE;
-}
-
-/* The zone at s: Z, z, +HH:MM, -HH:MM or nothing; *offset in seconds. */
-static gboolean report_parse_zone(const char *s, int *offset, gboolean *no_zone)
-{
-	int oh, om;
-
-	*offset = 0;
-	*no_zone = *s == '\0';
-	if (*s == '\0' || ((*s == 'Z' || *s == 'z') && s[1] == '\0'))
-		return TRUE;
-	if ((*s != '+' && *s != '-') || !report_digits(s + 1, 2, &oh) || s[3] != ':' ||
-	    !report_digits(s + 4, 2, &om) || s[6] != '\0' || oh > 23 || om > 59)
-		return FALSE;
-	*offset = (*s == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-	return TRUE;
-}
-
-/*
- * RFC 3339 section 5.6 exactly: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM),
- * plus no zone at all (read as UTC, *no_zone set). 't' and 'z' are accepted
- * because RFC 3339 allows lower case; a space instead of 'T' is rejected, as
- * is a leap second (:60, which GDateTime cannot hold). Fractional seconds are
- * kept to the microsecond. The result is in UTC.
- */
-GDateTime *report_parse_datetime(const char *s, gboolean *no_zone)
-{
-	int y, mo, d, h, mi, sec, offset, ndig = 0;
-	gint64 usec = 0;
-	gboolean nz;
-	g_autoptr(GTimeZone) tz = NULL;
-	g_autoptr(GDateTime) local = NULL;
-	g_autoptr(GDateTime) exact = NULL;
-
-	if (no_zone != NULL)
-		*no_zone = FALSE;
-	if (s == NULL || !report_digits(s, 4, &y) || s[4] != '-' || !report_digits(s + 5, 2, &mo) ||
-	    s[7] != '-' || !report_digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-	    !report_digits(s + 11, 2, &h) || s[13] != ':' || !report_digits(s + 14, 2, &mi) ||
-	    s[16] != ':' || !report_digits(s + 17, 2, &sec) || h > 23 || mi > 59 || sec > 59)
-		return NULL;
-	s += 19;
-	if (*s == '.') {
-		for (s++; g_ascii_isdigit(*s); s++, ndig++)
-			if (ndig < 6)
-				usec = usec * 10 + (*s - '0');
-		if (ndig == 0)
-			return NULL;
-		for (; ndig < 6; ndig++)
-			usec *= 10;
-	}
-	if (!report_parse_zone(s, &offset, &nz))
-		return NULL;
-	tz = nz ? g_time_zone_new_utc() : g_time_zone_new_offset(offset);
-	local = g_date_time_new(tz, y, mo, d, h, mi, sec);
-	if (local == NULL || (exact = g_date_time_add(local, usec)) == NULL)
-		return NULL;
-	if (no_zone != NULL)
-		*no_zone = nz;
-	return g_date_time_to_utc(exact);
-}
 
 static int report_parse_date(struct parse_ctx *c, json_t *range, const char *key, GDateTime **out)
 {
@@ -925,83 +853,4 @@ fail:
 		report_release(r);
 	g_free(c.nul_first);
 	return rc;
-}
-
-/* ---- the normalised JSON --------------------------------------------- */
-
-static json_t *report_strings_to_json(const GPtrArray *a)
-{
-	json_t *arr = json_array();
-
-	for (guint i = 0; arr != NULL && a != NULL && i < a->len; i++) {
-		if (json_array_append_new(arr, json_string(g_ptr_array_index(a, i))) < 0)
-			g_clear_pointer(&arr, json_decref);
-	}
-	return arr;
-}
-
-/* Whole seconds, UTC, "YYYY-MM-DDTHH:MM:SSZ": fractions are dropped. */
-static json_t *report_datetime_to_json(GDateTime *dt)
-{
-	g_autoptr(GDateTime) utc = g_date_time_to_utc(dt);
-	g_autofree char *s =
-		g_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02dZ", g_date_time_get_year(utc),
-				g_date_time_get_month(utc), g_date_time_get_day_of_month(utc),
-				g_date_time_get_hour(utc), g_date_time_get_minute(utc),
-				g_date_time_get_second(utc));
-
-	return json_string(s);
-}
-
-static json_t *report_failure_to_json(const struct failure_detail *f)
-{
-	return json_pack("{s:s, s:s*, s:s*, s:s*, s:s*, s:I, s:s*, s:s*}", "result-type",
-			 f->result_type, "sending-mta-ip", f->sending_mta_ip,
-			 "receiving-mx-hostname", f->receiving_mx_hostname, "receiving-mx-helo",
-			 f->receiving_mx_helo, "receiving-ip", f->receiving_ip,
-			 "failed-session-count", (json_int_t)f->failed_sessions,
-			 "additional-information", f->additional_information, "failure-reason-code",
-			 f->failure_reason_code);
-}
-
-static json_t *report_policy_to_json(const struct policy *p)
-{
-	json_t *failures = json_array();
-
-	for (guint i = 0; failures != NULL && i < p->failures->len; i++) {
-		const struct failure_detail *f =
-			&g_array_index(p->failures, struct failure_detail, i);
-
-		if (json_array_append_new(failures, report_failure_to_json(f)) < 0)
-			g_clear_pointer(&failures, json_decref);
-	}
-	return json_pack("{s:{s:s, s:o, s:s, s:o, s:s*, s:o*}, s:{s:I, s:I}, s:o}", "policy",
-			 "policy-type", p->type, "policy-string",
-			 report_strings_to_json(p->strings), "policy-domain", p->domain, "mx-host",
-			 report_strings_to_json(p->mx_hosts), "sts-mode", p->sts_mode,
-			 "sts-max-age", p->sts_max_age >= 0 ? json_integer(p->sts_max_age) : NULL,
-			 "summary", "total-successful-session-count",
-			 (json_int_t)p->successful_sessions, "total-failure-session-count",
-			 (json_int_t)p->failed_sessions, "failure-details", failures);
-}
-
-json_t *report_to_json(const struct report *r)
-{
-	json_t *policies;
-
-	if (r->policies == NULL || r->date_start == NULL || r->date_end == NULL)
-		return NULL;
-	policies = json_array();
-	for (guint i = 0; policies != NULL && i < r->policies->len; i++) {
-		const struct policy *p = &g_array_index(r->policies, struct policy, i);
-
-		if (json_array_append_new(policies, report_policy_to_json(p)) < 0)
-			g_clear_pointer(&policies, json_decref);
-	}
-	return json_pack("{s:s, s:{s:o, s:o}, s:s?, s:s, s:o, s:o}", "organization-name",
-			 r->organization_name, "date-range", "start-datetime",
-			 report_datetime_to_json(r->date_start), "end-datetime",
-			 report_datetime_to_json(r->date_end), "contact-info", r->contact_info,
-			 "report-id", r->report_id, "policies", policies, "warnings",
-			 report_strings_to_json(r->warnings));
 }
