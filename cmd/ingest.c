@@ -152,6 +152,7 @@ int cmd_ingest(int argc, char **argv)
 	mail_library_init();
 	ctx.dry_run = dry_run;
 	ctx.verbose = verbose || in_mta;
+	ctx.status_line = in_mta;
 	if (!dry_run)
 		ctx.alert_domains = g_ptr_array_new_with_free_func(g_free);
 	status =

@@ -84,6 +84,8 @@ struct pending {
 	char *what;
 	guint reports;
 	char *first;	    /* "organization (report-id)" of the first report */
+	char *first_domain; /* its first policy domain */
+	char *cause;	    /* for the MTA's status line: see ingest_count */
 	gboolean rejected;  /* refused by the database, sent again as a quarantine */
 	GPtrArray *domains; /* char *: its reports' policy domains, for the alert rules */
 	/* What rec.reports and rec.documents point into, kept until the
@@ -102,6 +104,8 @@ static void pending_free(struct pending *p)
 	g_bytes_unref(p->raw);
 	g_free(p->what);
 	g_free(p->first);
+	g_free(p->first_domain);
+	g_free(p->cause);
 	if (p->domains != NULL)
 		g_ptr_array_unref(p->domains);
 	if (p->found != NULL)
@@ -142,9 +146,45 @@ void ingest_progress_clear(struct ingest_ctx *ctx)
 	ctx->progress_visible = FALSE;
 }
 
-static void ingest_count(struct ingest_ctx *ctx, enum message_status status, const char *what,
-			 guint reports, const char *first, const char *reason)
+/* Postfix keeps about 100 characters of a pipe command's output in its
+ * status text: the MTA's first line must say the outcome and the facts
+ * that identify the report within that, the full line follows. */
+#define STATUS_LINE_MAX 88
+
+static void ingest_status_line(enum message_status status, guint reports, const char *domain,
+			       const char *first, const char *reason)
 {
+	g_autoptr(GString) line = g_string_new(NULL);
+
+	if (status == MESSAGE_QUARANTINED)
+		g_string_printf(line, "quarantined: %s", reason ? reason : "");
+	else
+		g_string_printf(line, "%s %u report%s: %s, %s", message_status_name(status),
+				reports, reports == 1 ? "" : "s", domain ? domain : "?",
+				first ? first : "?");
+	if (line->len > STATUS_LINE_MAX) {
+		/* The character that ends before byte STATUS_LINE_MAX - 3 is kept
+		 * whole: with "..." the line is at most STATUS_LINE_MAX bytes. */
+		const char *cut = g_utf8_find_prev_char(line->str, line->str + STATUS_LINE_MAX - 2);
+
+		g_string_truncate(line, cut ? (gsize)(cut - line->str) : 0);
+		g_string_append(line, "...");
+	}
+	if (status == MESSAGE_QUARANTINED)
+		log_warning("%s", line->str);
+	else
+		log_info("%s", line->str);
+}
+
+/* Count the outcome of a message and log it; cause is what the MTA's
+ * status line says of a quarantine (the first note without its part), or
+ * NULL to say the reason. */
+static void ingest_count(struct ingest_ctx *ctx, enum message_status status, const char *what,
+			 guint reports, const char *domain, const char *first, const char *reason,
+			 const char *cause)
+{
+	if (ctx->status_line)
+		ingest_status_line(status, reports, domain, first, cause ? cause : reason);
 	switch (status) {
 	case MESSAGE_STORED:
 		ctx->totals.stored++;
@@ -216,7 +256,8 @@ static void ingest_stored(gpointer data, enum message_status status, gint64 id, 
 	struct error ignored = ERROR_INIT;
 
 	if (err == NULL) {
-		ingest_count(ctx, status, p->what, p->reports, p->first, p->rec.reason);
+		ingest_count(ctx, status, p->what, p->reports, p->first_domain, p->first,
+			     p->rec.reason, p->cause);
 		if (status == MESSAGE_STORED && ctx->alert_domains != NULL && p->domains != NULL)
 			domains_merge(ctx->alert_domains, p->domains);
 	} else if (err->cls == ERR_INPUT && refused >= 0 && (guint)refused < p->reports &&
@@ -229,6 +270,7 @@ static void ingest_stored(gpointer data, enum message_status status, gint64 id, 
 	} else if (err->cls == ERR_INPUT && !p->rejected) {
 		g_free(p->reason);
 		p->reason = g_strdup_printf("database rejected the report: %s", err->msg);
+		g_clear_pointer(&p->cause, g_free);
 		p->rec.reason = p->reason;
 		p->rec.reports = p->rec.documents = NULL;
 		p->rec.raw = p->raw;
@@ -249,8 +291,8 @@ static void ingest_stored(gpointer data, enum message_status status, gint64 id, 
 /* Hand what was found (or the quarantine) to the store, which has it
  * counted once its transaction has ended; or print it for a dry run. */
 static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPtrArray *found,
-			 const struct ingest_source *src, const char *what, GBytes *raw,
-			 struct error *err)
+			 const char *cause, const struct ingest_source *src, const char *what,
+			 GBytes *raw, struct error *err)
 {
 	const struct found *first = found->len ? g_ptr_array_index(found, 0) : NULL;
 	const char *const header[] = { rec->message_id, rec->from_addr, rec->subject,
@@ -260,14 +302,18 @@ static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPt
 
 	p->ctx = ctx;
 	p->what = g_strdup(what);
+	p->cause = g_strdup(cause);
 	p->reports = found->len;
 	if (first != NULL)
 		p->first = g_strdup_printf("%s (%s)", first->report.organization_name,
 					   first->report.report_id);
+	if (first != NULL && first->report.policies->len > 0)
+		p->first_domain =
+			g_strdup(g_array_index(first->report.policies, struct policy, 0).domain);
 	if (ctx->dry_run) {
 		dry_run_print(ctx, src, found, rec->reason);
 		ingest_count(ctx, found->len ? MESSAGE_STORED : MESSAGE_QUARANTINED, what,
-			     p->reports, p->first, rec->reason);
+			     p->reports, p->first_domain, p->first, rec->reason, p->cause);
 		pending_free(p);
 		return 0;
 	}
@@ -399,7 +445,7 @@ static int ingest_parse(struct ingest_ctx *ctx, const char *bare_name, gboolean 
 	if (rc < 0)
 		return -1;
 	if (why != NULL) {
-		parsed_note(p, "%s", why);
+		parsed_note(p, NULL, "%s", why);
 		return 0;
 	}
 	return parsed_deserialise(ctx->cfg, result, p, err);
@@ -427,7 +473,7 @@ static int ingest_parsed(struct ingest_ctx *ctx, const char *bare_name, gboolean
 		.report_submitter = p.header[HEADER_REPORT_SUBMITTER],
 		.reason = p.notes->len ? p.notes->str : NULL,
 	};
-	rc = ingest_commit(ctx, &rec, p.found, src, what, kept, err);
+	rc = ingest_commit(ctx, &rec, p.found, p.cause, src, what, kept, err);
 done:
 	parsed_release(&p);
 	return rc;

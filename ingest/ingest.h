@@ -35,6 +35,7 @@ struct ingest_ctx {
 	struct contain *parser;	  /* the parse child (contain.h): ingest_parser_start */
 	gboolean dry_run;	  /* print JSON lines to out, touch no database */
 	gboolean verbose;	  /* a line for every message, not only problems */
+	gboolean status_line;	  /* the MTA's pipe: a short line first, for Postfix's status */
 	FILE *out;		  /* dry-run output (stdout) */
 	struct ingest_totals totals;
 	GPtrArray *alert_domains; /* char *: policy domains of committed new reports, for

@@ -18,9 +18,9 @@
  * every failing part, short enough not to drown the log. */
 #define REASON_MAX 2000
 
-/* parsed_serialise's layout: five header fields, the notes, and per
- * report its JSON, MIME part and file name. */
-#define PARSED_TYPE "(msmsmsmsmssa(aymsms))"
+/* parsed_serialise's layout: five header fields, the notes, the cause,
+ * and per report its JSON, MIME part and file name. */
+#define PARSED_TYPE "(msmsmsmsmssmsa(aymsms))"
 
 static void found_free(gpointer p)
 {
@@ -47,24 +47,31 @@ void parsed_release(struct parsed *p)
 		g_free(p->header[i]);
 	if (p->notes != NULL)
 		g_string_free(p->notes, TRUE);
+	g_free(p->cause);
 	if (p->found != NULL)
 		g_ptr_array_unref(p->found);
 	memset(p, 0, sizeof *p);
 }
 
 /* At most REASON_MAX bytes, cut on a UTF-8 character boundary. */
-void parsed_note(struct parsed *p, const char *fmt, ...)
+void parsed_note(struct parsed *p, const char *label, const char *fmt, ...)
 {
 	GString *notes = p->notes;
+	g_autofree char *note = NULL;
 	va_list ap;
 
+	va_start(ap, fmt);
+	note = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (p->cause == NULL)
+		p->cause = g_strdup(note);
 	if (notes->len >= REASON_MAX)
 		return;
 	if (notes->len > 0)
 		g_string_append(notes, "; ");
-	va_start(ap, fmt);
-	g_string_append_vprintf(notes, fmt, ap);
-	va_end(ap);
+	if (label != NULL)
+		g_string_append_printf(notes, "%s: ", label);
+	g_string_append(notes, note);
 	if (notes->len > REASON_MAX) {
 		const char *cut = g_utf8_find_prev_char(notes->str, notes->str + REASON_MAX);
 
@@ -128,7 +135,7 @@ static struct found *parse_part(const struct config *cfg, GBytes *content, const
 	data = g_bytes_get_data(json, &len);
 	kind = decode_sniff(data, len);
 	if (kind != PAYLOAD_JSON) {
-		parsed_note(p, "%s: %s", label, not_report_reason(kind));
+		parsed_note(p, label, "%s", not_report_reason(kind));
 		goto done;
 	}
 	f = parse_json(cfg, json, hints, &err);
@@ -139,7 +146,7 @@ fail:
 	if (err.cls == ERR_TEMP)
 		error_set(temp, ERR_TEMP, "%s: %s", label, err.msg);
 	else
-		parsed_note(p, "%s: %s%s", label, json ? "invalid report: " : "", err.msg);
+		parsed_note(p, label, "%s%s", json ? "invalid report: " : "", err.msg);
 done:
 	error_clear(&err);
 	return f;
@@ -166,7 +173,7 @@ static void parse_mail_reports(const struct config *cfg, const struct mail *m, s
 		g_ptr_array_add(p->found, f);
 	}
 	if (m->parts->len == 0)
-		parsed_note(p, "not a TLS report: no report part in %s",
+		parsed_note(p, NULL, "not a TLS report: no report part in %s",
 			    m->content_type ? m->content_type : "a text/plain message");
 }
 
@@ -181,9 +188,9 @@ int parse_message(const struct config *cfg, GBytes *raw, gboolean truncated, str
 
 	mail_init(&m);
 	if (mail_parse(&m, raw, &limits, &perr) < 0)
-		parsed_note(p, "%s", perr.msg);
+		parsed_note(p, NULL, "%s", perr.msg);
 	if (truncated)
-		parsed_note(p,
+		parsed_note(p, NULL,
 			    "message larger than max-message-size (%" G_GUINT64_FORMAT
 			    " bytes): kept its header only",
 			    cfg->max_message_size);
@@ -232,7 +239,8 @@ GBytes *parsed_serialise(const struct parsed *p)
 			f->filename);
 	}
 	v = g_variant_ref_sink(g_variant_new(PARSED_TYPE, p->header[0], p->header[1], p->header[2],
-					     p->header[3], p->header[4], p->notes->str, &reports));
+					     p->header[3], p->header[4], p->notes->str, p->cause,
+					     &reports));
 	return g_variant_get_data_as_bytes(v);
 }
 
@@ -240,7 +248,7 @@ int parsed_deserialise(const struct config *cfg, GBytes *bytes, struct parsed *p
 {
 	g_autoptr(GVariant) v = g_variant_ref_sink(
 		g_variant_new_from_bytes(G_VARIANT_TYPE(PARSED_TYPE), bytes, FALSE));
-	g_autoptr(GVariant) reports = g_variant_get_child_value(v, HEADER_N + 1);
+	g_autoptr(GVariant) reports = g_variant_get_child_value(v, HEADER_N + 2);
 	g_autofree char *notes = NULL;
 	struct report_hints hints;
 
@@ -248,6 +256,7 @@ int parsed_deserialise(const struct config *cfg, GBytes *bytes, struct parsed *p
 		g_variant_get_child(v, i, "ms", &p->header[i]);
 	g_variant_get_child(v, HEADER_N, "s", &notes);
 	g_string_assign(p->notes, notes);
+	g_variant_get_child(v, HEADER_N + 1, "ms", &p->cause);
 	hints = (struct report_hints){ p->header[HEADER_REPORT_DOMAIN],
 				       p->header[HEADER_REPORT_SUBMITTER] };
 	for (gsize i = 0; i < g_variant_n_children(reports); i++) {
@@ -268,8 +277,9 @@ int parsed_deserialise(const struct config *cfg, GBytes *bytes, struct parsed *p
 		}
 		if (f == NULL) {
 			/* Read once already, under the same caps: not expected. */
-			parsed_note(p, "part %s: invalid report: %s", part ? part : "(file)",
-				    perr.msg);
+			g_autofree char *label = g_strdup_printf("part %s", part ? part : "(file)");
+
+			parsed_note(p, label, "invalid report: %s", perr.msg);
 			error_clear(&perr);
 			continue;
 		}

@@ -38,6 +38,7 @@ enum parsed_header {
 struct parsed {
 	char *header[HEADER_N]; /* each NULL when absent; valid UTF-8 */
 	GString *notes;		/* why parts were not reports; empty when none */
+	char *cause;		/* the first note without its part: the MTA's status line */
 	GPtrArray *found;	/* struct found *, in MIME order */
 };
 
@@ -47,8 +48,9 @@ void parsed_init(struct parsed *p);
 /* Free what p owns. */
 void parsed_release(struct parsed *p);
 
-/* Add one note to p's reason, which stays short enough for a log line. */
-void parsed_note(struct parsed *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Add one note to p's reason ("label: note", or the note alone when label
+ * is NULL), which stays short enough for a log line. */
+void parsed_note(struct parsed *p, const char *label, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 /* Parse the RFC 5322 message raw into p. truncated: raw is only the
  * header of a message over max-message-size. Returns -1 only when memory

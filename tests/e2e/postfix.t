@@ -26,6 +26,14 @@ wait_for 20 is_stored fixture-octet-stream-1@example.net
 is "$(status_of fixture-octet-stream-1@example.net)" stored "SMTP: the report is stored"
 wait_for 5 eval '[ "$(sent)" -eq 2 ]'
 is "$(sent)" 2 "maillog: both status=sent via the tlsrpt transport"
+# Postfix keeps about 100 characters of the command's output in its status
+# text: the first line says the outcome, domain, reporter and report-id
+# (issue 12, point 5). The report-id comes from the database.
+rid=$(q "select r.report_id from tlswatch.reports r join tlswatch.messages m on m.id = r.message_ref
+	where m.message_id = 'fixture-rfc-gzip-1@example.net'")
+like "$(grep 'status=sent' "$PF/maillog")" \
+	"delivered via tlsrpt service \(tlswatch: stored 1 report: example\.com, Fixture Corp \($rid\)" \
+	"maillog: the status text says stored, the domain, the reporter and the report-id"
 
 # Database down: Postfix keeps the message and says why.
 pg_stop_server
@@ -58,6 +66,9 @@ is "$(q "select count(*) from tlswatch.messages where status = 'quarantined' and
 wait_for 5 eval '[ "$(sent)" -eq 5 ]'
 is "$(sent)" 5 "maillog: every message status=sent"
 is "$(grep -c 'status=bounced' "$PF/maillog")" 0 "maillog: nothing bounced"
+like "$(grep 'status=sent' "$PF/maillog")" \
+	"delivered via tlsrpt service \(tlswatch: quarantined: not a TLS report \(XML: a DMARC report\?\)" \
+	"maillog: the status text of the DMARC report says quarantined and why, before the part's name"
 is "$(pf_queue)" "" "the queue is empty"
 
 done_testing

@@ -58,6 +58,11 @@ report_json 'my $f = $r->{policies}[0]{"failure-details"}; push @$f, $f->[0]' > 
 mail_part application/tlsrpt+json "$tmp/fd.json" > "$tmp/fd.eml"
 conf 'max-failure-details = 1'
 quarantined max-failure-details '2 entries exceed max-failure-details \(1 per report\)' "$tmp/fd.eml"
+# The MTA's first line (what Postfix keeps): the outcome and the cause
+# without the part's label, at most 88 characters after "tlswatch: ", cut with "..." (issue 12).
+is "$(head -n 1 "$tmp/err")" \
+	"tlswatch: quarantined: invalid report: policies[0].failure-details: 2 entries exceed max-failur..." \
+	"the first stderr line: outcome first, the cause cut to fit Postfix's status text"
 
 report_json '$r->{"contact-info"} = "a" x 65537' > "$tmp/long.json"
 mail_part application/tlsrpt+json "$tmp/long.json" > "$tmp/long.eml"
