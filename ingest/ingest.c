@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "ingest/contain.h"
 #include "ingest/ingest.h"
 #include "ingest/parse.h"
@@ -84,7 +85,6 @@ struct pending {
 	char *what;
 	guint reports;
 	char *first;	    /* "organization (report-id)" of the first report */
-	char *first_domain; /* its first policy domain */
 	char *cause;	    /* for the MTA's status line: see ingest_count */
 	gboolean rejected;  /* refused by the database, sent again as a quarantine */
 	GPtrArray *domains; /* char *: its reports' policy domains, for the alert rules */
@@ -104,7 +104,6 @@ static void pending_free(struct pending *p)
 	g_bytes_unref(p->raw);
 	g_free(p->what);
 	g_free(p->first);
-	g_free(p->first_domain);
 	g_free(p->cause);
 	if (p->domains != NULL)
 		g_ptr_array_unref(p->domains);
@@ -115,6 +114,13 @@ static void pending_free(struct pending *p)
 	if (p->documents != NULL)
 		g_ptr_array_unref(p->documents);
 	g_free(p);
+}
+
+/* The first policy domain of p's first report, or NULL: the one the MTA's
+ * status line names. */
+static const char *pending_domain(const struct pending *p)
+{
+	return p->domains != NULL && p->domains->len > 0 ? g_ptr_array_index(p->domains, 0) : NULL;
 }
 
 /* The progress line, at most four times a second: count, rate, time left. */
@@ -162,14 +168,7 @@ static void ingest_status_line(enum message_status status, guint reports, const 
 		g_string_printf(line, "%s %u report%s: %s, %s", message_status_name(status),
 				reports, reports == 1 ? "" : "s", domain ? domain : "?",
 				first ? first : "?");
-	if (line->len > STATUS_LINE_MAX) {
-		/* The character that ends before byte STATUS_LINE_MAX - 3 is kept
-		 * whole: with "..." the line is at most STATUS_LINE_MAX bytes. */
-		const char *cut = g_utf8_find_prev_char(line->str, line->str + STATUS_LINE_MAX - 2);
-
-		g_string_truncate(line, cut ? (gsize)(cut - line->str) : 0);
-		g_string_append(line, "...");
-	}
+	text_cut(line, STATUS_LINE_MAX);
 	if (status == MESSAGE_QUARANTINED)
 		log_warning("%s", line->str);
 	else
@@ -256,7 +255,7 @@ static void ingest_stored(gpointer data, enum message_status status, gint64 id, 
 	struct error ignored = ERROR_INIT;
 
 	if (err == NULL) {
-		ingest_count(ctx, status, p->what, p->reports, p->first_domain, p->first,
+		ingest_count(ctx, status, p->what, p->reports, pending_domain(p), p->first,
 			     p->rec.reason, p->cause);
 		if (status == MESSAGE_STORED && ctx->alert_domains != NULL && p->domains != NULL)
 			domains_merge(ctx->alert_domains, p->domains);
@@ -307,20 +306,6 @@ static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPt
 	if (first != NULL)
 		p->first = g_strdup_printf("%s (%s)", first->report.organization_name,
 					   first->report.report_id);
-	if (first != NULL && first->report.policies->len > 0)
-		p->first_domain =
-			g_strdup(g_array_index(first->report.policies, struct policy, 0).domain);
-	if (ctx->dry_run) {
-		dry_run_print(ctx, src, found, rec->reason);
-		ingest_count(ctx, found->len ? MESSAGE_STORED : MESSAGE_QUARANTINED, what,
-			     p->reports, p->first_domain, p->first, rec->reason, p->cause);
-		pending_free(p);
-		return 0;
-	}
-	for (gsize i = 0; i < G_N_ELEMENTS(header); i++)
-		p->header[i] = g_strdup(header[i]);
-	p->reason = g_strdup(rec->reason);
-	p->raw = g_bytes_ref(raw);
 	p->domains = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < found->len; i++) {
 		const struct found *f = g_ptr_array_index(found, i);
@@ -330,6 +315,17 @@ static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPt
 					g_strdup(g_array_index(f->report.policies, struct policy, j)
 							 .domain));
 	}
+	if (ctx->dry_run) {
+		dry_run_print(ctx, src, found, rec->reason);
+		ingest_count(ctx, found->len ? MESSAGE_STORED : MESSAGE_QUARANTINED, what,
+			     p->reports, pending_domain(p), p->first, rec->reason, p->cause);
+		pending_free(p);
+		return 0;
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(header); i++)
+		p->header[i] = g_strdup(header[i]);
+	p->reason = g_strdup(rec->reason);
+	p->raw = g_bytes_ref(raw);
 	p->sent = g_ptr_array_new();
 	p->documents = g_ptr_array_new();
 	for (guint i = 0; i < found->len; i++) {

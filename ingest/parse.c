@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "common/text.h"
 #include "ingest/decode.h"
 #include "ingest/mail.h"
 #include "ingest/parse.h"
@@ -72,12 +73,8 @@ void parsed_note(struct parsed *p, const char *label, const char *fmt, ...)
 	if (label != NULL)
 		g_string_append_printf(notes, "%s: ", label);
 	g_string_append(notes, note);
-	if (notes->len > REASON_MAX) {
-		const char *cut = g_utf8_find_prev_char(notes->str, notes->str + REASON_MAX);
-
-		g_string_truncate(notes, cut ? (gsize)(cut - notes->str) : 0);
-		g_string_append(notes, "...");
-	}
+	/* The last note keeps up to REASON_MAX bytes, and then its "...". */
+	text_cut(notes, REASON_MAX + 2);
 }
 
 /* Why decoded content that is not JSON is not a report, in a postmaster's
