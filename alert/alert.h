@@ -185,8 +185,9 @@ int alert_outbox_cooling(PGconn *conn, const struct alert_rule *rule, gint64 now
 int alert_outbox_last_sent(PGconn *conn, const struct alert_rule *rule, GHashTable **out,
 			   struct error *err);
 /* Deliver due pending rows (only: restrict to these domains; NULL all), one
- * transaction and row lock each. With once (on ingest), stop after the
- * first failed attempt or once the longest webhook timeout has passed. */
+ * transaction and row lock each. With once (on ingest), a webhook whose
+ * attempt failed gets no other row in this run (the others still do), and
+ * no attempt starts once the sum of the webhook timeouts has passed. */
 int alert_outbox_deliver(PGconn *conn, const struct alert_config *c, gint64 now, char **only,
 			 gboolean once, struct alert_counts *n, struct error *err);
 

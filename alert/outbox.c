@@ -12,6 +12,7 @@
 #include "common/db.h"
 #include "common/domain.h"
 #include "common/log.h"
+#include "common/pgarray.h"
 
 #define MAX_BACKOFF (24 * 3600)
 
@@ -56,11 +57,13 @@ static const char *const q_insert =
 static const char *const q_open = "SELECT domain, group_key FROM tlswatch.alert_state"
 				  " WHERE rule = $1 AND last_event = 'firing'";
 
-/* $1 now, $2 domains (text[] or NULL): the next due row, locked. */
+/* $1 now, $2 domains (text[] or NULL), $3 webhooks given up on in this
+ * run (text[]): the next due row, locked. */
 static const char *const q_claim =
 	"SELECT id, webhook, payload, attempts, domain FROM tlswatch.alerts"
 	" WHERE state = 'pending' AND next_attempt_at <= to_timestamp($1::bigint)"
 	" AND ($2::text[] IS NULL OR domain = ANY ($2::text[]))"
+	" AND webhook <> ALL ($3::text[])"
 	" ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED";
 
 static const char *const q_sent =
@@ -265,19 +268,21 @@ static int ob_record(PGconn *conn, const struct alert_config *c, const char *id,
 	return ob_exec_clear(conn, q_failed, 4, p, err);
 }
 
-/* Claim, post and record one row. *done when none is due; *failed when the attempt failed. */
+/* Claim, post and record one row, not for a webhook of skip (an array
+ * literal). *done when none is due; when the attempt failed, *failed is
+ * the webhook's name (the caller g_free()s it). */
 static int ob_deliver_one(PGconn *conn, const struct alert_config *c, gint64 now,
-			  const char *domains, gboolean *done, gboolean *failed,
+			  const char *domains, const char *skip, gboolean *done, char **failed,
 			  struct alert_counts *n, struct error *err)
 {
 	g_autofree char *s_now = ob_int(now), *why = NULL;
-	const char *p[2] = { s_now, domains };
+	const char *p[3] = { s_now, domains, skip };
 	const struct alert_webhook *w;
 	gboolean retry = FALSE;
 	PGresult *res = NULL;
 	int rc = -1;
 
-	if (db_exec(conn, "BEGIN", err) < 0 || (res = ob_exec(conn, q_claim, 2, p, err)) == NULL)
+	if (db_exec(conn, "BEGIN", err) < 0 || (res = ob_exec(conn, q_claim, 3, p, err)) == NULL)
 		goto fail;
 	*done = PQntuples(res) == 0;
 	if (*done) {
@@ -292,10 +297,11 @@ static int ob_deliver_one(PGconn *conn, const struct alert_config *c, gint64 now
 		rc = alert_deliver(w, PQgetvalue(res, 0, 2), g_get_real_time() / G_USEC_PER_SEC,
 				   &retry, &why);
 	}
-	*failed = rc < 0;
-	if (rc < 0)
+	if (rc < 0) {
+		*failed = g_strdup(PQgetvalue(res, 0, 1));
 		log_warning("alert %s to webhook %s for %s: %s", PQgetvalue(res, 0, 0),
 			    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 4), why);
+	}
 	if (ob_record(conn, c, PQgetvalue(res, 0, 0),
 		      (int)g_ascii_strtoll(PQgetvalue(res, 0, 3), NULL, 10), now, rc, retry, why, n,
 		      err) < 0 ||
@@ -309,29 +315,43 @@ fail:
 	return -1;
 }
 
-/* On ingest the MTA waits: no new attempt once the longest webhook timeout
- * has passed, so delivery adds at most about that much to ingest. */
+/* On ingest the MTA waits: no new attempt once every webhook has had its
+ * timeout, so delivery adds at most the sum of them to ingest, and a slow
+ * webhook cannot use up the time of the others. */
 static gint64 ob_deadline(const struct alert_config *c)
 {
-	gint64 longest = 0;
+	gint64 sum = 0;
 
 	for (guint i = 0; i < c->webhooks->len; i++)
-		longest = MAX(longest, ((struct alert_webhook *)c->webhooks->pdata[i])->timeout);
-	return g_get_monotonic_time() + longest * G_USEC_PER_SEC;
+		sum += ((struct alert_webhook *)c->webhooks->pdata[i])->timeout;
+	return g_get_monotonic_time() + sum * G_USEC_PER_SEC;
 }
 
 int alert_outbox_deliver(PGconn *conn, const struct alert_config *c, gint64 now, char **only,
 			 gboolean once, struct alert_counts *n, struct error *err)
 {
 	g_autofree char *domains = domain_names_sql_array(only);
-	gboolean done = FALSE, failed = FALSE;
+	g_autoptr(GPtrArray) given_up = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *skip = pg_array_of_strings(given_up);
+	gboolean done = FALSE;
 	gint64 deadline = ob_deadline(c);
 
 	while (!done) {
-		if (ob_deliver_one(conn, c, now, domains, &done, &failed, n, err) < 0)
+		g_autofree char *failed = NULL;
+
+		if (ob_deliver_one(conn, c, now, domains, skip, &done, &failed, n, err) < 0)
 			return -1;
-		if (once && (failed || g_get_monotonic_time() >= deadline))
+		if (!once)
+			continue;
+		if (g_get_monotonic_time() >= deadline)
 			break;
+		/* One webhook failing leaves its other rows to the next pass,
+		 * not the other webhooks' rows. */
+		if (failed != NULL) {
+			g_ptr_array_add(given_up, g_steal_pointer(&failed));
+			g_free(skip);
+			skip = pg_array_of_strings(given_up);
+		}
 	}
 	return 0;
 }

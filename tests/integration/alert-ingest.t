@@ -70,6 +70,21 @@ is "$rc" 0 "slow receiver: exit 0"
 ok "$([ "$took" -le 3 ] && echo 1)" "slow receiver: no longer than the timeout (${took}s)"
 like "$(q "select state || '|' || last_error from tlswatch.alerts where domain = 'z.example'")" "^pending\\|webhook not reached: Timeout" "slow receiver: pending, timed out"
 
+# Two webhooks, the first refusing: the second still gets its alert now,
+# the first's waits for the next pass (issue 12, point 7).
+alert_report "$T/r" "Google Inc." t-1 "$END" t.example 100 40
+$TW ingest "$T"/r/*t-1*.json 2>/dev/null
+printf '[webhook down]\nurl = %s/down\ntimeout = 1s\n[webhook ops]\nurl = %s/ops\ntimeout = 1s\n[rule r]\ndomains = t.example\nmin-failed-sessions = 10\nnotify = down;ops\n' \
+	"$DOWN" "$URL" >"$T/two.conf"
+n0=$(recv_count)
+$TW alert --config "$T/two.conf" --after-ingest t.example 2>"$T/err"; rc=$?
+is "$rc" 0 "two webhooks, one refusing: exit 0"
+is "$(q "select string_agg(webhook || ' ' || state || ' ' || attempts, ', ' order by webhook) from tlswatch.alerts where domain = 't.example'")" \
+	"down pending 1, ops sent 1" "two webhooks, one refusing: the other is delivered at once"
+is "$(( $(recv_count) - n0 ))" 1 "two webhooks, one refusing: one message arrived"
+is "$(q "select id < (select id from tlswatch.alerts where domain = 't.example' and webhook = 'ops') from tlswatch.alerts where domain = 't.example' and webhook = 'down'")" t \
+	"two webhooks: the refusing one was queued (and tried) first"
+
 # [alert] on-ingest = false: nothing evaluated.
 conf "$T/off.conf" "$URL" "on-ingest = false"
 $TW alert --config "$T/off.conf" --after-ingest w.example 2>"$T/err"; rc=$?
