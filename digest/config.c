@@ -24,7 +24,9 @@ void digest_config_init(struct digest_config *c)
 	c->max_failure_rate = 0.1;
 	c->top = 10;
 	c->sendmail = g_strdup("/usr/sbin/sendmail -t -oi");
-	c->from = g_strdup_printf("tlswatch@%s", g_get_host_name());
+	/* postmaster exists on every mail host (RFC 5321, 4.5.1) and reaches
+	 * a person; the account running the digest usually does not. */
+	c->from = g_strdup_printf("postmaster@%s", g_get_host_name());
 	c->sendmail_timeout = 60;
 }
 

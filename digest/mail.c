@@ -4,7 +4,9 @@
  * with GMime and piped to the system's sendmail, the way cron and every
  * MTA-side tool sends mail. The command comes from [digest] sendmail; when
  * it does not read the recipients from the header (-t), they are appended
- * as arguments. sendmail failing, or not finishing within
+ * as arguments; -f makes [digest] from the envelope sender as well, so a
+ * bounce goes where the From header says, not to the local account that
+ * ran the digest. sendmail failing, or not finishing within
  * sendmail-timeout, is ERR_TEMP: run again later.
  */
 #include <signal.h>
@@ -150,6 +152,8 @@ int digest_mail(const struct digest *d, const struct digest_config *c, char **to
 		return error_set(err, ERR_CONFIG, "[digest] sendmail: %s", gerr->message);
 	for (guint i = 0; argv[i] != NULL; i++)
 		g_ptr_array_add(args, argv[i]);
+	g_ptr_array_add(args, "-f");
+	g_ptr_array_add(args, c->from);
 	if (!mail_has_t(argv)) {
 		g_ptr_array_add(args, "--");
 		for (guint i = 0; to[i] != NULL; i++)

@@ -61,7 +61,8 @@ $TW digest --config "$T/c.conf" $RANGE --domain ready.example --mail-to pm@examp
 	--mail-to ops@example.com >"$T/out" 2>"$T/err"; rc=$?
 is "$rc" 0 "mail: exit 0"
 is "$(cat "$T/out")" "" "mail: nothing on stdout"
-is "$(tr '\n' ' ' <"$T/sm.args")" "-oi -- pm@example.com ops@example.com " "mail: without -t the recipients are arguments"
+is "$(tr '\n' ' ' <"$T/sm.args")" "-oi -f digest@example.com -- pm@example.com ops@example.com " \
+	"mail: [digest] from as the envelope sender (-f); without -t the recipients are arguments"
 mkdir -p "$T/parts"
 perl tests/lib/mime_parts.pl "$T/sm.msg" "$T/parts" >"$T/mime"
 like "$(cat "$T/mime")" "^Content-Type: multipart/alternative; boundary=" "mail: multipart/alternative"
@@ -79,7 +80,9 @@ cmp -s "$T/parts/part.2" "$T/d1.html"; is "$?" 0 "mail: the HTML part is the HTM
 # With -t the recipients come from the header; a failing sendmail is 75.
 printf '[digest]\nsendmail = %s -t -oi\n' "$T/sendmail" >"$T/c.conf"
 $TW digest --config "$T/c.conf" $RANGE --mail-to pm@example.com 2>/dev/null
-is "$(tr '\n' ' ' <"$T/sm.args")" "-t -oi " "mail: with -t no recipient arguments"
+is "$(tr '\n' ' ' <"$T/sm.args")" "-t -oi -f postmaster@$(hostname) " \
+	"mail: with -t no recipient arguments; from by default postmaster@ the host name"
+like "$(grep -i '^From:' "$T/sm.msg")" "^From: postmaster@$(hostname)\$" "mail: the same in the From header"
 printf '[digest]\nsendmail = /bin/false\n' >"$T/c.conf"
 $TW digest --config "$T/c.conf" $RANGE --mail-to pm@example.com 2>"$T/err"; rc=$?
 is "$rc" 75 "mail: sendmail failing exits 75"
