@@ -152,14 +152,18 @@ clean: demo-stop
 
 .PHONY: all deps units check demo demo-stop clean fuzz fuzz-smoke lint bench bench-scale
 
-# `make install`: the binary, both man pages, contrib/ under DOCDIR, and the
-# example as $(SYSCONFDIR)/tlswatch/tlswatch.conf only when there is none
-# (the binary reads /etc/tlswatch/tlswatch.conf whatever SYSCONFDIR says).
-# `make uninstall` removes them all, except a configuration that differs
-# from the example: that one is yours, and it says it kept it.
+# `make install`: the binary, both man pages, contrib/ under DOCDIR, and in
+# $(SYSCONFDIR)/tlswatch the example configuration and the procmail filter,
+# each only when there is none (the binary reads /etc/tlswatch/tlswatch.conf
+# whatever SYSCONFDIR says). The configuration will hold webhook URLs and
+# secrets: mode 640, group tlswatch when that group exists and we are root.
+# `make uninstall` removes them all, except a file in SYSCONFDIR that
+# differs from what was installed: that one is yours, and it says it kept it.
 CONTRIB_DOCS = $(sort $(shell find contrib -type f))
 DOC_DIRS = $(sort $(patsubst contrib/%,%,$(filter-out contrib/,$(dir $(CONTRIB_DOCS)))))
 CONF = $(DESTDIR)$(SYSCONFDIR)/tlswatch/tlswatch.conf
+PROCMAILRC = $(DESTDIR)$(SYSCONFDIR)/tlswatch/procmailrc
+CONF_GROUP = $(shell [ "$$(id -u)" = 0 ] && getent group tlswatch >/dev/null && echo tlswatch)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(dir $(CONF))
@@ -168,7 +172,10 @@ install: all
 	install -m 644 man/tlswatch.conf.5 $(DESTDIR)$(MANDIR)/man5/tlswatch.conf.5
 	@for f in $(CONTRIB_DOCS); do install -D -m 644 $$f $(DESTDIR)$(DOCDIR)/$${f#contrib/} || exit 1; done
 	@if [ -e $(CONF) ]; then echo "kept $(CONF)"; \
-	else install -m 644 contrib/tlswatch.conf.example $(CONF) && echo "installed $(CONF)"; fi
+	else install -m 640 $(if $(CONF_GROUP),-g $(CONF_GROUP)) contrib/tlswatch.conf.example $(CONF) && \
+		echo "installed $(CONF) (mode 640, group $(or $(CONF_GROUP),root: chgrp tlswatch it))"; fi
+	@if [ -e $(PROCMAILRC) ]; then echo "kept $(PROCMAILRC)"; \
+	else install -m 644 contrib/procmail/procmailrc $(PROCMAILRC) && echo "installed $(PROCMAILRC)"; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tlswatch $(DESTDIR)$(MANDIR)/man1/tlswatch.1 \
@@ -177,6 +184,8 @@ uninstall:
 	@for d in $(DOC_DIRS) ''; do rmdir $(DESTDIR)$(DOCDIR)/$$d 2>/dev/null; done; true
 	@if cmp -s contrib/tlswatch.conf.example $(CONF); then rm -f $(CONF); \
 	elif [ -e $(CONF) ]; then echo "kept $(CONF): it differs from the example"; fi
+	@if cmp -s contrib/procmail/procmailrc $(PROCMAILRC); then rm -f $(PROCMAILRC); \
+	elif [ -e $(PROCMAILRC) ]; then echo "kept $(PROCMAILRC): it differs from contrib"; fi
 	@rmdir $(dir $(CONF)) 2>/dev/null; true
 
 .PHONY: install uninstall

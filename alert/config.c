@@ -5,8 +5,10 @@
  * default. Webhooks are read first so that a rule's notify can be checked.
  */
 #include <string.h>
+#include <sys/stat.h>
 
 #include "alert/alert.h"
+#include "common/log.h"
 
 static const char *const alert_keys[] = { "on-ingest", "max-attempts", "backoff",
 					  "max-alerts-per-rule", NULL };
@@ -230,6 +232,24 @@ static int alert_read_alert(struct alert_config *c, const struct where *w, struc
 	return 0;
 }
 
+/* A webhook URL is a credential (Slack's and Teams' are the whole of it),
+ * and so is a signing secret: say so when every account may read the file
+ * that holds one. A warning, not an error: alerts still go out. */
+static void alert_warn_readable(const char *path, const char *what)
+{
+	static GHashTable *warned; /* once per file and run: bulk ingest loads this per message */
+	struct stat st;
+
+	if (path == NULL || stat(path, &st) != 0 || !(st.st_mode & S_IROTH))
+		return;
+	if (warned == NULL)
+		warned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (g_hash_table_add(warned, g_strdup(path)))
+		log_warning("%s holds %s and every account may read it: chmod o-r %s (README: "
+			    "Hardening)",
+			    path, what, path);
+}
+
 static int alert_read_secret(struct alert_webhook *h, const struct where *w, struct error *err)
 {
 	g_autofree char *file = NULL;
@@ -244,6 +264,7 @@ static int alert_read_secret(struct alert_webhook *h, const struct where *w, str
 		return bad(w, "secret-file", "give secret or secret-file, not both", NULL, err);
 	if (!g_file_get_contents(file, &text, NULL, &gerr))
 		return bad(w, "secret-file", gerr->message, NULL, err);
+	alert_warn_readable(file, "a webhook secret");
 	h->secret = g_strstrip(text);
 	if (*h->secret == '\0')
 		return bad(w, "secret-file", "the file is empty", NULL, err);
@@ -412,5 +433,7 @@ int alert_config_load(struct alert_config *c, GKeyFile *kf, const char *path, st
 				return -1;
 		}
 	}
+	if (c->webhooks->len > 0)
+		alert_warn_readable(path, "webhook URLs");
 	return 0;
 }

@@ -1,7 +1,7 @@
 -- roles.sql: least-privilege roles for tlswatch, run by the DBA after
 -- `tlswatch db init` (and again after each `tlswatch db migrate`):
 --
---   sudo -u postgres psql -d tlswatch -v ON_ERROR_STOP=1 -f roles.sql
+--   runuser -u postgres -- psql -d tlswatch -v ON_ERROR_STOP=1 -f roles.sql
 --
 -- tlswatch_ingest (LOGIN): what `tlswatch ingest` and `tlswatch quarantine`
 --   need: insert messages, reports, policies and failures, read them back
@@ -35,7 +35,7 @@
 -- role here, on purpose: it drops whole monthly partitions, and in
 -- PostgreSQL only a table's owner may DROP or DETACH it; no GRANT gives
 -- that. So prune runs as the schema owner, the role that ran `tlswatch db
--- init`: postgres when you followed README (`sudo -u postgres tlswatch db
+-- init`: postgres when you followed README (`runuser -u postgres -- tlswatch db
 -- init`), hence User=postgres in tlswatch-prune.service and the postgres
 -- account in contrib/cron/tlswatch. The delivery account is refused
 -- ("permission denied for function prune", exit 78), which is the point:

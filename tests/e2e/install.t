@@ -18,6 +18,14 @@ is "$rc" 0 "make install DESTDIR: exit 0"
 like "$out" "installed $CONF" "make install: says it installed the configuration"
 ok "$([ -x "$D/usr/local/bin/tlswatch" ] && echo y)" "bin/tlswatch, executable"
 ok "$(cmp -s contrib/tlswatch.conf.example "$CONF" && echo y)" "etc/tlswatch/tlswatch.conf is the example"
+# It will hold webhook URLs and secrets: never readable by every account.
+is "$(stat -c %a "$CONF")" 640 "etc/tlswatch/tlswatch.conf: mode 640"
+if getent group tlswatch >/dev/null && [ "$(id -u)" -eq 0 ]; then want=tlswatch; else want=$(id -gn); fi
+is "$(stat -c %G "$CONF")" "$want" "etc/tlswatch/tlswatch.conf: group $want"
+ok "$(cmp -s contrib/procmail/procmailrc "$D/etc/tlswatch/procmailrc" && echo y)" \
+	"etc/tlswatch/procmailrc, the path README's procmail -m names"
+like "$(grep -h 'procmail -m' README.md contrib/procmail/dot-forward)" "procmail -m /etc/tlswatch/procmailrc" \
+	"README and dot-forward name that path"
 # README's one edit of it, the command as README prints it.
 edit=$(grep "^sed -i 's|^#conninfo" README.md) || bail "README: no sed line for conninfo"
 cp "$CONF" "$D/edited.conf"

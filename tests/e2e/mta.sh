@@ -49,6 +49,7 @@ e2e_cleanup() {
 }
 
 e2e_setup() {
+	umask 022 # Postfix runs the pipe as nobody: it reads what the test writes
 	pg_start_schema
 	trap e2e_cleanup EXIT
 	T=$(mktemp -d /tmp/tw-e2e.XXXXXX) || bail "mktemp failed"

@@ -89,6 +89,24 @@ printf '[webhook ops]\nurl = http://127.0.0.1:9/TOPSECRET\nformat = xml\n' >"$T/
 $TW alert --config "$T/c.conf" --list >/dev/null 2>"$T/err"
 ok "$(grep -v TOPSECRET "$T/err")" "the webhook URL is not in the error"
 
+# A webhook URL or secret in a file every account may read: a warning
+# naming the file (README: Hardening), once; none at mode 640.
+printf '%s\n' "$HOOK" >"$T/c.conf"
+chmod 644 "$T/c.conf"
+$TW alert --config "$T/c.conf" --test nosuch >/dev/null 2>"$T/err"
+like "$(cat "$T/err")" "^tlswatch: $T/c.conf holds webhook URLs and every account may read it: chmod o-r $T/c.conf" \
+	"a world-readable configuration with a webhook: warned"
+chmod 640 "$T/c.conf"
+$TW alert --config "$T/c.conf" --test nosuch >/dev/null 2>"$T/err"
+is "$(grep -c 'every account may read' "$T/err")" 0 "mode 640: no warning"
+printf 'sekrit\n' >"$T/secret"
+chmod 644 "$T/secret"
+printf '%s\nsecret-file = %s\n' "$HOOK" "$T/secret" >"$T/c.conf"
+$TW alert --config "$T/c.conf" --test nosuch >/dev/null 2>"$T/err"
+like "$(cat "$T/err")" "^tlswatch: $T/secret holds a webhook secret and every account may read it" \
+	"a world-readable secret-file: warned"
+is "$(grep -c 'every account may read' "$T/err")" 1 "... and the configuration (640) is not"
+
 # Options.
 $TW alert --now yesterday >/dev/null 2>"$T/err"; rc=$?
 is "$rc" 64 "--now nonsense: exit 64"

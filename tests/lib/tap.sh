@@ -13,6 +13,10 @@
 TLSWATCH_CONFIG=$PWD/tests/lib/none.conf
 [ -f "$TLSWATCH_CONFIG" ] || { echo "Bail out! run the tests from the top of the checkout"; exit 255; }
 export TLSWATCH_CONFIG
+# Configurations holding webhook URLs are kept from other accounts, as
+# README says (tlswatch warns otherwise); the e2e tests, whose files an
+# MTA reads as another account, set their own (mta.sh).
+umask 027
 
 tap_n=0
 tap_failed=0
