@@ -10,6 +10,9 @@
 #                        127.0.0.1:$PF_PORT, configured from contrib/postfix
 #                        (main.cf, virtual, transport, master.cf) with the
 #                        entry's user= made nobody and its argv= made ARGV
+#                        (pf_init, then pf_contrib ARGV, then pf_run)
+#   pf_init              only its base configuration in $PF/etc, loopback
+#                        only, nothing of contrib; not started
 #   pf_stop              stop it and wait for the master to be gone
 #   pf_sendmail FILE     submit FILE to tlsrpt@example.com with sendmail -C
 #   pf_smtp FILE         the same over SMTP (bash's /dev/tcp)
@@ -72,8 +75,8 @@ free_port() {
 	return 1
 }
 
-pf_start() { # ARGV
-	local c="postconf -c $T/pf/etc" line san
+pf_init() {
+	local c="postconf -c $T/pf/etc" san
 	PF=$T/pf
 	PF_PORT=$(free_port) || bail "no free TCP port"
 	mkdir -p "$PF/etc" "$PF/queue"
@@ -90,23 +93,38 @@ pf_start() { # ARGV
 		"default_transport = error" "relay_transport = error" \
 		"queue_run_delay = 300s" "minimal_backoff_time = 300s" \
 		"maximal_backoff_time = 300s" "service_throttle_time = 5s" || bail "postconf failed"
-	# A sanitizer build (make check SANITIZE=1) keeps its options in the pipe.
-	san=$(env | sed -n 's/^\([A-Z]*SAN_OPTIONS\)=.*/\1/p' | tr '\n' ' ')
-	[ -z "$san" ] || $c -e "import_environment = $($c -h import_environment) $san" \
+	# A sanitizer build (make check SANITIZE=1) keeps its options in the
+	# pipe, and so do the variables named in PF_PASS (readme.t: those that
+	# stand for the machine's own paths and port).
+	san="$(env | sed -n 's/^\([A-Z]*SAN_OPTIONS\)=.*/\1/p' | tr '\n' ' ') ${PF_PASS:-}"
+	[ -z "${san// /}" ] || $c -e "import_environment = $($c -h import_environment) $san" \
 		"export_environment = $($c -h export_environment) $san"
+	$c -M# smtp/inet
+	$c -F '*/*/chroot = n'
+	$c -Me "127.0.0.1:$PF_PORT/inet = 127.0.0.1:$PF_PORT inet n - n - - smtpd"
+}
+
+pf_start() { # ARGV
+	pf_init
+	pf_contrib "$1"
+	pf_run
+}
+
+pf_contrib() { # ARGV
+	local c="postconf -c $PF/etc" line
 	# contrib/postfix as a postmaster would apply it, in $PF/etc.
 	grep -E '^[a-z_]+ *=' contrib/postfix/main.cf | sed "s|/etc/postfix/|$PF/etc/|g" |
 		while IFS= read -r line; do $c -e "$line"; done
 	cp contrib/postfix/virtual contrib/postfix/transport "$PF/etc/"
 	postmap "$PF/etc/virtual" "$PF/etc/transport" || bail "postmap failed"
-	$c -M# smtp/inet
-	$c -F '*/*/chroot = n'
-	$c -Me "127.0.0.1:$PF_PORT/inet = 127.0.0.1:$PF_PORT inet n - n - - smtpd"
 	grep -v '^#' contrib/postfix/master.cf |
 		sed "s|user=tlswatch |user=nobody |; s|argv=/usr/local/bin/tlswatch ingest|argv=$1|" \
 			>>"$PF/etc/master.cf"
 	grep -q "user=nobody argv=$1\$" "$PF/etc/master.cf" ||
 		bail "contrib/postfix/master.cf: no 'user=tlswatch argv=/usr/local/bin/tlswatch ingest'"
+}
+
+pf_run() {
 	postfix -c "$PF/etc" check || bail "postfix check failed"
 	postfix -c "$PF/etc" start >/dev/null 2>&1 || bail "postfix start failed"
 	wait_for 20 eval "(: </dev/tcp/127.0.0.1/$PF_PORT) 2>/dev/null" ||
