@@ -140,13 +140,14 @@ char *alert_counts_held(const struct alert_counts *n)
 	return n->held > 0 ? g_strdup_printf(", %u held back in a summary", n->held) : g_strdup("");
 }
 
-void alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains)
+int alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains)
 {
 	struct alert_config c;
 	struct alert_counts n = { 0 };
 	struct error err = ERROR_INIT;
 	GPtrArray *only = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *held = NULL;
+	int unsent;
 
 	alert_config_init(&c);
 	if (alert_config_load(&c, cfg->keyfile, cfg->path, &err) < 0 || !c.on_ingest ||
@@ -174,7 +175,9 @@ void alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *polic
 out:
 	if (err.cls != ERR_NONE)
 		log_warning("alerts not evaluated: %s", err.msg);
+	unsent = err.cls != ERR_NONE ? -1 : (int)MIN(n.retrying + n.failed, (guint)G_MAXINT);
 	error_clear(&err);
 	g_ptr_array_unref(only);
 	alert_config_release(&c);
+	return unsent;
 }

@@ -196,9 +196,11 @@ int alert_outbox_deliver(PGconn *conn, const struct alert_config *c, gint64 now,
 int alert_run_rules(PGconn *conn, const struct alert_config *c, gint64 now, char **only,
 		    struct alert_counts *n, struct error *err);
 /* After ingest committed reports for policy_domains (char *): evaluate the
- * rules for them and try delivery once. Never fails: problems are logged
- * and what is not sent waits in the outbox. Does nothing with
- * [alert] on-ingest = false or without rules. */
-void alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains);
+ * rules for them and try delivery once. Problems are logged and what is
+ * not sent waits in the outbox; the caller's outcome never depends on it.
+ * Does nothing with [alert] on-ingest = false or without rules. Returns
+ * how many alerts were left for tlswatch alert (0: none, or all sent), or
+ * -1 when the rules could not be evaluated. */
+int alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains);
 
 #endif

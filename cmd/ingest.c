@@ -25,33 +25,51 @@
 
 /* Once committed: the alert rules for the domains just reported on, with
  * delivery tried once under the webhooks' own timeouts. Never changes the
- * exit status; what is not sent waits in the outbox for `tlswatch alert`. */
-static void ingest_alert(struct ingest_ctx *ctx)
+ * exit status; what is not sent waits in the outbox for `tlswatch alert`.
+ * Returns what the MTA's status line says of it ("1 alert not sent"), or
+ * NULL for nothing to say; the caller g_free()s it. */
+static char *ingest_alert(struct ingest_ctx *ctx)
 {
+	int unsent = 0;
+
 	watchdog_message_end();
 	if (ctx->store != NULL && ctx->alert_domains != NULL && ctx->alert_domains->len > 0)
-		alert_after_ingest(store_conn(ctx->store), ctx->cfg, ctx->alert_domains);
+		unsent = alert_after_ingest(store_conn(ctx->store), ctx->cfg, ctx->alert_domains);
+	if (unsent < 0)
+		return g_strdup("alerts not evaluated");
+	if (unsent > 0)
+		return g_strdup_printf("%d alert%s not sent", unsent, unsent == 1 ? "" : "s");
+	return NULL;
 }
 
 /* The MTA's pipe: one message on stdin. Read first, connect second: see
- * the top of this file. */
+ * the top of this file. Every line waits (log_hold) for the status line,
+ * which goes first: Postfix keeps only the start of what a pipe prints. */
 static int ingest_pipe(struct ingest_ctx *ctx)
 {
 	g_autoptr(GBytes) raw = NULL;
-	gboolean truncated = FALSE;
+	g_autofree char *alerts = NULL, *status = NULL;
+	gboolean truncated = FALSE, warn = FALSE;
 	struct ingest_source src = { .input = "stdin" };
 	struct error err = ERROR_INIT;
+	int rc = EX_OK;
 
 	/* From the first byte: a hanging read or connect counts too. The
 	 * parser's child is forked first, while this process is small. */
 	watchdog_message_begin(ctx->cfg);
-	if (ingest_parser_start(ctx, &err) < 0 ||
-	    input_read_stdin(ctx->cfg->max_message_size, &raw, &truncated, &err) < 0 ||
+	if (ingest_parser_start(ctx, &err) < 0)
+		return cmd_fail(&err, TRUE);
+	log_hold();
+	if (input_read_stdin(ctx->cfg->max_message_size, &raw, &truncated, &err) < 0 ||
 	    (!ctx->dry_run && store_open(&ctx->store, ctx->cfg->conninfo, &err) < 0) ||
 	    ingest_message(ctx, raw, truncated, &src, &err) < 0 || ingest_flush(ctx, &err) < 0)
-		return cmd_fail(&err, TRUE);
-	ingest_alert(ctx);
-	return EX_OK;
+		rc = cmd_fail(&err, TRUE);
+	else
+		alerts = ingest_alert(ctx);
+	/* After a failure the error line goes first: nothing was committed. */
+	status = ingest_status_take(ctx, alerts, &warn);
+	log_release(rc == EX_OK ? status : NULL, warn);
+	return rc;
 }
 
 /* Messages per transaction in bulk: one COMMIT (a WAL flush) for many,
@@ -111,7 +129,7 @@ static int ingest_paths(struct ingest_ctx *ctx, char **paths, gboolean use_syslo
 	if (ingest_flush(ctx, &err) < 0)
 		status = cmd_fail(&err, FALSE);
 	else
-		ingest_alert(ctx);
+		g_free(ingest_alert(ctx));
 	if (input_stop)
 		log_info("stopped by %s after %u messages, each committed: the same command "
 			 "again does the rest",

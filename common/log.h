@@ -24,4 +24,13 @@ void log_warning(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* A normal event (one summary line per message): stderr or LOG_INFO. */
 void log_info(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
+/* Keep further lines in memory, in order, until log_release: in the MTA's
+ * pipe the first line must say the outcome, which is known only once the
+ * alerts after the commit have run. */
+void log_hold(void);
+
+/* Write first (a line of its own, a warning when warn, else info; NULL for
+ * none), then every held line, and stop holding. */
+void log_release(const char *first, gboolean warn);
+
 #endif

@@ -154,25 +154,41 @@ void ingest_progress_clear(struct ingest_ctx *ctx)
 
 /* Postfix keeps about 100 characters of a pipe command's output in its
  * status text: the MTA's first line must say the outcome and the facts
- * that identify the report within that, the full line follows. */
+ * that identify the report within that, the full line follows. It is
+ * written last (log_hold), once the alerts after the commit have run. */
 #define STATUS_LINE_MAX 88
 
-static void ingest_status_line(enum message_status status, guint reports, const char *domain,
-			       const char *first, const char *reason)
+static void ingest_status_keep(struct ingest_ctx *ctx, enum message_status status, guint reports,
+			       const char *domain, const char *first, const char *reason)
 {
-	g_autoptr(GString) line = g_string_new(NULL);
+	g_free(ctx->status_head);
+	g_free(ctx->status_tail);
+	ctx->status_warn = status == MESSAGE_QUARANTINED;
+	if (ctx->status_warn) {
+		ctx->status_head = g_strdup("quarantined");
+		ctx->status_tail = g_strdup(reason ? reason : "");
+		return;
+	}
+	ctx->status_head = g_strdup_printf("%s %u report%s", message_status_name(status), reports,
+					   reports == 1 ? "" : "s");
+	ctx->status_tail = g_strdup_printf("%s, %s", domain ? domain : "?", first ? first : "?");
+}
 
-	if (status == MESSAGE_QUARANTINED)
-		g_string_printf(line, "quarantined: %s", reason ? reason : "");
-	else
-		g_string_printf(line, "%s %u report%s: %s, %s", message_status_name(status),
-				reports, reports == 1 ? "" : "s", domain ? domain : "?",
-				first ? first : "?");
+char *ingest_status_take(struct ingest_ctx *ctx, const char *alerts, gboolean *warn)
+{
+	GString *line;
+
+	*warn = ctx->status_warn;
+	if (ctx->status_head == NULL)
+		return NULL;
+	line = g_string_new(ctx->status_head);
+	if (alerts != NULL)
+		g_string_append_printf(line, ", %s", alerts);
+	g_string_append_printf(line, ": %s", ctx->status_tail);
 	text_cut(line, STATUS_LINE_MAX);
-	if (status == MESSAGE_QUARANTINED)
-		log_warning("%s", line->str);
-	else
-		log_info("%s", line->str);
+	g_clear_pointer(&ctx->status_head, g_free);
+	g_clear_pointer(&ctx->status_tail, g_free);
+	return g_string_free(line, FALSE);
 }
 
 /* Count the outcome of a message and log it; cause is what the MTA's
@@ -183,7 +199,7 @@ static void ingest_count(struct ingest_ctx *ctx, enum message_status status, con
 			 const char *cause)
 {
 	if (ctx->status_line)
-		ingest_status_line(status, reports, domain, first, cause ? cause : reason);
+		ingest_status_keep(ctx, status, reports, domain, first, cause ? cause : reason);
 	switch (status) {
 	case MESSAGE_STORED:
 		ctx->totals.stored++;

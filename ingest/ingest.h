@@ -36,7 +36,10 @@ struct ingest_ctx {
 	gboolean dry_run;	  /* print JSON lines to out, touch no database */
 	gboolean verbose;	  /* a line for every message, not only problems */
 	gboolean status_line;	  /* the MTA's pipe: a short line first, for Postfix's status */
-	FILE *out;		  /* dry-run output (stdout) */
+	char *status_head;    /* private: its outcome ("stored 1 report"), for ingest_status_take */
+	char *status_tail;    /* private: its facts (domain, reporter, report-id) or reason */
+	gboolean status_warn; /* private: it is a warning (a quarantine) */
+	FILE *out;	      /* dry-run output (stdout) */
 	struct ingest_totals totals;
 	GPtrArray *alert_domains; /* char *: policy domains of committed new reports, for
 				     alert_after_ingest; NULL when not wanted */ /* messages whose fate is known (committed) */
@@ -74,6 +77,12 @@ int ingest_message(struct ingest_ctx *ctx, GBytes *raw, gboolean truncated,
  * same way. */
 int ingest_bare_report(struct ingest_ctx *ctx, GBytes *raw, const struct ingest_source *src,
 		       struct error *err);
+
+/* The MTA's status line of the message, which status_line kept: the
+ * outcome, then alerts (", 1 alert not sent"; NULL for none), then the
+ * facts, cut to what Postfix keeps; *warn for a quarantine. NULL when no
+ * message was counted. The caller g_free()s it; the kept parts are freed. */
+char *ingest_status_take(struct ingest_ctx *ctx, const char *alerts, gboolean *warn);
 
 /* Commit what the store has pending (a batch: see store_set_batch) and
  * clear the progress line. Returns -1 with err when that failed; those

@@ -3,10 +3,13 @@
 # submitted with sendmail and over SMTP land in PostgreSQL; with the
 # database down the message is deferred (exit 75), stays queued, and after
 # `postqueue -f` is stored exactly once; junk and a DMARC report are
-# delivered (never bounced) into quarantine. Needs root; installs postfix.
+# delivered (never bounced) into quarantine; an alert not sent shows in
+# the status text. Needs root; installs postfix.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/mta.sh"
+. "$(dirname "$0")/../lib/digest_gen.sh"
+. "$(dirname "$0")/../lib/alert_gen.sh"
 
 FX=tests/fixtures
 mta_require postfix
@@ -70,5 +73,24 @@ like "$(grep 'status=sent' "$PF/maillog")" \
 	"delivered via tlsrpt service \(tlswatch: quarantined: not a TLS report \(XML: a DMARC report\?\)" \
 	"maillog: the status text of the DMARC report says quarantined and why, before the part's name"
 is "$(pf_queue)" "" "the queue is empty"
+
+# An alert that could not be sent on ingest: the status text says so after
+# the outcome, before the report's facts (a closed loopback port).
+free=$(free_port) || bail "no free TCP port"
+printf '[webhook ops]\nurl = http://127.0.0.1:%s/x\ntimeout = 2s\n[rule r]\nwindow = 24h\nmin-failed-sessions = 1\nnotify = ops\n' \
+	"$free" >>"$T/tlswatch.conf"
+mkdir -p "$T/r"
+alert_report "$T/r" "Google Inc." pf-alert-1 "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" alerts.example 10 5
+{
+	printf 'From: tlsrpt@google.com\nSubject: Report Domain: alerts.example\nMessage-ID: <pf-alert-1@example.net>\n'
+	printf 'MIME-Version: 1.0\nContent-Type: application/tlsrpt+json\n\n'
+	cat "$T/r/pf-alert-1.json"
+} >"$T/alert.eml"
+pf_sendmail "$T/alert.eml"
+wait_for 20 is_stored pf-alert-1@example.net
+wait_for 5 eval '[ "$(sent)" -eq 6 ]'
+like "$(grep 'status=sent' "$PF/maillog")" \
+	"delivered via tlsrpt service \(tlswatch: stored 1 report, 1 alert not sent: alerts\.example, Google Inc\. \(pf-alert-1\)" \
+	"maillog: the status text says stored, that an alert was not sent, and the report-id"
 
 done_testing

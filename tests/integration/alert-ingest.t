@@ -115,6 +115,20 @@ is "$(q "select state from tlswatch.alerts where domain = 'v.example'")" sent "i
 $TW ingest --config "$T/ok.conf" "$T"/p/*u-1*.json 2>/dev/null; rc=$?
 is "$rc" 0 "bulk ingest: exit 0"
 is "$(q "select state from tlswatch.alerts where domain = 'u.example'")" sent "bulk ingest: u.example sent"
+# The MTA's status line (the first, all Postfix keeps) says an alert was
+# not sent, after the outcome and before the report's facts.
+alert_report "$T/p" "Google Inc." s-1 "$END" s.example 100 40
+{
+	printf 'From: tlsrpt@google.com\nSubject: Report Domain: s.example\nMIME-Version: 1.0\n'
+	printf 'Content-Type: application/tlsrpt+json\n\n'
+	cat "$T"/p/*s-1*.json
+} >"$T/s.eml"
+$TW ingest --config "$T/down.conf" <"$T/s.eml" 2>"$T/err"; rc=$?
+is "$rc" 0 "ingest from the pipe, webhook down: exit 0"
+is "$(head -n 1 "$T/err")" "tlswatch: stored 1 report, 1 alert not sent: s.example, Google Inc. (s-1)" \
+	"ingest from the pipe, webhook down: the first line says stored, and the alert not sent"
+like "$(sed 1d "$T/err")" "alert [0-9]+ to webhook ops for s\.example: webhook not reached" \
+	"... the details follow"
 n1=$(recv_count)
 $TW ingest --config "$T/ok.conf" <"$T/v.eml" 2>/dev/null; rc=$?
 is "$rc" 0 "a duplicate delivery: exit 0"
