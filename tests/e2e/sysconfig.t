@@ -19,7 +19,12 @@ psql -XAtq -d postgres -c "create database other" >/dev/null
 PGDATABASE=other $TW db init >/dev/null || bail "db init of other failed"
 
 X=$(mktemp -d "${TMPDIR:-/tmp}/tw-sysconf.XXXXXX") || bail "mktemp failed"
-trap 'rm -rf "$X"; pg_cleanup' EXIT
+demo_stop() {
+	[ -f "$X/demo/pg/data/postmaster.pid" ] &&
+		(cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$X/demo/pg/data" -w -s -m immediate stop) >/dev/null 2>&1
+}
+trap 'demo_stop; rm -rf "$X"; pg_cleanup' EXIT
+chmod 755 "$X" # the demo's cluster, under it, belongs to postgres
 cp -a /etc "$X/etc"
 mkdir -p "$X/etc/tlswatch"
 printf '[database]\nconninfo = host=%s dbname=tlswatch\n' "$PG_DIR" >"$X/etc/tlswatch/tlswatch.conf"
@@ -51,6 +56,16 @@ is "$(acts_on TLSWATCH_CONFIG=/dev/null -- --config "$X/own.conf")" other "--con
 is "$(acts_on -- --config "$X/own.conf")" other "--config beats the installed file"
 is "$(acts_on PGDATABASE=other -- --config "$X/nodb.conf")" other \
 	"a conninfo without dbname: PGDATABASE fills it in"
+
+# make demo (its script, with its folder here instead of ./var) runs as it
+# does without the file, and leaves the installed database alone.
+before=$(psql -XAtq -c "select count(*) from tlswatch.messages")
+sys env -u TLSWATCH_CONFIG DEMO_DIR="$X/demo" sh tests/lib/demo.sh >"$X/demo.out" 2>&1; rc=$?
+demo_stop
+is "$rc" 0 "make demo's script with an installed configuration: exit 0" || diag "$(tail -n 20 "$X/demo.out")"
+like "$(cat "$X/demo.out")" "fixture-rfc-gzip-1" "... it shows the sample reports it stored"
+is "$(psql -XAtq -c "select count(*) from tlswatch.messages")" "$before" \
+	"... and the installed configuration's database is untouched"
 
 # make check's own tests run as they do without the file: tap.sh points
 # TLSWATCH_CONFIG at tests/lib/none.conf.

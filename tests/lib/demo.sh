@@ -3,23 +3,25 @@
 # schema, the sample reports of tests/fixtures, and what was stored.
 # Afterwards, try it yourself:
 #   PGHOST=$PWD/var/pg PGUSER=tlswatch ./tlswatch ingest < tests/fixtures/rfc-gzip.eml
+# DEMO_DIR (default var) puts both elsewhere: tests/e2e/sysconfig.t.
 set -u
 cd "$(dirname "$0")/../.."
+V=${DEMO_DIR:-var}
 bail() { echo "demo: $1" >&2; exit 1; }
 . tests/lib/pg.sh
 # Never the machine's configuration: the demo's own database only.
 export TLSWATCH_CONFIG=$PWD/tests/lib/none.conf
 
-pg_start var/pg
+pg_start "$V/pg"
 ./tlswatch db init || exit 1
 ./tlswatch ingest -v tests/fixtures/*.eml tests/fixtures/*.json tests/fixtures/*.json.gz
 # Five weeks of reports up to yesterday for four domains, so that
 # `tlswatch digest --since 7d` has something to say (the digest tests'
 # generator; on a second run they are all duplicates).
 . tests/lib/digest_gen.sh
-mkdir -p var/demo-reports
-DIGEST_GEN_START=$(date -u -d '35 days ago' +%F) digest_gen var/demo-reports
-./tlswatch ingest var/demo-reports/*.json
+mkdir -p "$V/demo-reports"
+DIGEST_GEN_START=$(date -u -d '35 days ago' +%F) digest_gen "$V/demo-reports"
+./tlswatch ingest "$V"/demo-reports/*.json
 echo
 psql -X -P pager=off -c "
 select r.organization_name as reporter, p.policy_domain as domain, p.policy_type as type,
@@ -34,5 +36,5 @@ select status, count(*) from tlswatch.messages group by status order by status"
 echo
 ./tlswatch digest --since 7d --domain '*.example'
 echo
-echo "The cluster stays in var/pg: PGHOST=$PWD/var/pg PGUSER=tlswatch psql"
+echo "The cluster stays in $V/pg: PGHOST=$PG_DIR PGUSER=tlswatch psql"
 echo "Stop it with: make demo-stop (make clean also removes it)"
