@@ -11,7 +11,7 @@ DESTDIR ?=
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    = gmime-3.0 glib-2.0 gio-2.0 jansson zlib libpq libcurl libarchive
+PKGS    = gmime-3.0 glib-2.0 gio-2.0 gio-unix-2.0 jansson zlib libpq libcurl libarchive
 PKG_CONFIG ?= pkg-config
 
 # -Wconversion without -Wsign-conversion: narrowing (size_t into guint) is

@@ -22,6 +22,7 @@ static const struct command {
 	{ "quarantine", cmd_quarantine, "list | show ID | retry [ID...|--all]: kept messages" },
 	{ "digest", cmd_digest, "a period's summary per domain and its enforce readiness" },
 	{ "alert", cmd_alert, "evaluate alert rules, deliver and retry webhooks (--list, --test)" },
+	{ "serve", cmd_serve, "receive reports over LMTP, as a long-running service" },
 };
 
 static int usage(FILE *out, int status)

@@ -140,6 +140,15 @@ char *alert_counts_held(const struct alert_counts *n)
 	return n->held > 0 ? g_strdup_printf(", %u held back in a summary", n->held) : g_strdup("");
 }
 
+char *alert_unsent_text(int unsent)
+{
+	if (unsent < 0)
+		return g_strdup("alerts not evaluated");
+	if (unsent > 0)
+		return g_strdup_printf("%d alert%s not sent", unsent, unsent == 1 ? "" : "s");
+	return NULL;
+}
+
 int alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains)
 {
 	struct alert_config c;

@@ -35,11 +35,7 @@ static char *ingest_alert(struct ingest_ctx *ctx)
 	watchdog_message_end();
 	if (ctx->store != NULL && ctx->alert_domains != NULL && ctx->alert_domains->len > 0)
 		unsent = alert_after_ingest(store_conn(ctx->store), ctx->cfg, ctx->alert_domains);
-	if (unsent < 0)
-		return g_strdup("alerts not evaluated");
-	if (unsent > 0)
-		return g_strdup_printf("%d alert%s not sent", unsent, unsent == 1 ? "" : "s");
-	return NULL;
+	return alert_unsent_text(unsent);
 }
 
 /* The MTA's pipe: one message on stdin. Read first, connect second: see

@@ -1,0 +1,97 @@
+/*
+ * listen.c: the listening sockets of `tlswatch serve`, opened by the
+ * master before it starts the workers, which inherit them and take turns
+ * accepting (each polls, then accepts without blocking: whoever loses the
+ * race goes back to polling).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
+
+#include "serve/serve.h"
+
+/* "inet:127.0.0.1:2424", "inet:[::1]:2424": a numeric address to bind. */
+static GSocketAddress *listen_inet_address(const char *spec)
+{
+	const char *colon = strrchr(spec, ':');
+	g_autofree char *host = NULL;
+	guint64 port = 0;
+
+	if (colon == NULL || !g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &port, NULL))
+		return NULL;
+	host = g_strndup(spec, (gsize)(colon - spec));
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host) - 2);
+		host[strlen(host) - 2] = '\0';
+	}
+	return g_inet_socket_address_new_from_string(host, (guint)port);
+}
+
+/* A stale socket from a run that did not end cleanly is replaced; any
+ * other file at the path is left alone (bind then fails, naming it). */
+static void listen_remove_stale(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+}
+
+static GSocket *listen_one(const char *spec, struct error *err)
+{
+	g_autoptr(GSocketAddress) addr = NULL;
+	g_autoptr(GSocket) sock = NULL;
+	g_autoptr(GError) gerr = NULL;
+	const char *path = g_str_has_prefix(spec, "unix:") ? spec + 5 : NULL;
+
+	if (path != NULL) {
+		listen_remove_stale(path);
+		addr = g_unix_socket_address_new(path);
+	} else {
+		addr = listen_inet_address(spec + 5);
+	}
+	if (addr == NULL) {
+		error_set(err, ERR_CONFIG, "[serve] lmtp: not an address: '%s'", spec);
+		return NULL;
+	}
+	sock = g_socket_new(g_socket_address_get_family(addr), G_SOCKET_TYPE_STREAM,
+			    G_SOCKET_PROTOCOL_DEFAULT, &gerr);
+	if (sock == NULL || !g_socket_bind(sock, addr, TRUE, &gerr) ||
+	    !g_socket_listen(sock, &gerr)) {
+		error_set(err, ERR_TEMP, "[serve] lmtp: %s: %s", spec, gerr->message);
+		return NULL;
+	}
+	if (path != NULL && chmod(path, 0666) < 0) {
+		error_set(err, ERR_TEMP, "[serve] lmtp: %s: %s", spec, g_strerror(errno));
+		return NULL;
+	}
+	g_socket_set_blocking(sock, FALSE);
+	return g_steal_pointer(&sock);
+}
+
+int serve_listen(const struct serve_config *c, GPtrArray **out, struct error *err)
+{
+	g_autoptr(GPtrArray) socks = g_ptr_array_new_with_free_func(g_object_unref);
+
+	for (gsize i = 0; c->lmtp[i] != NULL; i++) {
+		GSocket *s = listen_one(c->lmtp[i], err);
+
+		if (s == NULL)
+			return -1;
+		g_ptr_array_add(socks, s);
+	}
+	*out = g_steal_pointer(&socks);
+	return 0;
+}
+
+void serve_unlisten(const struct serve_config *c)
+{
+	for (gsize i = 0; c->lmtp != NULL && c->lmtp[i] != NULL; i++) {
+		if (g_str_has_prefix(c->lmtp[i], "unix:"))
+			listen_remove_stale(c->lmtp[i] + 5);
+	}
+}

@@ -1,0 +1,51 @@
+/*
+ * serve.h: `tlswatch serve`, the long-running receiver. A master process
+ * opens the listeners and keeps [serve] workers processes running; each
+ * worker serves one LMTP session at a time (lmtp.h) with its own database
+ * connection and its own parse child, and hands every message to the same
+ * ingest path as the pipe (ingest_message): same caps, outcomes and
+ * quarantine. The model is Postfix's and Dovecot's: processes, not
+ * threads, so a worker may fork its parse child safely and a crash takes
+ * one session, never the service.
+ */
+#ifndef TLSWATCH_SERVE_H
+#define TLSWATCH_SERVE_H
+
+#include <signal.h>
+#include <glib.h>
+
+#include "common/config.h"
+#include "common/error.h"
+
+struct serve_config {
+	char **lmtp;	     /* "unix:PATH" or "inet:ADDRESS:PORT" each; owned */
+	guint workers;	     /* worker processes: concurrent sessions (default 4) */
+	gint64 idle_timeout; /* seconds without a byte from the client (default 300) */
+};
+
+/* config.c */
+void serve_config_init(struct serve_config *c);
+void serve_config_release(struct serve_config *c);
+/* Read [serve] from kf (path names it in errors; kf may be NULL). An
+ * unknown key or a bad value is ERR_CONFIG naming file, group and key; no
+ * listener at all is ERR_CONFIG too. */
+int serve_config_load(struct serve_config *c, GKeyFile *kf, const char *path, struct error *err);
+
+/* listen.c */
+/* A listening, non-blocking GSocket for each of c->lmtp, in *out (the
+ * caller unrefs it). A Unix socket's path is replaced when a stale socket
+ * is there (never another kind of file) and made mode 0666: the folder
+ * decides who may connect. ERR_CONFIG for a bad address, ERR_TEMP when
+ * the address is in use. */
+int serve_listen(const struct serve_config *c, GPtrArray **out, struct error *err);
+/* Remove the Unix sockets serve_listen made (at exit). */
+void serve_unlisten(const struct serve_config *c);
+
+/* worker.c */
+/* One worker: accept sessions on listeners (GSocket *) one at a time and
+ * serve them until *stop is set; the session in hand ends first (a
+ * message in DATA is finished, then 421). Returns the exit status. */
+int serve_worker_run(const struct config *cfg, const struct serve_config *sc, GPtrArray *listeners,
+		     volatile sig_atomic_t *stop);
+
+#endif
