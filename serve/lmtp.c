@@ -176,7 +176,8 @@ static void lmtp_command(struct lmtp_session *s, const char *line, GString *out)
 		lmtp_reset(s);
 		g_string_append_printf(out,
 				       "250-%s\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n"
-				       "250-8BITMIME\r\n250 SIZE %" G_GSIZE_FORMAT "\r\n",
+				       "250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE %" G_GSIZE_FORMAT
+				       "\r\n",
 				       s->hostname, s->max_message);
 	} else if (g_str_equal(verb, "MAIL")) {
 		lmtp_mail(s, arg, out);

@@ -5,6 +5,9 @@
  * once per message at the end of DATA, whose one outcome becomes one reply
  * per accepted recipient (the message is stored once, whoever it was for).
  *
+ * SMTPUTF8 is offered: without it Postfix bounces a message whose header
+ * or envelope holds UTF-8 (GMime reads it), instead of delivering it.
+ *
  * Lines end in LF (CRLF or a bare LF: Postfix sends CRLF, a test may not).
  * Commands are at most LMTP_COMMAND_MAX bytes (RFC 5321's 512); a longer
  * one is refused whole. In DATA, leading dots are unstuffed and every line

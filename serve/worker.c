@@ -9,7 +9,9 @@
  *
  * The database connection is opened at the first message and kept; a
  * temporary failure drops it, so the next message connects again: a
- * restarted PostgreSQL needs no restart here. A query that hangs past
+ * restarted PostgreSQL needs no restart here. A kept connection only
+ * shows it is dead when used, so a message that fails on one is tried
+ * once more on a new connection before the client is told to retry. A query that hangs past
  * max-processing-time ends this process as it ends the pipe (watchdog.h):
  * the client sees the connection drop and retries, the master starts a
  * new worker.
@@ -54,6 +56,24 @@ static GBytes *worker_with_return_path(GBytes *msg, const char *sender)
 	return g_byte_array_free_to_bytes(a);
 }
 
+/* The ingest path for raw, on the kept connection or a new one. */
+static int worker_ingest(struct worker *w, GBytes *raw, gboolean truncated, struct error *err)
+{
+	struct ingest_ctx *ctx = &w->ctx;
+	struct ingest_source src = { .input = "lmtp" };
+
+	if (ctx->store == NULL && store_open(&ctx->store, w->cfg->conninfo, err) < 0)
+		return -1;
+	if (ingest_message(ctx, raw, truncated, &src, err) < 0 || ingest_flush(ctx, err) < 0) {
+		if (err->cls == ERR_TEMP) {
+			store_free(ctx->store);
+			ctx->store = NULL;
+		}
+		return -1;
+	}
+	return 0;
+}
+
 /* lmtp_deliver_fn: one message through the ingest path. */
 static void worker_deliver(gpointer data, GBytes *msg, gboolean truncated, const char *sender,
 			   const GPtrArray *recipients, struct lmtp_outcome *out)
@@ -61,15 +81,18 @@ static void worker_deliver(gpointer data, GBytes *msg, gboolean truncated, const
 	struct worker *w = data;
 	struct ingest_ctx *ctx = &w->ctx;
 	g_autoptr(GBytes) raw = worker_with_return_path(msg, sender);
-	struct ingest_source src = { .input = "lmtp" };
 	struct error err = ERROR_INIT;
 	g_autofree char *alerts = NULL;
-	gboolean warn = FALSE;
+	gboolean warn = FALSE, kept = ctx->store != NULL;
 
 	(void)recipients;
-	if ((ctx->store == NULL && store_open(&ctx->store, w->cfg->conninfo, &err) < 0) ||
-	    ingest_message(ctx, raw, truncated, &src, &err) < 0 || ingest_flush(ctx, &err) < 0)
-		goto fail;
+	if (worker_ingest(w, raw, truncated, &err) < 0) {
+		if (!kept || err.cls != ERR_TEMP)
+			goto fail;
+		error_clear(&err);
+		if (worker_ingest(w, raw, truncated, &err) < 0)
+			goto fail;
+	}
 	watchdog_message_end();
 	if (ctx->alert_domains->len > 0)
 		alerts = alert_unsent_text(
@@ -84,10 +107,6 @@ fail:
 	watchdog_message_end();
 	g_free(ingest_status_take(ctx, NULL, &warn));
 	g_ptr_array_set_size(ctx->alert_domains, 0);
-	if (err.cls == ERR_TEMP) {
-		store_free(ctx->store);
-		ctx->store = NULL;
-	}
 	log_warning("lmtp: not committed, the client will retry: %s", err.msg);
 	out->code = 451;
 	out->text = g_strdelimit(g_strdup(err.msg), "\r\n", ' ');
@@ -125,12 +144,19 @@ static void worker_session(struct worker *w, GSocket *conn)
 	lmtp_session_greet(s, out);
 	while (worker_send(conn, out)) {
 		g_autoptr(GError) gerr = NULL;
-		gssize n = g_socket_receive(conn, buf, sizeof buf, NULL, &gerr);
+		gssize n;
 
+		/* Stopping: the message in hand is finished, then 421 (a client
+		 * that pipelines message after message would otherwise keep the
+		 * session, and this process, for as long as it has mail). */
+		if (*w->stop && !lmtp_session_in_data(s)) {
+			lmtp_session_abort(s, "Service shutting down", out);
+			worker_send(conn, out);
+			break;
+		}
+		n = g_socket_receive(conn, buf, sizeof buf, NULL, &gerr);
 		if (n < 0 && g_error_matches(gerr, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-			if (*w->stop && !lmtp_session_in_data(s))
-				lmtp_session_abort(s, "Service shutting down", out);
-			else if (++idle >= w->sc->idle_timeout)
+			if (++idle >= w->sc->idle_timeout)
 				lmtp_session_abort(s, "Idle too long", out);
 			else
 				continue;

@@ -71,8 +71,8 @@ static char *feed(struct fixture *f, const char *text, gboolean *open)
 }
 
 #define LHLO_REPLY                                                                                 \
-	"250-mx.test\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 SIZE "    \
-	"1048576\r\n"
+	"250-mx.test\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n"             \
+	"250-SMTPUTF8\r\n250 SIZE 1048576\r\n"
 
 static void test_pipelined(struct fixture *f, gconstpointer unused)
 {
