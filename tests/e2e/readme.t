@@ -1,10 +1,11 @@
 #!/bin/bash
 # README, followed as written (issue 12): the shell blocks of "Install",
-# "Deploy with Postfix" and "Deploy with procmail" run in order from a root
-# shell, mail goes through Postfix to the pipe and to procmail, then every
-# job of contrib/cron/tlswatch and every contrib/systemd ExecStart= runs as
-# the account it names, and the documented commands run as the documented
-# accounts. What stands for the machine, and nothing else:
+# "Deploy with Postfix", "Deploy with procmail" and "Deploy with LMTP"
+# (but its systemctl block) run in order from a root shell; mail goes
+# through Postfix to the pipe, to procmail and to tlswatch serve; every
+# job of contrib/cron/tlswatch and every contrib/systemd ExecStart= runs
+# as the account it names, and the documented commands run as the
+# documented accounts. What stands for the machine, and nothing else:
 #   /usr/local/, /etc/tlswatch/, /etc/postfix/, /etc/cron.d/: folders under
 #       $D, in README's commands and in the files make install wrote
 #   Debian's PostgreSQL: a throwaway cluster with peer authentication, its
@@ -209,16 +210,43 @@ while read -r m h dom mon dow user cmd; do
 done < <(grep -E '^[0-9*]' "$D/etc/cron.d/tlswatch")
 is "$jobs" 3 "cron: the three jobs ran (alert, digest, prune)"
 
+# "Deploy with LMTP": its configuration (the systemctl block is the loop
+# below), then serve, as the unit runs it, and Postfix's transport to it.
+run_block "Deploy with LMTP" 1 "the [serve] configuration"
+serve_unit() { # UNIT USER CMD: a long-running service, stopped by SIGTERM
+	local pid
+	# setpriv execs: $! is tlswatch itself, as systemd's main PID would be.
+	(cd / && exec setpriv --reuid="$2" --regid="$2" --init-groups -- $3) 2>"$D/serve.log" &
+	pid=$!
+	wait_for 10 grep -q 'serving LMTP' "$D/serve.log"
+	like "$(cat "$D/serve.log")" "serving LMTP on inet:127\.0\.0\.1:2424" \
+		"systemd $(basename "$1"), as $2: serving on README's address"
+	run_block "Deploy with LMTP" 3 "the transport to tlswatch serve"
+	pf_sendmail $FX/toplevel-gzip.eml
+	wait_for 20 eval "[ \"\$(sql \"select status from tlswatch.messages where message_id = 'fixture-top-gzip-1@example.net'\")\" = stored ]"
+	is "$(sql "select status from tlswatch.messages where message_id = 'fixture-top-gzip-1@example.net'")" stored \
+		"a report mailed to the rua address is stored through LMTP"
+	like "$(grep 'relay=127.0.0.1\[127.0.0.1\]:2424' "$PF/maillog")" "status=sent \\(250 2\\.0\\.0 stored 1 report: " \
+		"the maillog has serve's 250 reply"
+	kill -TERM "$pid"
+	wait "$pid"
+	is "$?" 0 "serve: SIGTERM, exit 0"
+}
+
 # Every systemd service's ExecStart=, as its User=.
 units=0
 for f in "$D"/usr/local/share/doc/tlswatch/systemd/*.service; do
 	user=$(sed -n 's/^User=//p' "$f")
 	cmd=$(sed -n 's/^ExecStart=//p' "$f")
 	units=$((units + 1))
+	if grep -q '^Type=simple' "$f"; then
+		serve_unit "$f" "$user" "$cmd"
+		continue
+	fi
 	as "$user" -- $cmd >"$D/out" 2>&1; rc=$?
 	is "$rc" 0 "systemd $(basename "$f"), as $user: $(basename "${cmd%% *}") ${cmd#* }" || diag "$(cat "$D/out")"
 done
-is "$units" 3 "systemd: the three services ran (alert, digest, prune)"
+is "$units" 4 "systemd: the four services ran (alert, digest, prune, serve)"
 
 # The digests of cron and systemd went through Postfix to postmaster.
 wait_for 20 eval '[ "$(grep -c "^Subject: TLS report digest" "$PF/mail/tlswatch" 2>/dev/null)" -ge 2 ]'
@@ -234,7 +262,8 @@ like "$(as tlswatch -- psql -XAtq -d tlswatch -c 'delete from tlswatch.messages'
 as tlswatch -- tlswatch db prune >/dev/null 2>"$D/err"; rc=$?
 is "$rc" 78 "as tlswatch: db prune refused (exit 78)"
 like "$(cat "$D/err")" "permission denied" "... permission denied"
-is "$(sql "select count(*) from tlswatch.messages")" 4 "every message is still there (2 pipe, 1 .forward, 1 by hand)"
+is "$(sql "select count(*) from tlswatch.messages")" 5 \
+	"every message is still there (2 pipe, 1 .forward, 1 by hand, 1 LMTP)"
 is "$(grep -c 'status=bounced' "$PF/maillog")" 0 "nothing bounced"
 
 done_testing
