@@ -111,7 +111,7 @@ check: deps
 # `make bench` (bench/run.sh): tlswatch against its floors on a throwaway
 # PostgreSQL, a table on stdout and bench/results.json; never part of check.
 # The floor links libpq alone, as a program that only inserts a row would.
-BENCH_BIN = bench/gen bench/floor bench/timeit bench/contain
+BENCH_BIN = bench/gen bench/floor bench/timeit bench/contain bench/lmtp
 
 bench/gen: bench/gen.c
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS) -lm
@@ -121,6 +121,9 @@ bench/floor: bench/floor.c
 
 bench/timeit: bench/timeit.c
 	$(CC) $(CFLAGS) -o $@ $<
+
+bench/lmtp: bench/lmtp.c
+	$(CC) $(CFLAGS) -o $@ $< $(shell $(PKG_CONFIG) --libs gio-unix-2.0)
 
 # Links what tlswatch links, so that its fork copies a process like it.
 bench/contain: bench/contain.o $(LIB_OBJ)

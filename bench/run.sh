@@ -10,6 +10,11 @@
 #   child  the parse of the pipe messages through the parse child
 #          (bench/contain: socket, answer, parse of the JSON again) beside
 #          the same parse in process, per message; and the child's fork
+#   lmtp   `tlswatch serve` with LMTP_SESSIONS workers, bench/lmtp as
+#          LMTP_SESSIONS concurrent sessions delivering the BULK_N messages:
+#          messages/s, p50 and p99 reply latency, and the CPU time of
+#          serve's whole process tree per message beside the pipe's (the
+#          PIPE_N messages run one `tlswatch ingest` each, CPU per message)
 # Bulk, dry-run and big figures are the best of RUNS runs (the least
 # disturbed by whatever else the machine does), the pipe figures medians.
 # The table goes to stdout and bench/results.json. No test runs this.
@@ -24,6 +29,7 @@ RUNS=${RUNS:-3}
 PIPE_N=${PIPE_N:-200}
 BULK_N=${BULK_N:-10000}
 BIG_ROWS=${BIG_ROWS:-50000}
+LMTP_SESSIONS=${LMTP_SESSIONS:-8}
 OUT=bench/results.json
 
 pg_start_schema
@@ -97,6 +103,36 @@ echo "bench: the parse child, $PIPE_N messages, best of 5 each" >&2
 set -- $(bench/contain $(cat "$work/pipe.list")) || bail "bench/contain failed"
 child_in=$2 child_out=$3 child_fork=$4
 
+# CPU seconds of PID and its descendants, their waited-for children
+# included (/proc/PID/stat fields 14 to 17).
+tree_cpu() {
+	local p total=0 tck
+	tck=$(getconf CLK_TCK)
+	for p in $1 $(pgrep -P "$1") $(for c in $(pgrep -P "$1"); do pgrep -P "$c"; done); do
+		total=$((total + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	awk -v t="$total" -v k="$tck" 'BEGIN { printf "%.3f", t / k }'
+}
+
+echo "bench: pipe CPU time, $PIPE_N messages; tlswatch serve, $LMTP_SESSIONS sessions x $BULK_N messages" >&2
+reset
+pipe_cpu=$(bash -c 'TIMEFORMAT="%3U %3S"; time (while read -r f; do "$0" ingest <"$f" 2>/dev/null; done <"$1")' \
+	"$TW" "$work/pipe.list" 2>&1 >/dev/null | awk '{ print $1 + $2 }')
+reset
+printf '[serve]\nlmtp = unix:%s/lmtp\nworkers = %s\n' "$work" "$LMTP_SESSIONS" >"$work/serve.conf"
+$TW serve --config "$work/serve.conf" 2>"$work/serve.err" &
+serve_pid=$!
+for _ in $(seq 100); do [ -S "$work/lmtp" ] && break; sleep 0.1; done
+cpu0=$(tree_cpu "$serve_pid")
+set -- $(bench/lmtp "$work/lmtp" "$LMTP_SESSIONS" "$work"/bulk/new/*) || bail "bench/lmtp failed"
+lmtp_n=$1 lmtp_s=$2 lmtp_p50=$3 lmtp_p99=$4
+serve_cpu=$(awk -v a="$(tree_cpu "$serve_pid")" -v b="$cpu0" 'BEGIN { print a - b }')
+serve_rss=$(for p in $serve_pid $(pgrep -P "$serve_pid"); do awk '/VmHWM/ { print $2 }' "/proc/$p/status"; done | sort -n | tail -n 1)
+kill -TERM "$serve_pid"
+wait "$serve_pid"
+[ "$(q "select count(*) from tlswatch.messages where status = 'stored'")" = "$BULK_N" ] ||
+	bail "serve did not store every message"
+
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 machine="$cpu, $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }') (fsync off, as tests/lib/pg.sh starts it)"
 
@@ -104,7 +140,9 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 awk -v fs="$floor_s" -v ps="$pipe_s" -v fr="$floor_rss" -v pr="$pipe_rss" -v n="$PIPE_N" \
 	-v bs="$bulk_s" -v br="$bulk_rss" -v ds="$dry_s" -v dr="$dry_rss" -v bn="$BULK_N" \
 	-v ks="$bulk1k_s" -v kr="$bulk1k_rss" -v gs="$big_s" -v gd="$bigdry_s" -v gr="$big_rss" \
-	-v rows="$BIG_ROWS" -v ci="$child_in" -v co="$child_out" -v cf="$child_fork" -v machine="$machine" -v load="$load" -v runs="$RUNS" -v out="$OUT" '
+	-v rows="$BIG_ROWS" -v ci="$child_in" -v co="$child_out" -v cf="$child_fork" -v machine="$machine" -v load="$load" -v runs="$RUNS" -v out="$OUT" \
+	-v ln="$lmtp_n" -v ls="$lmtp_s" -v l50="$lmtp_p50" -v l99="$lmtp_p99" -v lc="$serve_cpu" -v lr="$serve_rss" \
+	-v pc="$pipe_cpu" -v sess="$LMTP_SESSIONS" '
 function mib(k) { return sprintf("%.1f MiB", k / 1024) }
 function row(what, got, floor, ratio, target, rss) {
 	printf "| %-30s | %11s | %-24s | %6s | %-15s | %9s |\n", what, got, floor, ratio, target, rss
@@ -127,12 +165,18 @@ BEGIN {
 	row("  its cost, share of pipe", sprintf("%.3f ms", (co - ci) / n * 1000), sprintf("%.2f ms pipe", ps * 1000),
 	    sprintf("%.1f%%", 100 * (co - ci) / n / ps), "", "")
 	row("  the fork, once per run", sprintf("%.3f ms", cf * 1000), "", "", "", "")
+	row("lmtp, " sess " sessions x " ln, sprintf("%.0f msg/s", ln / ls), sprintf("%.0f msg/s bulk", rate),
+	    sprintf("%.0f%%", 100 * (ln / ls) / rate), ">= 3000 msg/s", mib(lr))
+	row("  reply latency p50 / p99", sprintf("%.1f ms", l50), sprintf("%.1f ms p99", l99), "", "p99 < 20 ms", "")
+	row("  CPU per message, serve", sprintf("%.3f ms", lc / ln * 1000), sprintf("%.3f ms pipe", pc / n * 1000),
+	    sprintf("%.2fx", (lc / ln) / (pc / n)), "<= 0.2x", "")
 	printf "\nfloor peak RSS %s; dry run of %d messages %s\n", mib(fr), bn, mib(dr)
 	printf "{\n  \"machine\": \"%s\",\n  \"load_average\": \"%s\",\n", machine, load > out
 	printf "  \"pipe\": {\"messages\": %d, \"median_s\": %.6f, \"floor_median_s\": %.6f, \"ratio\": %.3f, \"peak_rss_kib\": %d, \"floor_peak_rss_kib\": %d},\n", n, ps, fs, ps / fs, pr, fr > out
 	printf "  \"bulk\": {\"messages\": %d, \"seconds\": %.3f, \"per_s\": %.1f, \"dry_run_seconds\": %.3f, \"dry_run_per_s\": %.1f, \"share_of_dry_run\": %.3f, \"peak_rss_kib\": %d, \"dry_run_peak_rss_kib\": %d},\n", bn, bs, rate, ds, dry, rate / dry, br, dr > out
 	printf "  \"bulk_1000\": {\"messages\": 1000, \"seconds\": %.3f, \"per_s\": %.1f, \"peak_rss_kib\": %d},\n", ks, krate, kr > out
 	printf "  \"big\": {\"failure_rows\": %d, \"seconds\": %.3f, \"dry_run_seconds\": %.3f, \"peak_rss_kib\": %d},\n", rows, gs, gd, gr > out
-	printf "  \"parse_child\": {\"messages\": %d, \"in_process_s\": %.6f, \"in_child_s\": %.6f, \"fork_s\": %.6f, \"share_of_pipe\": %.4f}\n}\n", n, ci, co, cf, (co - ci) / n / ps > out
+	printf "  \"parse_child\": {\"messages\": %d, \"in_process_s\": %.6f, \"in_child_s\": %.6f, \"fork_s\": %.6f, \"share_of_pipe\": %.4f},\n", n, ci, co, cf, (co - ci) / n / ps > out
+	printf "  \"lmtp\": {\"sessions\": %d, \"messages\": %d, \"seconds\": %.3f, \"per_s\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"serve_cpu_s\": %.3f, \"pipe_cpu_per_msg_s\": %.6f, \"cpu_ratio\": %.3f, \"peak_rss_kib\": %d}\n}\n", sess, ln, ls, ln / ls, l50, l99, lc, pc / n, (lc / ln) / (pc / n), lr > out
 }'
 echo "bench: written to $OUT" >&2
