@@ -119,6 +119,9 @@ run_block() {
 # as ACCOUNT CMD...: one command as the account, from /, as cron and systemd run it.
 as() { (cd / && runuser -u "$@"); }
 sql() { as postgres -- psql -XAtq -d tlswatch -c "$1"; }
+# The status(es) of the message rows with Message-ID $1; wait until stored.
+msg_status() { sql "select string_agg(status, ',') from tlswatch.messages where message_id = '$1'"; }
+wait_stored() { wait_for 20 eval "[ \"\$(msg_status $1)\" = stored ]"; }
 
 run_block Install 1 "Install (adduser, make install)"
 ok "$(getent passwd tlswatch | grep -q ':/var/lib/tlswatch:' && [ -d /var/lib/tlswatch ] && echo y)" \
@@ -143,8 +146,8 @@ wait_for 20 eval "(: </dev/tcp/127.0.0.1/$PF_PORT) 2>/dev/null" || bail "Postfix
 ok "$(grep -q '^tlsrpt .*pipe' "$PF/etc/master.cf" && echo y)" "master.cf has the tlsrpt transport"
 
 pf_sendmail $FX/rfc-gzip.eml
-wait_for 20 eval "[ \"\$(sql \"select status from tlswatch.messages where message_id = 'fixture-rfc-gzip-1@example.net'\")\" = stored ]"
-is "$(sql "select status from tlswatch.messages where message_id = 'fixture-rfc-gzip-1@example.net'")" stored \
+wait_stored fixture-rfc-gzip-1@example.net
+is "$(msg_status fixture-rfc-gzip-1@example.net)" stored \
 	"a report mailed to the rua address is stored, through the pipe as tlswatch"
 like "$(grep 'status=sent' "$PF/maillog")" "delivered via tlsrpt service \\(tlswatch: stored 1 report: example\\.com" \
 	"the maillog says stored"
@@ -155,8 +158,8 @@ ok "$(cmp -s "$D/etc/cron.d/tlswatch" "$D/usr/local/share/doc/tlswatch/cron/tlsw
 run_block "Deploy with procmail" 1 "the procmail account"
 FROM=reporter@example.org
 sendmail -i -f "$FROM" tlsrpt@localhost <$FX/octet-stream-name.eml
-wait_for 20 eval "[ \"\$(sql \"select status from tlswatch.messages where message_id = 'fixture-octet-stream-1@example.net'\")\" = stored ]"
-is "$(sql "select status from tlswatch.messages where message_id = 'fixture-octet-stream-1@example.net'")" stored \
+wait_stored fixture-octet-stream-1@example.net
+is "$(msg_status fixture-octet-stream-1@example.net)" stored \
 	"a report mailed to the procmail account is stored (.forward, procmail -m, tlswatch as tlsrpt)"
 like "$(grep 'to=<tlsrpt@localhost>' "$PF/maillog")" "status=sent \\(delivered to command: exec /usr/bin/procmail" \
 	"the maillog: delivered to the .forward command"
@@ -223,8 +226,8 @@ serve_unit() { # UNIT USER CMD: a long-running service, stopped by SIGTERM
 		"systemd $(basename "$1"), as $2: serving on README's address"
 	run_block "Deploy with LMTP" 3 "the transport to tlswatch serve"
 	pf_sendmail $FX/toplevel-gzip.eml
-	wait_for 20 eval "[ \"\$(sql \"select status from tlswatch.messages where message_id = 'fixture-top-gzip-1@example.net'\")\" = stored ]"
-	is "$(sql "select status from tlswatch.messages where message_id = 'fixture-top-gzip-1@example.net'")" stored \
+	wait_stored fixture-top-gzip-1@example.net
+	is "$(msg_status fixture-top-gzip-1@example.net)" stored \
 		"a report mailed to the rua address is stored through LMTP"
 	like "$(grep 'relay=127.0.0.1\[127.0.0.1\]:2424' "$PF/maillog")" "status=sent \\(250 2\\.0\\.0 stored 1 report: " \
 		"the maillog has serve's 250 reply"
