@@ -4,8 +4,11 @@
  * one ends. SIGTERM or SIGINT stop it: the workers finish the message in
  * hand, say 421 to the sessions they hold and end; after STOP_GRACE
  * seconds the ones left are killed (their clients retry what was not
- * acknowledged). It stays in the foreground, as systemd and runit want;
- * there is no daemon mode.
+ * acknowledged). SIGHUP reads the configuration file again: when it is
+ * valid, the workers are stopped the same way and new ones start with it
+ * (the listeners stay: changing [serve] lmtp needs a restart); when it is
+ * not, the error is logged and the running configuration stays. It stays
+ * in the foreground, as systemd and runit want; there is no daemon mode.
  */
 #include <errno.h>
 #include <signal.h>
@@ -21,12 +24,14 @@
 
 #define STOP_GRACE 30
 
-static volatile sig_atomic_t serve_stop;
+static volatile sig_atomic_t serve_stop, serve_reload;
 
 static void serve_on_signal(int signo)
 {
-	(void)signo;
-	serve_stop = 1;
+	if (signo == SIGHUP)
+		serve_reload = 1;
+	else
+		serve_stop = 1;
 }
 
 static void serve_signals(void)
@@ -34,10 +39,11 @@ static void serve_signals(void)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = serve_on_signal; /* no SA_RESTART: waitpid returns */
+	sa.sa_handler = serve_on_signal; /* the workers inherit it: SIGTERM stops them too */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a client gone is an error from send, not a death */
 }
 
@@ -54,22 +60,64 @@ static pid_t serve_spawn(const struct config *cfg, const struct serve_config *sc
 	return pid;
 }
 
+/* SIGHUP: the file again, into cfg and sc when it is valid; then the
+ * workers are told to stop, and serve_supervise starts new ones with it. */
+static void serve_reread(struct config *cfg, struct serve_config *sc, const pid_t *pids)
+{
+	struct config fresh;
+	struct serve_config fresh_sc;
+	struct error err = ERROR_INIT;
+	g_autofree char *path = g_strdup(cfg->path);
+
+	serve_reload = 0;
+	config_init(&fresh);
+	serve_config_init(&fresh_sc);
+	if (config_load(&fresh, path, &err) < 0 ||
+	    serve_config_load(&fresh_sc, fresh.keyfile, fresh.path, &err) < 0) {
+		log_error("SIGHUP: %s: the running configuration stays", err.msg);
+		error_clear(&err);
+		config_release(&fresh);
+		serve_config_release(&fresh_sc);
+		return;
+	}
+	if (!g_strv_equal((const char *const *)fresh_sc.lmtp, (const char *const *)sc->lmtp))
+		log_warning(
+			"SIGHUP: [serve] lmtp changed: the listeners change only with a restart");
+	if (fresh_sc.workers != sc->workers)
+		log_warning(
+			"SIGHUP: [serve] workers changed: the number changes only with a restart");
+	config_release(cfg);
+	*cfg = fresh;
+	sc->idle_timeout = fresh_sc.idle_timeout;
+	serve_config_release(&fresh_sc);
+	log_info("SIGHUP: configuration read again from %s; new workers start with it", path);
+	for (guint i = 0; i < sc->workers; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+}
+
 /* Until a stop: start another worker when one ends (not faster than one
  * a second when they keep dying at once: a broken configuration or
- * database must not turn into a fork loop). */
-static void serve_supervise(const struct config *cfg, const struct serve_config *sc,
-			    GPtrArray *listeners, pid_t *pids, gint64 *started)
+ * database must not turn into a fork loop). It looks five times a second
+ * rather than blocking in waitpid, so that a signal arriving just before
+ * the wait is never left unseen until a worker ends. */
+static void serve_supervise(struct config *cfg, struct serve_config *sc, GPtrArray *listeners,
+			    pid_t *pids, gint64 *started)
 {
 	while (!serve_stop) {
 		int st = 0;
-		pid_t pid = waitpid(-1, &st, 0);
+		pid_t pid;
 		guint i;
 
-		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+		if (serve_reload)
+			serve_reread(cfg, sc, pids);
+		pid = waitpid(-1, &st, WNOHANG);
+		if (pid == 0 || (pid < 0 && errno == EINTR)) {
+			g_usleep(200 * 1000);
+			continue;
 		}
+		if (pid < 0)
+			break;
 		for (i = 0; i < sc->workers && pids[i] != pid; i++)
 			;
 		if (i == sc->workers)
@@ -77,9 +125,10 @@ static void serve_supervise(const struct config *cfg, const struct serve_config 
 		pids[i] = 0;
 		if (serve_stop)
 			continue;
-		log_warning("worker %d ended (%s %d): starting another", (int)pid,
-			    WIFSIGNALED(st) ? "signal" : "exit",
-			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+		if (WIFSIGNALED(st) || WEXITSTATUS(st) != 0)
+			log_warning("worker %d ended (%s %d): starting another", (int)pid,
+				    WIFSIGNALED(st) ? "signal" : "exit",
+				    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 		if (g_get_monotonic_time() - started[i] < G_USEC_PER_SEC)
 			sleep(1);
 		started[i] = g_get_monotonic_time();

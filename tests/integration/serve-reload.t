@@ -1,0 +1,54 @@
+#!/bin/bash
+# tlswatch serve and SIGHUP: a valid configuration file is read again and
+# the new workers use it (here max-message-size, which LHLO announces as
+# SIZE); a broken one is refused with a line naming file, group and key,
+# and the running configuration keeps serving. No database is needed to
+# greet. SIGTERM then ends it with exit 0.
+. "$(dirname "$0")/../lib/tap.sh"
+
+TW=./tlswatch
+T=$(mktemp -d "${TMPDIR:-/tmp}/tw-serve-reload.XXXXXX")
+PID=
+trap '[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$T"' EXIT
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
+	bail "python3 is needed to find a free port (make deps)"
+
+conf() { printf '[ingest]\nmax-message-size = %s\n[serve]\nlmtp = inet:127.0.0.1:%s\nworkers = 2\n' "$1" "$port" >"$T/c.conf"; }
+# The SIZE a new session's LHLO announces.
+size() {
+	local line out=
+	exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+	printf 'LHLO test\r\nQUIT\r\n' >&3
+	while IFS= read -r -t 5 line <&3; do out="$out${line%$'\r'} "; done
+	exec 3>&-
+	echo "$out" | sed -n 's/.*250 SIZE \([0-9]*\) .*/\1/p'
+}
+
+conf 1M
+$TW serve --config "$T/c.conf" 2>"$T/err" &
+PID=$!
+wait_ready() { for _ in $(seq 50); do [ -n "$(size 2>/dev/null)" ] && return 0; sleep 0.1; done; return 1; }
+wait_ready || bail "serve did not answer: $(cat "$T/err")"
+is "$(size)" 1048576 "LHLO announces max-message-size (1M)"
+
+conf 2M
+kill -HUP "$PID"
+for _ in $(seq 50); do [ "$(size)" = 2097152 ] && break; sleep 0.1; done
+is "$(size)" 2097152 "after SIGHUP: the new max-message-size (2M)"
+like "$(cat "$T/err")" "SIGHUP: configuration read again from $T/c.conf" "... and it says so"
+
+printf '[serve]\nlmtp = inet:127.0.0.1:%s\nworkers = lots\n' "$port" >"$T/c.conf"
+kill -HUP "$PID"
+for _ in $(seq 50); do grep -q 'the running configuration stays' "$T/err" && break; sleep 0.1; done
+like "$(cat "$T/err")" "SIGHUP: $T/c.conf: \\[serve\\] workers: expected a number from 1 to 256, got 'lots': the running configuration stays" \
+	"a broken file on SIGHUP: refused, naming file, group and key"
+is "$(size)" 2097152 "... and the running configuration keeps serving"
+
+kill -TERM "$PID"
+wait "$PID"
+rc=$?
+PID=
+is "$rc" 0 "SIGTERM: exit 0"
+like "$(tail -n 1 "$T/err")" "tlswatch: stopped" "... saying it stopped"
+
+done_testing
