@@ -163,6 +163,7 @@ static void ingest_status_keep(struct ingest_ctx *ctx, enum message_status statu
 {
 	g_free(ctx->status_head);
 	g_free(ctx->status_tail);
+	ctx->status_last = status;
 	ctx->status_warn = status == MESSAGE_QUARANTINED;
 	if (ctx->status_warn) {
 		ctx->status_head = g_strdup("quarantined");

@@ -39,7 +39,8 @@ struct ingest_ctx {
 	char *status_head;    /* private: its outcome ("stored 1 report"), for ingest_status_take */
 	char *status_tail;    /* private: its facts (domain, reporter, report-id) or reason */
 	gboolean status_warn; /* private: it is a warning (a quarantine) */
-	FILE *out;	      /* dry-run output (stdout) */
+	enum message_status status_last; /* with status_line: the outcome kept last */
+	FILE *out;			 /* dry-run output (stdout) */
 	struct ingest_totals totals;
 	GPtrArray *alert_domains; /* char *: policy domains of committed new reports, for
 				     alert_after_ingest; NULL when not wanted */ /* messages whose fate is known (committed) */

@@ -16,6 +16,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "ingest/ingest.h"
 
 struct serve_config {
 	char **lmtp;	     /* "unix:PATH" or "inet:ADDRESS:PORT" each; owned */
@@ -40,6 +41,24 @@ int serve_config_load(struct serve_config *c, GKeyFile *kf, const char *path, st
 int serve_listen(const struct serve_config *c, GPtrArray **out, struct error *err);
 /* Remove the Unix sockets serve_listen made (at exit). */
 void serve_unlisten(const struct serve_config *c);
+
+/* deliver.c */
+/* The ingest path as every channel of serve uses it: a worker's own
+ * context (parse child, database connection), set up once. */
+struct serve_ingest {
+	const struct config *cfg; /* borrowed */
+	struct ingest_ctx ctx;
+};
+void serve_ingest_init(struct serve_ingest *si, const struct config *cfg);
+void serve_ingest_release(struct serve_ingest *si);
+/* raw through the pipe's path (a message, or with bare a report as an
+ * HTTPS POST carries it; input names the source in logs), then the alerts.
+ * Returns 0 once handled: *status, and *text the pipe's first line
+ * (stored, duplicate or quarantined, and the alerts not sent). Returns -1
+ * when nothing was committed: *text says why, the sender must retry. The
+ * caller g_free()s *text. */
+int serve_ingest(struct serve_ingest *si, GBytes *raw, gboolean truncated, gboolean bare,
+		 const char *input, enum message_status *status, char **text);
 
 /* worker.c */
 /* One worker: accept sessions on listeners (GSocket *) one at a time and

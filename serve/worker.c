@@ -2,35 +2,25 @@
  * worker.c: one worker process of `tlswatch serve`. It accepts an LMTP
  * session, feeds what the client sends to the state machine (lmtp.c) and
  * writes back its replies; at the end of each message it runs the pipe's
- * ingest path (ingest_message, then the alerts after the commit) and
- * answers 250 with the pipe's status line, or 451 with the reason when
- * nothing could be committed (the MTA keeps the message and retries, as
- * it does on the pipe's exit 75).
- *
- * The database connection is opened at the first message and kept; a
- * temporary failure drops it, so the next message connects again: a
- * restarted PostgreSQL needs no restart here. A kept connection only
- * shows it is dead when used, so a message that fails on one is tried
- * once more on a new connection before the client is told to retry. A query that hangs past
- * max-processing-time ends this process as it ends the pipe (watchdog.h):
- * the client sees the connection drop and retries, the master starts a
- * new worker.
+ * ingest path (deliver.c) and answers 250 with the pipe's status line, or
+ * 451 with the reason when nothing could be committed (the MTA keeps the
+ * message and retries, as it does on the pipe's exit 75). A query that
+ * hangs past max-processing-time ends this process as it ends the pipe
+ * (watchdog.h): the client sees the connection drop and retries, the
+ * master starts a new worker.
  */
 #include <string.h>
 
 #include <gio/gio.h>
 
-#include "alert/alert.h"
 #include "common/log.h"
-#include "ingest/ingest.h"
-#include "ingest/watchdog.h"
 #include "serve/lmtp.h"
 #include "serve/serve.h"
 
 struct worker {
 	const struct config *cfg;
 	const struct serve_config *sc;
-	struct ingest_ctx ctx;
+	struct serve_ingest si;
 	volatile sig_atomic_t *stop;
 };
 
@@ -56,61 +46,18 @@ static GBytes *worker_with_return_path(GBytes *msg, const char *sender)
 	return g_byte_array_free_to_bytes(a);
 }
 
-/* The ingest path for raw, on the kept connection or a new one. */
-static int worker_ingest(struct worker *w, GBytes *raw, gboolean truncated, struct error *err)
-{
-	struct ingest_ctx *ctx = &w->ctx;
-	struct ingest_source src = { .input = "lmtp" };
-
-	if (ctx->store == NULL && store_open(&ctx->store, w->cfg->conninfo, err) < 0)
-		return -1;
-	if (ingest_message(ctx, raw, truncated, &src, err) < 0 || ingest_flush(ctx, err) < 0) {
-		if (err->cls == ERR_TEMP) {
-			store_free(ctx->store);
-			ctx->store = NULL;
-		}
-		return -1;
-	}
-	return 0;
-}
-
-/* lmtp_deliver_fn: one message through the ingest path. */
+/* lmtp_deliver_fn: one message through the ingest path (deliver.c). */
 static void worker_deliver(gpointer data, GBytes *msg, gboolean truncated, const char *sender,
 			   const GPtrArray *recipients, struct lmtp_outcome *out)
 {
 	struct worker *w = data;
-	struct ingest_ctx *ctx = &w->ctx;
 	g_autoptr(GBytes) raw = worker_with_return_path(msg, sender);
-	struct error err = ERROR_INIT;
-	g_autofree char *alerts = NULL;
-	gboolean warn = FALSE, kept = ctx->store != NULL;
+	enum message_status status;
 
 	(void)recipients;
-	if (worker_ingest(w, raw, truncated, &err) < 0) {
-		if (!kept || err.cls != ERR_TEMP)
-			goto fail;
-		error_clear(&err);
-		if (worker_ingest(w, raw, truncated, &err) < 0)
-			goto fail;
-	}
-	watchdog_message_end();
-	if (ctx->alert_domains->len > 0)
-		alerts = alert_unsent_text(
-			alert_after_ingest(store_conn(ctx->store), w->cfg, ctx->alert_domains));
-	g_ptr_array_set_size(ctx->alert_domains, 0);
-	out->code = 250;
-	out->text = ingest_status_take(ctx, alerts, &warn);
-	if (out->text == NULL)
-		out->text = g_strdup("handled");
-	return;
-fail:
-	watchdog_message_end();
-	g_free(ingest_status_take(ctx, NULL, &warn));
-	g_ptr_array_set_size(ctx->alert_domains, 0);
-	log_warning("lmtp: not committed, the client will retry: %s", err.msg);
-	out->code = 451;
-	out->text = g_strdelimit(g_strdup(err.msg), "\r\n", ' ');
-	error_clear(&err);
+	out->code = serve_ingest(&w->si, raw, truncated, FALSE, "lmtp", &status, &out->text) == 0
+			    ? 250
+			    : 451;
 }
 
 /* Write all of out; FALSE when the client is gone. */
@@ -205,12 +152,8 @@ int serve_worker_run(const struct config *cfg, const struct serve_config *sc, GP
 	struct error err = ERROR_INIT;
 	int rc = 0;
 
-	w.ctx.cfg = cfg;
-	w.ctx.out = stdout;
-	w.ctx.verbose = TRUE;
-	w.ctx.status_line = TRUE;
-	w.ctx.alert_domains = g_ptr_array_new_with_free_func(g_free);
-	if (ingest_parser_start(&w.ctx, &err) < 0) {
+	serve_ingest_init(&w.si, cfg);
+	if (ingest_parser_start(&w.si.ctx, &err) < 0) {
 		log_error("%s", err.msg);
 		error_clear(&err);
 		rc = 75;
@@ -225,8 +168,6 @@ int serve_worker_run(const struct config *cfg, const struct serve_config *sc, GP
 		g_object_unref(conn);
 	}
 out:
-	ingest_parser_stop(&w.ctx);
-	store_free(w.ctx.store);
-	g_ptr_array_unref(w.ctx.alert_domains);
+	serve_ingest_release(&w.si);
 	return rc;
 }

@@ -1,0 +1,90 @@
+/*
+ * deliver.c: what every channel of `tlswatch serve` does with the bytes it
+ * received: the pipe's ingest path (ingest_message, or ingest_bare_report
+ * for an HTTPS POST), then the alerts after the commit, and the line the
+ * pipe would print first. The database connection is opened at the first
+ * message and kept; a temporary failure drops it, so the next message
+ * connects again: a restarted PostgreSQL needs no restart here. A kept
+ * connection only shows it is dead when used, so a message that fails on
+ * one is tried once more on a new connection before the sender is told to
+ * retry.
+ */
+#include "alert/alert.h"
+#include "common/log.h"
+#include "ingest/watchdog.h"
+#include "serve/serve.h"
+
+void serve_ingest_init(struct serve_ingest *si, const struct config *cfg)
+{
+	*si = (struct serve_ingest){ .cfg = cfg };
+	si->ctx.cfg = cfg;
+	si->ctx.out = stdout;
+	si->ctx.verbose = TRUE;
+	si->ctx.status_line = TRUE;
+	si->ctx.alert_domains = g_ptr_array_new_with_free_func(g_free);
+}
+
+void serve_ingest_release(struct serve_ingest *si)
+{
+	ingest_parser_stop(&si->ctx);
+	store_free(si->ctx.store);
+	si->ctx.store = NULL;
+	g_clear_pointer(&si->ctx.alert_domains, g_ptr_array_unref);
+}
+
+/* The ingest path for raw, on the kept connection or a new one. */
+static int serve_ingest_once(struct serve_ingest *si, GBytes *raw, gboolean truncated,
+			     gboolean bare, const char *input, struct error *err)
+{
+	struct ingest_ctx *ctx = &si->ctx;
+	struct ingest_source src = { .input = input };
+	int rc;
+
+	if (ctx->store == NULL && store_open(&ctx->store, si->cfg->conninfo, err) < 0)
+		return -1;
+	rc = bare ? ingest_bare_report(ctx, raw, &src, err)
+		  : ingest_message(ctx, raw, truncated, &src, err);
+	if (rc < 0 || ingest_flush(ctx, err) < 0) {
+		if (err->cls == ERR_TEMP) {
+			store_free(ctx->store);
+			ctx->store = NULL;
+		}
+		return -1;
+	}
+	return 0;
+}
+
+int serve_ingest(struct serve_ingest *si, GBytes *raw, gboolean truncated, gboolean bare,
+		 const char *input, enum message_status *status, char **text)
+{
+	struct ingest_ctx *ctx = &si->ctx;
+	struct error err = ERROR_INIT;
+	g_autofree char *alerts = NULL;
+	gboolean warn = FALSE, kept = ctx->store != NULL;
+
+	if (serve_ingest_once(si, raw, truncated, bare, input, &err) < 0) {
+		if (!kept || err.cls != ERR_TEMP)
+			goto fail;
+		error_clear(&err);
+		if (serve_ingest_once(si, raw, truncated, bare, input, &err) < 0)
+			goto fail;
+	}
+	watchdog_message_end();
+	if (ctx->alert_domains->len > 0)
+		alerts = alert_unsent_text(
+			alert_after_ingest(store_conn(ctx->store), si->cfg, ctx->alert_domains));
+	g_ptr_array_set_size(ctx->alert_domains, 0);
+	*status = ctx->status_last;
+	*text = ingest_status_take(ctx, alerts, &warn);
+	if (*text == NULL)
+		*text = g_strdup("handled");
+	return 0;
+fail:
+	watchdog_message_end();
+	g_free(ingest_status_take(ctx, NULL, &warn));
+	g_ptr_array_set_size(ctx->alert_domains, 0);
+	log_warning("%s: not committed, the sender will retry: %s", input, err.msg);
+	*text = g_strdelimit(g_strdup(err.msg), "\r\n", ' ');
+	error_clear(&err);
+	return -1;
+}
