@@ -11,7 +11,7 @@ DESTDIR ?=
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    = gmime-3.0 glib-2.0 gio-2.0 gio-unix-2.0 jansson zlib libpq libcurl libarchive
+PKGS    = gmime-3.0 glib-2.0 gio-2.0 gio-unix-2.0 jansson zlib libpq libcurl libarchive libmicrohttpd
 PKG_CONFIG ?= pkg-config
 
 # -Wconversion without -Wsign-conversion: narrowing (size_t into guint) is
@@ -66,7 +66,7 @@ tests/unit/test_%: tests/unit/test_%.o $(LIB_OBJ)
 
 # Debian packages needed to build and test; installed only when missing.
 DEB_PKGS = build-essential pkg-config libgmime-3.0-dev libglib2.0-dev libglib2.0-dev-bin \
-	libjansson-dev zlib1g-dev libpq-dev libcurl4-openssl-dev libarchive-dev \
+	libjansson-dev zlib1g-dev libpq-dev libcurl4-openssl-dev libarchive-dev libmicrohttpd-dev \
 	postgresql perl time clang-format libxml2-utils python3 openssl groff-base mandoc valgrind
 deps:
 	@sh tests/lib/deps.sh $(DEB_PKGS)

@@ -1,14 +1,15 @@
 /*
  * serve.c: `tlswatch serve`, the master process (serve/serve.h). It opens
- * the listeners, starts [serve] workers processes and starts another when
- * one ends. SIGTERM or SIGINT stop it: the workers finish the message in
- * hand, say 421 to the sessions they hold and end; after STOP_GRACE
- * seconds the ones left are killed (their clients retry what was not
- * acknowledged). SIGHUP reads the configuration file again: when it is
- * valid, the workers are stopped the same way and new ones start with it
- * (the listeners stay: changing [serve] lmtp needs a restart); when it is
- * not, the error is logged and the running configuration stays. It stays
- * in the foreground, as systemd and runit want; there is no daemon mode.
+ * the listeners, starts [serve] workers processes for each kind of
+ * listener (LMTP, HTTP, HTTPS) and starts another when one ends. SIGTERM
+ * or SIGINT stop it: the workers finish the message in hand, say 421 to
+ * the LMTP sessions they hold and end; after STOP_GRACE seconds the ones
+ * left are killed (their clients retry what was not acknowledged). SIGHUP
+ * reads the configuration file again: when it is valid, the workers are
+ * stopped the same way and new ones start with it (the listeners stay:
+ * changing them needs a restart); when it is not, the error is logged and
+ * the running configuration stays. It stays in the foreground, as systemd
+ * and runit want; there is no daemon mode.
  */
 #include <errno.h>
 #include <signal.h>
@@ -23,6 +24,22 @@
 #include "serve/serve.h"
 
 #define STOP_GRACE 30
+
+enum serve_kind { SERVE_LMTP, SERVE_HTTP, SERVE_HTTPS };
+
+/* A worker process and what it serves. */
+struct serve_slot {
+	enum serve_kind kind;
+	pid_t pid; /* 0: not running */
+	gint64 started;
+};
+
+struct serve_master {
+	struct config cfg;
+	struct serve_config sc;
+	struct serve_listeners l;
+	GArray *slots; /* struct serve_slot */
+};
 
 static volatile sig_atomic_t serve_stop, serve_reload;
 
@@ -47,27 +64,50 @@ static void serve_signals(void)
 	signal(SIGPIPE, SIG_IGN); /* a client gone is an error from send, not a death */
 }
 
-/* A worker, or -1 when fork failed. */
-static pid_t serve_spawn(const struct config *cfg, const struct serve_config *sc,
-			 GPtrArray *listeners)
+static int serve_worker(struct serve_master *m, enum serve_kind kind)
+{
+	switch (kind) {
+	case SERVE_LMTP:
+		return serve_worker_run(&m->cfg, &m->sc, m->l.lmtp, &serve_stop);
+	case SERVE_HTTP:
+		return serve_http_run(&m->cfg, &m->sc, m->l.http, FALSE, &serve_stop);
+	case SERVE_HTTPS:
+		return serve_http_run(&m->cfg, &m->sc, m->l.https, TRUE, &serve_stop);
+	}
+	return EX_SOFTWARE;
+}
+
+/* Start the worker of slot s (pid 0 when fork failed). */
+static void serve_spawn(struct serve_master *m, struct serve_slot *s)
 {
 	pid_t pid = fork();
 
 	if (pid == 0)
-		_exit(serve_worker_run(cfg, sc, listeners, &serve_stop));
+		_exit(serve_worker(m, s->kind));
 	if (pid < 0)
 		log_error("cannot start a worker: %s", g_strerror(errno));
-	return pid;
+	s->pid = MAX(pid, 0);
+	s->started = g_get_monotonic_time();
 }
 
-/* SIGHUP: the file again, into cfg and sc when it is valid; then the
- * workers are told to stop, and serve_supervise starts new ones with it. */
-static void serve_reread(struct config *cfg, struct serve_config *sc, const pid_t *pids)
+static void serve_signal_workers(struct serve_master *m, int signo)
+{
+	for (guint i = 0; i < m->slots->len; i++) {
+		const struct serve_slot *s = &g_array_index(m->slots, struct serve_slot, i);
+
+		if (s->pid > 0)
+			kill(s->pid, signo);
+	}
+}
+
+/* SIGHUP: the file again, into m when it is valid; then the workers are
+ * told to stop, and serve_supervise starts new ones with it. */
+static void serve_reread(struct serve_master *m)
 {
 	struct config fresh;
 	struct serve_config fresh_sc;
 	struct error err = ERROR_INIT;
-	g_autofree char *path = g_strdup(cfg->path);
+	g_autofree char *path = g_strdup(m->cfg.path);
 
 	serve_reload = 0;
 	config_init(&fresh);
@@ -80,20 +120,32 @@ static void serve_reread(struct config *cfg, struct serve_config *sc, const pid_
 		serve_config_release(&fresh_sc);
 		return;
 	}
-	if (!g_strv_equal((const char *const *)fresh_sc.lmtp, (const char *const *)sc->lmtp))
-		log_warning(
-			"SIGHUP: [serve] lmtp changed: the listeners change only with a restart");
-	if (fresh_sc.workers != sc->workers)
+	if (!g_strv_equal((const char *const *)fresh_sc.lmtp, (const char *const *)m->sc.lmtp) ||
+	    g_strcmp0(fresh_sc.http, m->sc.http) != 0 ||
+	    g_strcmp0(fresh_sc.https, m->sc.https) != 0)
+		log_warning("SIGHUP: the listeners changed: they change only with a restart");
+	if (fresh_sc.workers != m->sc.workers)
 		log_warning(
 			"SIGHUP: [serve] workers changed: the number changes only with a restart");
-	config_release(cfg);
-	*cfg = fresh;
-	sc->idle_timeout = fresh_sc.idle_timeout;
-	serve_config_release(&fresh_sc);
+	/* What the workers read; the listeners and their number stay. */
+	fresh_sc.workers = m->sc.workers;
+	{
+		char **lmtp = fresh_sc.lmtp;
+		char *http = fresh_sc.http, *https = fresh_sc.https;
+
+		fresh_sc.lmtp = m->sc.lmtp;
+		fresh_sc.http = m->sc.http;
+		fresh_sc.https = m->sc.https;
+		m->sc.lmtp = lmtp;
+		m->sc.http = http;
+		m->sc.https = https;
+	}
+	config_release(&m->cfg);
+	serve_config_release(&m->sc);
+	m->cfg = fresh;
+	m->sc = fresh_sc;
 	log_info("SIGHUP: configuration read again from %s; new workers start with it", path);
-	for (guint i = 0; i < sc->workers; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGTERM);
+	serve_signal_workers(m, SIGTERM);
 }
 
 /* Until a stop: start another worker when one ends (not faster than one
@@ -101,16 +153,15 @@ static void serve_reread(struct config *cfg, struct serve_config *sc, const pid_
  * database must not turn into a fork loop). It looks five times a second
  * rather than blocking in waitpid, so that a signal arriving just before
  * the wait is never left unseen until a worker ends. */
-static void serve_supervise(struct config *cfg, struct serve_config *sc, GPtrArray *listeners,
-			    pid_t *pids, gint64 *started)
+static void serve_supervise(struct serve_master *m)
 {
 	while (!serve_stop) {
+		struct serve_slot *s = NULL;
 		int st = 0;
 		pid_t pid;
-		guint i;
 
 		if (serve_reload)
-			serve_reread(cfg, sc, pids);
+			serve_reread(m);
 		pid = waitpid(-1, &st, WNOHANG);
 		if (pid == 0 || (pid < 0 && errno == EINTR)) {
 			g_usleep(200 * 1000);
@@ -118,48 +169,41 @@ static void serve_supervise(struct config *cfg, struct serve_config *sc, GPtrArr
 		}
 		if (pid < 0)
 			break;
-		for (i = 0; i < sc->workers && pids[i] != pid; i++)
-			;
-		if (i == sc->workers)
+		for (guint i = 0; i < m->slots->len && s == NULL; i++) {
+			if (g_array_index(m->slots, struct serve_slot, i).pid == pid)
+				s = &g_array_index(m->slots, struct serve_slot, i);
+		}
+		if (s == NULL)
 			continue;
-		pids[i] = 0;
+		s->pid = 0;
 		if (serve_stop)
-			continue;
+			break;
 		if (WIFSIGNALED(st) || WEXITSTATUS(st) != 0)
 			log_warning("worker %d ended (%s %d): starting another", (int)pid,
 				    WIFSIGNALED(st) ? "signal" : "exit",
 				    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-		if (g_get_monotonic_time() - started[i] < G_USEC_PER_SEC)
+		if (g_get_monotonic_time() - s->started < G_USEC_PER_SEC)
 			sleep(1);
-		started[i] = g_get_monotonic_time();
-		pids[i] = serve_spawn(cfg, sc, listeners);
+		serve_spawn(m, s);
 	}
 }
 
 /* Pass the stop on and wait for the workers, STOP_GRACE seconds at most. */
-static void serve_stop_workers(const struct serve_config *sc, pid_t *pids)
+static void serve_stop_workers(struct serve_master *m)
 {
 	gint64 deadline = g_get_monotonic_time() + STOP_GRACE * G_USEC_PER_SEC;
-	guint left = 0;
 
-	for (guint i = 0; i < sc->workers; i++) {
-		if (pids[i] > 0 && kill(pids[i], SIGTERM) == 0)
-			left++;
-	}
-	while (left > 0) {
+	serve_signal_workers(m, SIGTERM);
+	for (;;) {
 		pid_t pid = waitpid(-1, NULL, WNOHANG);
 
-		if (pid > 0) {
-			left--;
-			continue;
-		}
 		if (pid < 0 && errno != EINTR)
-			break;
+			break; /* no child left */
+		if (pid > 0)
+			continue;
 		if (g_get_monotonic_time() > deadline) {
-			log_warning("%u workers still busy after %d s: killed", left, STOP_GRACE);
-			for (guint i = 0; i < sc->workers; i++)
-				if (pids[i] > 0)
-					kill(pids[i], SIGKILL);
+			log_warning("workers still busy after %d s: killed", STOP_GRACE);
+			serve_signal_workers(m, SIGKILL);
 			while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 				;
 			break;
@@ -168,50 +212,70 @@ static void serve_stop_workers(const struct serve_config *sc, pid_t *pids)
 	}
 }
 
+/* workers slots of kind, when that listener is configured. */
+static void serve_add_slots(struct serve_master *m, enum serve_kind kind, gboolean wanted,
+			    GString *where, const char *what)
+{
+	struct serve_slot s = { .kind = kind };
+
+	if (!wanted)
+		return;
+	for (guint i = 0; i < m->sc.workers; i++)
+		g_array_append_val(m->slots, s);
+	g_string_append_printf(where, "%s%s", where->len ? ", " : "", what);
+}
+
 int cmd_serve(int argc, char **argv)
 {
-	struct config cfg;
-	struct serve_config sc;
+	struct serve_master m = { 0 };
 	struct error err = ERROR_INIT;
-	g_autoptr(GPtrArray) listeners = NULL;
-	g_autofree pid_t *pids = NULL;
-	g_autofree gint64 *started = NULL;
-	g_autofree char *where = NULL;
+	g_autoptr(GString) where = g_string_new(NULL);
+	g_autofree char *lmtp = NULL, *http = NULL, *https = NULL;
 	int status;
 
-	status = cmd_setup(&argc, &argv, "",
-			   "Receive reports over LMTP (RFC 2033) and store them as ingest does.",
-			   NULL, FALSE, &cfg);
+	status = cmd_setup(
+		&argc, &argv, "",
+		"Receive reports over LMTP (RFC 2033) and HTTPS (RFC 8460) and store them "
+		"as ingest does.",
+		NULL, FALSE, &m.cfg);
 	if (status != 0)
 		return status;
-	serve_config_init(&sc);
+	serve_config_init(&m.sc);
+	m.slots = g_array_new(FALSE, TRUE, sizeof(struct serve_slot));
 	if (argc > 1) {
 		error_set(&err, ERR_USAGE, "serve takes no argument (see tlswatch serve --help)");
 		goto fail;
 	}
-	if (serve_config_load(&sc, cfg.keyfile, cfg.path, &err) < 0 ||
-	    serve_listen(&sc, &listeners, &err) < 0)
+	if (serve_config_load(&m.sc, m.cfg.keyfile, m.cfg.path, &err) < 0 ||
+	    serve_listen(&m.sc, &m.l, &err) < 0)
 		goto fail;
 	mail_library_init();
 	serve_signals();
-	pids = g_new0(pid_t, sc.workers);
-	started = g_new0(gint64, sc.workers);
-	for (guint i = 0; i < sc.workers; i++) {
-		started[i] = g_get_monotonic_time();
-		pids[i] = serve_spawn(&cfg, &sc, listeners);
+	if (m.sc.lmtp != NULL) {
+		g_autofree char *list = g_strjoinv(", ", m.sc.lmtp);
+
+		lmtp = g_strdup_printf("LMTP on %s", list);
 	}
-	where = g_strjoinv(", ", sc.lmtp);
-	log_info("serving LMTP on %s, %u workers", where, sc.workers);
-	serve_supervise(&cfg, &sc, listeners, pids, started);
-	serve_stop_workers(&sc, pids);
-	serve_unlisten(&sc);
+	http = g_strdup_printf("HTTP on %s", m.sc.http ? m.sc.http : "");
+	https = g_strdup_printf("HTTPS on %s", m.sc.https ? m.sc.https : "");
+	serve_add_slots(&m, SERVE_LMTP, m.l.lmtp->len > 0, where, lmtp);
+	serve_add_slots(&m, SERVE_HTTP, m.l.http != NULL, where, http);
+	serve_add_slots(&m, SERVE_HTTPS, m.l.https != NULL, where, https);
+	for (guint i = 0; i < m.slots->len; i++)
+		serve_spawn(&m, &g_array_index(m.slots, struct serve_slot, i));
+	log_info("serving %s; %u workers each", where->str, m.sc.workers);
+	serve_supervise(&m);
+	serve_stop_workers(&m);
+	serve_unlisten(&m.sc);
 	log_info("stopped");
-	serve_config_release(&sc);
-	config_release(&cfg);
-	return EX_OK;
+	status = EX_OK;
+	goto out;
 fail:
 	status = cmd_fail(&err, FALSE);
-	serve_config_release(&sc);
-	config_release(&cfg);
+out:
+	serve_listeners_release(&m.l);
+	g_array_unref(m.slots);
+	serve_config_release(&m.sc);
+	config_release(&m.cfg);
 	return status;
 }

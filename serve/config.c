@@ -9,18 +9,26 @@
 
 #define GROUP "serve"
 
-static const char *const serve_keys[] = { "lmtp", "workers", "idle-timeout", NULL };
+static const char *const serve_keys[] = {
+	"lmtp",	      "workers",	  "idle-timeout",    "http", "https", "certificate", "key",
+	"https-path", "http-connections", "http-per-client", NULL
+};
 
 void serve_config_init(struct serve_config *c)
 {
-	c->lmtp = NULL;
-	c->workers = 4;
-	c->idle_timeout = 300;
+	*c = (struct serve_config){
+		.workers = 4, .idle_timeout = 300, .http_connections = 64, .http_per_client = 8
+	};
 }
 
 void serve_config_release(struct serve_config *c)
 {
 	g_clear_pointer(&c->lmtp, g_strfreev);
+	g_clear_pointer(&c->http, g_free);
+	g_clear_pointer(&c->https, g_free);
+	g_clear_pointer(&c->certificate_pem, g_free);
+	g_clear_pointer(&c->key_pem, g_free);
+	g_clear_pointer(&c->https_path, g_free);
 }
 
 static int serve_bad(const char *path, const char *key, const char *why, const char *value,
@@ -48,11 +56,80 @@ static int serve_read_lmtp(struct serve_config *c, GKeyFile *kf, const char *pat
 	return 0;
 }
 
+static int serve_read_uint(GKeyFile *kf, const char *path, const char *key, guint max, guint *out,
+			   struct error *err)
+{
+	g_autofree char *v = g_key_file_get_string(kf, GROUP, key, NULL);
+	guint64 n = 0;
+
+	if (v == NULL)
+		return 0;
+	if (!g_ascii_string_to_unsigned(g_strstrip(v), 10, 1, max, &n, NULL)) {
+		g_autofree char *why = g_strdup_printf("expected a number from 1 to %u", max);
+
+		return serve_bad(path, key, why, v, err);
+	}
+	*out = (guint)n;
+	return 0;
+}
+
+static int serve_read_string(GKeyFile *kf, const char *path, const char *key, char **out,
+			     struct error *err)
+{
+	g_autofree char *v = g_key_file_get_string(kf, GROUP, key, NULL);
+
+	if (v == NULL)
+		return 0;
+	if (*g_strstrip(v) == '\0')
+		return serve_bad(path, key, "empty value", NULL, err);
+	g_free(*out);
+	*out = g_steal_pointer(&v);
+	return 0;
+}
+
+/* The PEM of the file key names, into *pem. */
+static int serve_read_pem(GKeyFile *kf, const char *path, const char *key, char **pem,
+			  struct error *err)
+{
+	g_autofree char *file = NULL;
+	g_autoptr(GError) gerr = NULL;
+
+	if (serve_read_string(kf, path, key, &file, err) < 0)
+		return -1;
+	if (file == NULL)
+		return 0;
+	g_free(*pem);
+	*pem = NULL;
+	if (!g_file_get_contents(file, pem, NULL, &gerr))
+		return serve_bad(path, key, gerr->message, NULL, err);
+	if (strstr(*pem, "-----BEGIN ") == NULL)
+		return serve_bad(path, key, "not a PEM file", file, err);
+	return 0;
+}
+
+/* http, https and what HTTPS needs. */
+static int serve_read_http(struct serve_config *c, GKeyFile *kf, const char *path,
+			   struct error *err)
+{
+	if (serve_read_string(kf, path, "http", &c->http, err) < 0 ||
+	    serve_read_string(kf, path, "https", &c->https, err) < 0 ||
+	    serve_read_string(kf, path, "https-path", &c->https_path, err) < 0 ||
+	    serve_read_pem(kf, path, "certificate", &c->certificate_pem, err) < 0 ||
+	    serve_read_pem(kf, path, "key", &c->key_pem, err) < 0 ||
+	    serve_read_uint(kf, path, "http-connections", 100000, &c->http_connections, err) < 0 ||
+	    serve_read_uint(kf, path, "http-per-client", 100000, &c->http_per_client, err) < 0)
+		return -1;
+	if (c->https_path != NULL && c->https_path[0] != '/')
+		return serve_bad(path, "https-path", "expected a path starting with /",
+				 c->https_path, err);
+	if (c->https != NULL && (c->certificate_pem == NULL || c->key_pem == NULL))
+		return serve_bad(path, "https", "needs certificate and key", NULL, err);
+	return 0;
+}
+
 int serve_config_load(struct serve_config *c, GKeyFile *kf, const char *path, struct error *err)
 {
 	g_auto(GStrv) keys = NULL;
-	g_autofree char *workers = NULL;
-	guint64 n = c->workers;
 
 	if (path == NULL)
 		path = "configuration";
@@ -64,17 +141,14 @@ int serve_config_load(struct serve_config *c, GKeyFile *kf, const char *path, st
 		if (!g_strv_contains(serve_keys, keys[i]))
 			return serve_bad(path, keys[i], "unknown key", NULL, err);
 	}
-	workers = g_key_file_get_string(kf, GROUP, "workers", NULL);
-	if (workers != NULL &&
-	    !g_ascii_string_to_unsigned(g_strstrip(workers), 10, 1, 256, &n, NULL))
-		return serve_bad(path, "workers", "expected a number from 1 to 256", workers, err);
-	c->workers = (guint)n;
-	if (serve_read_lmtp(c, kf, path, err) < 0 ||
+	if (serve_read_uint(kf, path, "workers", 256, &c->workers, err) < 0 ||
+	    serve_read_lmtp(c, kf, path, err) < 0 || serve_read_http(c, kf, path, err) < 0 ||
 	    config_get_duration(kf, path, GROUP, "idle-timeout", &c->idle_timeout, err) < 0)
 		return -1;
 	if (c->idle_timeout < 1)
 		return serve_bad(path, "idle-timeout", "must be at least 1s", NULL, err);
-	if (c->lmtp == NULL || c->lmtp[0] == NULL)
-		return serve_bad(path, "lmtp", "missing (name a listener: unix:/PATH)", NULL, err);
+	if ((c->lmtp == NULL || c->lmtp[0] == NULL) && c->http == NULL && c->https == NULL)
+		return serve_bad(path, "lmtp", "missing (name a listener: lmtp, http or https)",
+				 NULL, err);
 	return 0;
 }

@@ -41,7 +41,8 @@ static void listen_remove_stale(const char *path)
 		unlink(path);
 }
 
-static GSocket *listen_one(const char *spec, struct error *err)
+/* The listener spec ("unix:/path", "inet:address:port") of key. */
+static GSocket *listen_one(const char *spec, const char *key, struct error *err)
 {
 	g_autoptr(GSocketAddress) addr = NULL;
 	g_autoptr(GSocket) sock = NULL;
@@ -55,37 +56,58 @@ static GSocket *listen_one(const char *spec, struct error *err)
 		addr = listen_inet_address(spec + 5);
 	}
 	if (addr == NULL) {
-		error_set(err, ERR_CONFIG, "[serve] lmtp: not an address: '%s'", spec);
+		error_set(err, ERR_CONFIG, "[serve] %s: not an address: '%s'", key, spec);
 		return NULL;
 	}
 	sock = g_socket_new(g_socket_address_get_family(addr), G_SOCKET_TYPE_STREAM,
 			    G_SOCKET_PROTOCOL_DEFAULT, &gerr);
 	if (sock == NULL || !g_socket_bind(sock, addr, TRUE, &gerr) ||
 	    !g_socket_listen(sock, &gerr)) {
-		error_set(err, ERR_TEMP, "[serve] lmtp: %s: %s", spec, gerr->message);
+		error_set(err, ERR_TEMP, "[serve] %s: %s: %s", key, spec, gerr->message);
 		return NULL;
 	}
 	if (path != NULL && chmod(path, 0666) < 0) {
-		error_set(err, ERR_TEMP, "[serve] lmtp: %s: %s", spec, g_strerror(errno));
+		error_set(err, ERR_TEMP, "[serve] %s: %s: %s", key, spec, g_strerror(errno));
 		return NULL;
 	}
 	g_socket_set_blocking(sock, FALSE);
 	return g_steal_pointer(&sock);
 }
 
-int serve_listen(const struct serve_config *c, GPtrArray **out, struct error *err)
+/* http or https = ADDRESS:PORT (NULL: none) */
+static int listen_http(const char *spec, const char *key, GSocket **out, struct error *err)
 {
-	g_autoptr(GPtrArray) socks = g_ptr_array_new_with_free_func(g_object_unref);
+	g_autofree char *inet = spec ? g_strconcat("inet:", spec, NULL) : NULL;
 
-	for (gsize i = 0; c->lmtp[i] != NULL; i++) {
-		GSocket *s = listen_one(c->lmtp[i], err);
+	if (spec != NULL && (*out = listen_one(inet, key, err)) == NULL)
+		return -1;
+	return 0;
+}
+
+int serve_listen(const struct serve_config *c, struct serve_listeners *out, struct error *err)
+{
+	*out = (struct serve_listeners){ .lmtp = g_ptr_array_new_with_free_func(g_object_unref) };
+	for (gsize i = 0; c->lmtp != NULL && c->lmtp[i] != NULL; i++) {
+		GSocket *s = listen_one(c->lmtp[i], "lmtp", err);
 
 		if (s == NULL)
-			return -1;
-		g_ptr_array_add(socks, s);
+			goto fail;
+		g_ptr_array_add(out->lmtp, s);
 	}
-	*out = g_steal_pointer(&socks);
+	if (listen_http(c->http, "http", &out->http, err) < 0 ||
+	    listen_http(c->https, "https", &out->https, err) < 0)
+		goto fail;
 	return 0;
+fail:
+	serve_listeners_release(out);
+	return -1;
+}
+
+void serve_listeners_release(struct serve_listeners *l)
+{
+	g_clear_pointer(&l->lmtp, g_ptr_array_unref);
+	g_clear_object(&l->http);
+	g_clear_object(&l->https);
 }
 
 void serve_unlisten(const struct serve_config *c)

@@ -12,16 +12,23 @@
 #define TLSWATCH_SERVE_H
 
 #include <signal.h>
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "common/config.h"
 #include "common/error.h"
 #include "ingest/ingest.h"
 
 struct serve_config {
-	char **lmtp;	     /* "unix:PATH" or "inet:ADDRESS:PORT" each; owned */
-	guint workers;	     /* worker processes: concurrent sessions (default 4) */
-	gint64 idle_timeout; /* seconds without a byte from the client (default 300) */
+	char **lmtp;		/* "unix:PATH" or "inet:ADDRESS:PORT" each; owned */
+	guint workers;		/* worker processes per listener kind (default 4) */
+	gint64 idle_timeout;	/* seconds without a byte from the client (default 300) */
+	char *http;		/* "ADDRESS:PORT", plain HTTP (behind a proxy); owned */
+	char *https;		/* "ADDRESS:PORT", HTTPS with the two below; owned */
+	char *certificate_pem;	/* the certificate file's PEM (chain); owned */
+	char *key_pem;		/* the key file's PEM; owned */
+	char *https_path;	/* POSTs elsewhere get 404; NULL: any path */
+	guint http_connections; /* per worker (default 64) */
+	guint http_per_client;	/* per worker and client address (default 8) */
 };
 
 /* config.c */
@@ -33,12 +40,18 @@ void serve_config_release(struct serve_config *c);
 int serve_config_load(struct serve_config *c, GKeyFile *kf, const char *path, struct error *err);
 
 /* listen.c */
-/* A listening, non-blocking GSocket for each of c->lmtp, in *out (the
- * caller unrefs it). A Unix socket's path is replaced when a stale socket
- * is there (never another kind of file) and made mode 0666: the folder
- * decides who may connect. ERR_CONFIG for a bad address, ERR_TEMP when
- * the address is in use. */
-int serve_listen(const struct serve_config *c, GPtrArray **out, struct error *err);
+struct serve_listeners {
+	GPtrArray *lmtp; /* GSocket *, one per [serve] lmtp */
+	GSocket *http;	 /* NULL when not configured */
+	GSocket *https;
+};
+/* A listening, non-blocking GSocket for each listener of c, in *out (the
+ * caller frees it with serve_listeners_release). A Unix socket's path is
+ * replaced when a stale socket is there (never another kind of file) and
+ * made mode 0666: the folder decides who may connect. ERR_CONFIG for a
+ * bad address, ERR_TEMP when the address is in use. */
+int serve_listen(const struct serve_config *c, struct serve_listeners *out, struct error *err);
+void serve_listeners_release(struct serve_listeners *l);
 /* Remove the Unix sockets serve_listen made (at exit). */
 void serve_unlisten(const struct serve_config *c);
 
@@ -59,6 +72,12 @@ void serve_ingest_release(struct serve_ingest *si);
  * caller g_free()s *text. */
 int serve_ingest(struct serve_ingest *si, GBytes *raw, gboolean truncated, gboolean bare,
 		 const char *input, enum message_status *status, char **text);
+
+/* http.c */
+/* One HTTP worker: POSTed reports on listener (TLS with tls) until *stop.
+ * Returns the exit status. */
+int serve_http_run(const struct config *cfg, const struct serve_config *sc, GSocket *listener,
+		   gboolean tls, volatile sig_atomic_t *stop);
 
 /* worker.c */
 /* One worker: accept sessions on listeners (GSocket *) one at a time and

@@ -1,0 +1,223 @@
+/*
+ * http.c: the HTTPS receiver of `tlswatch serve`, for `rua=https:` (RFC
+ * 8460, 3): a reporter POSTs one report, application/tlsrpt+gzip or
+ * application/tlsrpt+json, to the URL the domain published. One worker
+ * process runs one libmicrohttpd daemon on one listener it inherited from
+ * the master, from its own loop (MHD_run_wait): single-threaded, like the
+ * LMTP workers, so that its parse child is forked safely. The body goes
+ * through the pipe's path as a bare report (deliver.c).
+ *
+ * Replies: 201 stored, 200 duplicate, 400 not a report (kept in
+ * quarantine with its reason: nothing is lost), 413 a body over
+ * max-message-size, 415 another type, 404 another path when https-path
+ * is set, 405 another method, 503 with Retry-After when nothing could be
+ * committed (the reporter retries). libmicrohttpd holds the caps on the
+ * wire: header memory, connections per client address, idle time.
+ */
+#include <netinet/in.h>
+#include <string.h>
+
+#include <gio/gio.h>
+#include <microhttpd.h>
+
+#include "common/log.h"
+#include "serve/serve.h"
+
+#define HTTP_HEADER_MEMORY (32 * 1024)
+#define HTTP_RETRY_AFTER   "300"
+
+struct http_worker {
+	const struct serve_config *sc;
+	const char *scheme; /* "http" or "https" */
+	struct serve_ingest si;
+};
+
+struct http_request {
+	GByteArray *body;
+	gboolean too_big;
+};
+
+static enum MHD_Result http_reply(struct MHD_Connection *c, unsigned int code, const char *text)
+{
+	g_autofree char *body = g_strdup_printf("%s\n", text);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result rc;
+
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	if (code == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, HTTP_RETRY_AFTER);
+	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
+	rc = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* The media type of the request without its parameters, lower case; a
+ * new string, NULL when there is none. */
+static char *http_media_type(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	const char *semi;
+
+	if (v == NULL)
+		return NULL;
+	semi = strchr(v, ';');
+	return g_strstrip(g_ascii_strdown(v, semi ? semi - v : -1));
+}
+
+/* The client's address as text; a new string. */
+static char *http_client(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	g_autoptr(GSocketAddress) sa = NULL;
+
+	if (ci == NULL || ci->client_addr == NULL)
+		return g_strdup("?");
+	sa = g_socket_address_new_from_native(ci->client_addr,
+					      ci->client_addr->sa_family == AF_INET6
+						      ? sizeof(struct sockaddr_in6)
+						      : sizeof(struct sockaddr_in));
+	if (sa == NULL || !G_IS_INET_SOCKET_ADDRESS(sa))
+		return g_strdup("?");
+	return g_inet_address_to_string(
+		g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa)));
+}
+
+/* The headers are in: refuse what is not a report POST to our path. */
+static enum MHD_Result http_begin(struct http_worker *w, struct MHD_Connection *c, const char *url,
+				  const char *method, void **con_cls)
+{
+	g_autofree char *type = http_media_type(c);
+	const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+	guint64 n = 0;
+	struct http_request *req;
+
+	if (!g_str_equal(method, MHD_HTTP_METHOD_POST))
+		return http_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+				  "POST a TLS report here (RFC 8460)");
+	if (w->sc->https_path != NULL && !g_str_equal(url, w->sc->https_path))
+		return http_reply(c, MHD_HTTP_NOT_FOUND, "no report endpoint at this path");
+	if (type == NULL || (!g_str_equal(type, "application/tlsrpt+gzip") &&
+			     !g_str_equal(type, "application/tlsrpt+json")))
+		return http_reply(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+				  "expected application/tlsrpt+gzip or application/tlsrpt+json");
+	if (length != NULL && g_ascii_string_to_unsigned(length, 10, 0, G_MAXUINT64, &n, NULL) &&
+	    n > w->si.cfg->max_message_size)
+		return http_reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "larger than max-message-size");
+	req = g_new0(struct http_request, 1);
+	req->body = g_byte_array_new();
+	*con_cls = req;
+	return MHD_YES;
+}
+
+/* The whole body is in: the ingest path, and the reply it calls for. */
+static enum MHD_Result http_end(struct http_worker *w, struct MHD_Connection *c,
+				struct http_request *req)
+{
+	g_autoptr(GBytes) raw = g_bytes_new(req->body->data, req->body->len);
+	g_autofree char *client = http_client(c), *text = NULL, *input = NULL;
+	enum message_status status = MESSAGE_QUARANTINED;
+
+	if (req->too_big)
+		return http_reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "larger than max-message-size");
+	/* No slash in it: ingest takes its last path element as the name. */
+	input = g_strdup_printf("%s POST from %s", w->scheme, client);
+	if (serve_ingest(&w->si, raw, FALSE, TRUE, input, &status, &text) < 0)
+		return http_reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, text);
+	switch (status) {
+	case MESSAGE_STORED:
+		return http_reply(c, MHD_HTTP_CREATED, text);
+	case MESSAGE_DUPLICATE:
+		return http_reply(c, MHD_HTTP_OK, text);
+	case MESSAGE_QUARANTINED:
+		break;
+	}
+	return http_reply(c, MHD_HTTP_BAD_REQUEST, text);
+}
+
+static enum MHD_Result http_handle(void *cls, struct MHD_Connection *c, const char *url,
+				   const char *method, const char *version, const char *upload_data,
+				   size_t *upload_size, void **con_cls)
+{
+	struct http_worker *w = cls;
+	struct http_request *req = *con_cls;
+
+	(void)version;
+	if (req == NULL)
+		return http_begin(w, c, url, method, con_cls);
+	if (*upload_size > 0) {
+		/* Past the cap the rest is read and dropped, so that the
+		 * client gets its 413 instead of a reset connection. */
+		if (!req->too_big && req->body->len + *upload_size > w->si.cfg->max_message_size) {
+			req->too_big = TRUE;
+			g_byte_array_set_size(req->body, 0);
+		}
+		if (!req->too_big)
+			g_byte_array_append(req->body, (const guint8 *)upload_data,
+					    (guint)*upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	return http_end(w, c, req);
+}
+
+static void http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			   enum MHD_RequestTerminationCode why)
+{
+	struct http_request *req = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)why;
+	if (req == NULL)
+		return;
+	g_byte_array_unref(req->body);
+	g_free(req);
+	*con_cls = NULL;
+}
+
+int serve_http_run(const struct config *cfg, const struct serve_config *sc, GSocket *listener,
+		   gboolean tls, volatile sig_atomic_t *stop)
+{
+	struct http_worker w = { .sc = sc, .scheme = tls ? "https" : "http" };
+	struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_LISTEN_SOCKET, g_socket_get_fd(listener), NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)sc->idle_timeout, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)sc->http_connections, NULL },
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)sc->http_per_client, NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_HEADER_MEMORY, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_completed, NULL },
+		{ tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, sc->key_pem },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, sc->certificate_pem },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	struct MHD_Daemon *d = NULL;
+	struct error err = ERROR_INIT;
+	int rc = 75;
+
+	serve_ingest_init(&w.si, cfg);
+	if (ingest_parser_start(&w.si.ctx, &err) < 0) {
+		log_error("%s", err.msg);
+		error_clear(&err);
+		goto out;
+	}
+	/* Without TLS the list ends before the key and certificate. */
+	d = MHD_start_daemon(tls ? MHD_USE_TLS : MHD_NO_FLAG, 0, NULL, NULL, http_handle, &w,
+			     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	if (d == NULL) {
+		log_error("cannot start the %s receiver (libmicrohttpd refused its options)",
+			  w.scheme);
+		goto out;
+	}
+	while (!*stop)
+		MHD_run_wait(d, 1000);
+	rc = 0;
+out:
+	if (d != NULL)
+		MHD_stop_daemon(d);
+	serve_ingest_release(&w.si);
+	return rc;
+}
