@@ -1,8 +1,9 @@
 #!/bin/bash
 # README, followed as written (issue 12): the shell blocks of "Install",
-# "Deploy with Postfix", "Deploy with procmail" and "Deploy with LMTP"
-# (but its systemctl block) run in order from a root shell; mail goes
-# through Postfix to the pipe, to procmail and to tlswatch serve; every
+# "Deploy with Postfix", "Deploy with procmail", "Deploy with LMTP" and
+# "Receive reports over HTTPS" (but their systemctl blocks) run in order
+# from a root shell; mail goes through Postfix to the pipe, to procmail
+# and to tlswatch serve, and a report is POSTed to serve; every
 # job of contrib/cron/tlswatch and every contrib/systemd ExecStart= runs
 # as the account it names, and the documented commands run as the
 # documented accounts. What stands for the machine, and nothing else:
@@ -216,6 +217,7 @@ is "$jobs" 3 "cron: the three jobs ran (alert, digest, prune)"
 # "Deploy with LMTP": its configuration (the systemctl block is the loop
 # below), then serve, as the unit runs it, and Postfix's transport to it.
 run_block "Deploy with LMTP" 1 "the [serve] configuration"
+run_block "Receive reports over HTTPS" 1 "the HTTP receiver's configuration"
 serve_unit() { # UNIT USER CMD: a long-running service, stopped by SIGTERM
 	local pid
 	# setpriv execs: $! is tlswatch itself, as systemd's main PID would be.
@@ -231,6 +233,12 @@ serve_unit() { # UNIT USER CMD: a long-running service, stopped by SIGTERM
 		"a report mailed to the rua address is stored through LMTP"
 	like "$(grep 'relay=127.0.0.1\[127.0.0.1\]:2424' "$PF/maillog")" "status=sent \\(250 2\\.0\\.0 stored 1 report: " \
 		"the maillog has serve's 250 reply"
+	sed 's/fixture-bare-1/fixture-bare-readme/' $FX/bare-report.json >"$D/post.json"
+	is "$(curl -s -o "$D/body" -w '%{http_code}' -H 'Content-Type: application/tlsrpt+json' \
+		--data-binary @"$D/post.json" http://127.0.0.1:8080/v1)" 201 \
+		"a report POSTed to README's HTTP receiver: 201"
+	like "$(cat "$D/body")" "^stored 1 report: example\\.com, Bare Fixture \\(fixture-bare-readme\\)" \
+		"... stored, says the body"
 	kill -TERM "$pid"
 	wait "$pid"
 	is "$?" 0 "serve: SIGTERM, exit 0"
@@ -265,8 +273,8 @@ like "$(as tlswatch -- psql -XAtq -d tlswatch -c 'delete from tlswatch.messages'
 as tlswatch -- tlswatch db prune >/dev/null 2>"$D/err"; rc=$?
 is "$rc" 78 "as tlswatch: db prune refused (exit 78)"
 like "$(cat "$D/err")" "permission denied" "... permission denied"
-is "$(sql "select count(*) from tlswatch.messages")" 5 \
-	"every message is still there (2 pipe, 1 .forward, 1 by hand, 1 LMTP)"
+is "$(sql "select count(*) from tlswatch.messages")" 6 \
+	"every message is still there (2 pipe, 1 .forward, 1 by hand, 1 LMTP, 1 HTTP)"
 is "$(grep -c 'status=bounced' "$PF/maillog")" 0 "nothing bounced"
 
 done_testing
