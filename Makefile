@@ -56,6 +56,10 @@ tlswatch: tlswatch.o $(LIB_OBJ)
 common/resources.c: sql/tlswatch.gresource.xml $(SQL)
 	glib-compile-resources --sourcedir=sql --generate-source --target=$@ $<
 
+# The version /metrics reports (tlswatch_build_info).
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+serve/metrics.o: CFLAGS += -DTLSWATCH_VERSION='"$(VERSION)"'
+
 %.o: %.c $(BUILD_FLAGS)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 

@@ -18,6 +18,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <microhttpd.h>
+
 #include "cmd/cmd.h"
 #include "common/log.h"
 #include "ingest/mail.h"
@@ -38,7 +40,8 @@ struct serve_master {
 	struct config cfg;
 	struct serve_config sc;
 	struct serve_listeners l;
-	GArray *slots; /* struct serve_slot */
+	GArray *slots;		    /* struct serve_slot */
+	struct MHD_Daemon *metrics; /* GET /metrics, /healthz; NULL when not asked for */
 };
 
 static volatile sig_atomic_t serve_stop, serve_reload;
@@ -82,8 +85,10 @@ static void serve_spawn(struct serve_master *m, struct serve_slot *s)
 {
 	pid_t pid = fork();
 
-	if (pid == 0)
+	if (pid == 0) {
+		serve_metrics_worker_started();
 		_exit(serve_worker(m, s->kind));
+	}
 	if (pid < 0)
 		log_error("cannot start a worker: %s", g_strerror(errno));
 	s->pid = MAX(pid, 0);
@@ -164,7 +169,11 @@ static void serve_supervise(struct serve_master *m)
 			serve_reread(m);
 		pid = waitpid(-1, &st, WNOHANG);
 		if (pid == 0 || (pid < 0 && errno == EINTR)) {
-			g_usleep(200 * 1000);
+			/* Scrapes are answered here, between two looks. */
+			if (m->metrics != NULL)
+				MHD_run_wait(m->metrics, 200);
+			else
+				g_usleep(200 * 1000);
 			continue;
 		}
 		if (pid < 0)
@@ -247,8 +256,12 @@ int cmd_serve(int argc, char **argv)
 		goto fail;
 	}
 	if (serve_config_load(&m.sc, m.cfg.keyfile, m.cfg.path, &err) < 0 ||
-	    serve_listen(&m.sc, &m.l, &err) < 0)
+	    serve_listen(&m.sc, &m.l, &err) < 0 || serve_metrics_init(&err) < 0)
 		goto fail;
+	if (m.l.metrics != NULL && (m.metrics = serve_metrics_start(&m.cfg, m.l.metrics)) == NULL) {
+		error_set(&err, ERR_TEMP, "[serve] metrics: cannot serve on %s", m.sc.metrics);
+		goto fail;
+	}
 	mail_library_init();
 	serve_signals();
 	if (m.sc.lmtp != NULL) {
@@ -265,6 +278,8 @@ int cmd_serve(int argc, char **argv)
 		serve_spawn(&m, &g_array_index(m.slots, struct serve_slot, i));
 	log_info("serving %s; %u workers each", where->str, m.sc.workers);
 	serve_supervise(&m);
+	if (m.metrics != NULL)
+		MHD_stop_daemon(m.metrics);
 	serve_stop_workers(&m);
 	serve_unlisten(&m.sc);
 	log_info("stopped");

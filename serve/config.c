@@ -9,10 +9,18 @@
 
 #define GROUP "serve"
 
-static const char *const serve_keys[] = {
-	"lmtp",	      "workers",	  "idle-timeout",    "http", "https", "certificate", "key",
-	"https-path", "http-connections", "http-per-client", NULL
-};
+static const char *const serve_keys[] = { "lmtp",
+					  "workers",
+					  "idle-timeout",
+					  "http",
+					  "https",
+					  "certificate",
+					  "key",
+					  "https-path",
+					  "http-connections",
+					  "http-per-client",
+					  "metrics",
+					  NULL };
 
 void serve_config_init(struct serve_config *c)
 {
@@ -29,6 +37,7 @@ void serve_config_release(struct serve_config *c)
 	g_clear_pointer(&c->certificate_pem, g_free);
 	g_clear_pointer(&c->key_pem, g_free);
 	g_clear_pointer(&c->https_path, g_free);
+	g_clear_pointer(&c->metrics, g_free);
 }
 
 static int serve_bad(const char *path, const char *key, const char *why, const char *value,
@@ -114,6 +123,7 @@ static int serve_read_http(struct serve_config *c, GKeyFile *kf, const char *pat
 	if (serve_read_string(kf, path, "http", &c->http, err) < 0 ||
 	    serve_read_string(kf, path, "https", &c->https, err) < 0 ||
 	    serve_read_string(kf, path, "https-path", &c->https_path, err) < 0 ||
+	    serve_read_string(kf, path, "metrics", &c->metrics, err) < 0 ||
 	    serve_read_pem(kf, path, "certificate", &c->certificate_pem, err) < 0 ||
 	    serve_read_pem(kf, path, "key", &c->key_pem, err) < 0 ||
 	    serve_read_uint(kf, path, "http-connections", 100000, &c->http_connections, err) < 0 ||

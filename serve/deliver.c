@@ -14,9 +14,10 @@
 #include "ingest/watchdog.h"
 #include "serve/serve.h"
 
-void serve_ingest_init(struct serve_ingest *si, const struct config *cfg)
+void serve_ingest_init(struct serve_ingest *si, const struct config *cfg,
+		       enum serve_channel channel)
 {
-	*si = (struct serve_ingest){ .cfg = cfg };
+	*si = (struct serve_ingest){ .cfg = cfg, .channel = channel };
 	si->ctx.cfg = cfg;
 	si->ctx.out = stdout;
 	si->ctx.verbose = TRUE;
@@ -61,6 +62,12 @@ int serve_ingest(struct serve_ingest *si, GBytes *raw, gboolean truncated, gbool
 	struct error err = ERROR_INIT;
 	g_autofree char *alerts = NULL;
 	gboolean warn = FALSE, kept = ctx->store != NULL;
+	gint64 start = g_get_monotonic_time();
+	static const enum serve_outcome outcome[] = {
+		[MESSAGE_STORED] = SERVE_STORED,
+		[MESSAGE_DUPLICATE] = SERVE_DUPLICATE,
+		[MESSAGE_QUARANTINED] = SERVE_QUARANTINED,
+	};
 
 	if (serve_ingest_once(si, raw, truncated, bare, input, &err) < 0) {
 		if (!kept || err.cls != ERR_TEMP)
@@ -78,6 +85,7 @@ int serve_ingest(struct serve_ingest *si, GBytes *raw, gboolean truncated, gbool
 	*text = ingest_status_take(ctx, alerts, &warn);
 	if (*text == NULL)
 		*text = g_strdup("handled");
+	serve_metrics_count(si->channel, outcome[*status], g_get_monotonic_time() - start);
 	return 0;
 fail:
 	watchdog_message_end();
@@ -86,5 +94,6 @@ fail:
 	log_warning("%s: not committed, the sender will retry: %s", input, err.msg);
 	*text = g_strdelimit(g_strdup(err.msg), "\r\n", ' ');
 	error_clear(&err);
+	serve_metrics_count(si->channel, SERVE_DEFERRED, g_get_monotonic_time() - start);
 	return -1;
 }

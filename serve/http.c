@@ -198,7 +198,7 @@ int serve_http_run(const struct config *cfg, const struct serve_config *sc, GSoc
 	struct error err = ERROR_INIT;
 	int rc = 75;
 
-	serve_ingest_init(&w.si, cfg);
+	serve_ingest_init(&w.si, cfg, tls ? SERVE_HTTPS_CHANNEL : SERVE_HTTP_CHANNEL);
 	if (ingest_parser_start(&w.si.ctx, &err) < 0) {
 		log_error("%s", err.msg);
 		error_clear(&err);

@@ -95,7 +95,8 @@ int serve_listen(const struct serve_config *c, struct serve_listeners *out, stru
 		g_ptr_array_add(out->lmtp, s);
 	}
 	if (listen_http(c->http, "http", &out->http, err) < 0 ||
-	    listen_http(c->https, "https", &out->https, err) < 0)
+	    listen_http(c->https, "https", &out->https, err) < 0 ||
+	    listen_http(c->metrics, "metrics", &out->metrics, err) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -108,6 +109,7 @@ void serve_listeners_release(struct serve_listeners *l)
 	g_clear_pointer(&l->lmtp, g_ptr_array_unref);
 	g_clear_object(&l->http);
 	g_clear_object(&l->https);
+	g_clear_object(&l->metrics);
 }
 
 void serve_unlisten(const struct serve_config *c)

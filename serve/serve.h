@@ -27,6 +27,7 @@ struct serve_config {
 	char *certificate_pem;	/* the certificate file's PEM (chain); owned */
 	char *key_pem;		/* the key file's PEM; owned */
 	char *https_path;	/* POSTs elsewhere get 404; NULL: any path */
+	char *metrics;		/* "ADDRESS:PORT" of GET /metrics and /healthz; owned */
 	guint http_connections; /* per worker (default 64) */
 	guint http_per_client;	/* per worker and client address (default 8) */
 };
@@ -44,6 +45,7 @@ struct serve_listeners {
 	GPtrArray *lmtp; /* GSocket *, one per [serve] lmtp */
 	GSocket *http;	 /* NULL when not configured */
 	GSocket *https;
+	GSocket *metrics;
 };
 /* A listening, non-blocking GSocket for each listener of c, in *out (the
  * caller frees it with serve_listeners_release). A Unix socket's path is
@@ -55,14 +57,36 @@ void serve_listeners_release(struct serve_listeners *l);
 /* Remove the Unix sockets serve_listen made (at exit). */
 void serve_unlisten(const struct serve_config *c);
 
+/* metrics.c */
+enum serve_channel { SERVE_LMTP_CHANNEL, SERVE_HTTP_CHANNEL, SERVE_HTTPS_CHANNEL, SERVE_CHANNELS };
+enum serve_outcome {
+	SERVE_STORED,
+	SERVE_DUPLICATE,
+	SERVE_QUARANTINED,
+	SERVE_DEFERRED,
+	SERVE_OUTCOMES
+};
+/* The counters, in memory the workers forked after this share. */
+int serve_metrics_init(struct error *err);
+/* One message or POST on ch: its outcome, and usec from its last byte to
+ * it. */
+void serve_metrics_count(enum serve_channel ch, enum serve_outcome out, gint64 usec);
+void serve_metrics_worker_started(void);
+struct MHD_Daemon;
+/* GET /metrics and /healthz on listener, run by the caller's loop
+ * (MHD_run_wait); NULL when libmicrohttpd refused. */
+struct MHD_Daemon *serve_metrics_start(const struct config *cfg, GSocket *listener);
+
 /* deliver.c */
 /* The ingest path as every channel of serve uses it: a worker's own
  * context (parse child, database connection), set up once. */
 struct serve_ingest {
 	const struct config *cfg; /* borrowed */
+	enum serve_channel channel;
 	struct ingest_ctx ctx;
 };
-void serve_ingest_init(struct serve_ingest *si, const struct config *cfg);
+void serve_ingest_init(struct serve_ingest *si, const struct config *cfg,
+		       enum serve_channel channel);
 void serve_ingest_release(struct serve_ingest *si);
 /* raw through the pipe's path (a message, or with bare a report as an
  * HTTPS POST carries it; input names the source in logs), then the alerts.

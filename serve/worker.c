@@ -152,7 +152,7 @@ int serve_worker_run(const struct config *cfg, const struct serve_config *sc, GP
 	struct error err = ERROR_INIT;
 	int rc = 0;
 
-	serve_ingest_init(&w.si, cfg);
+	serve_ingest_init(&w.si, cfg, SERVE_LMTP_CHANNEL);
 	if (ingest_parser_start(&w.si.ctx, &err) < 0) {
 		log_error("%s", err.msg);
 		error_clear(&err);
