@@ -11,6 +11,7 @@
 # client that does not trust it.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pg.sh"
+. "$(dirname "$0")/../lib/serve.sh"
 
 command -v curl >/dev/null || bail "curl is missing (make deps)"
 command -v openssl >/dev/null || bail "openssl is missing (make deps)"
@@ -20,7 +21,6 @@ CORPUS=${TLSWATCH_CORPUS:-../shared/corpus}
 pg_start_schema
 T=$PG_DIR/http
 mkdir -p "$T"
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 HTTP=$(free_port) HTTPS=$(free_port)
 
 # A CA and a certificate for 127.0.0.1 signed by it.
@@ -44,13 +44,7 @@ https-path = /v1
 workers = 2
 idle-timeout = 2s
 EOF
-$TW serve --config "$T/c.conf" 2>"$T/serve.log" &
-PID=$!
-trap 'kill -TERM $PID 2>/dev/null; wait $PID; pg_cleanup' EXIT
-for _ in $(seq 50); do
-	curl -s -o /dev/null "http://127.0.0.1:$HTTP/" && break
-	sleep 0.1
-done
+serve_start "$T/c.conf" "http://127.0.0.1:$HTTP/"
 
 # post FILE TYPE [URL]: prints the HTTP code; the body in $T/body
 post() {
@@ -134,10 +128,7 @@ curl -s -o /dev/null -H 'Content-Type: application/tlsrpt+json' --data-binary @"
 rc=$?
 is "$rc" 60 "HTTPS, the CA not trusted: curl refuses the certificate (exit 60)"
 
-kill -TERM $PID
-wait $PID
-rc=$?
-trap pg_cleanup EXIT
-is "$rc" 0 "SIGTERM: exit 0"
+serve_stop
+is "$SERVE_RC" 0 "SIGTERM: exit 0"
 
 done_testing

@@ -7,6 +7,7 @@
 # /healthz is 200 with the database up and 503 with it down.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pg.sh"
+. "$(dirname "$0")/../lib/serve.sh"
 
 command -v curl >/dev/null || bail "curl is missing (make deps)"
 TW=./tlswatch
@@ -14,16 +15,9 @@ FX=tests/fixtures
 pg_start_schema
 T=$PG_DIR/metrics
 mkdir -p "$T"
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 HTTP=$(free_port) METRICS=$(free_port)
 printf '[serve]\nhttp = 127.0.0.1:%s\nmetrics = 127.0.0.1:%s\nworkers = 2\n' "$HTTP" "$METRICS" >"$T/c.conf"
-$TW serve --config "$T/c.conf" 2>"$T/serve.log" &
-PID=$!
-trap 'kill -TERM $PID 2>/dev/null; wait $PID; pg_cleanup' EXIT
-for _ in $(seq 50); do
-	curl -s -o /dev/null "http://127.0.0.1:$METRICS/healthz" && break
-	sleep 0.1
-done
+serve_start "$T/c.conf" "http://127.0.0.1:$METRICS/healthz"
 
 post() { curl -s -o /dev/null -w '%{http_code}' -H "Content-Type: $2" --data-binary "@$1" "http://127.0.0.1:$HTTP/v1"; }
 scrape() { curl -s "http://127.0.0.1:$METRICS/metrics" >"$T/metrics"; }
@@ -62,10 +56,7 @@ done
 is "${fail_name:-}" "" "every metric has its TYPE line"
 is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$METRICS/other")" 404 "another path: 404"
 
-kill -TERM $PID
-wait $PID
-rc=$?
-trap pg_cleanup EXIT
-is "$rc" 0 "SIGTERM: exit 0"
+serve_stop
+is "$SERVE_RC" 0 "SIGTERM: exit 0"
 
 done_testing

@@ -5,12 +5,13 @@
 # and the running configuration keeps serving. No database is needed to
 # greet. SIGTERM then ends it with exit 0.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/serve.sh"
 
 TW=./tlswatch
 T=$(mktemp -d "${TMPDIR:-/tmp}/tw-serve-reload.XXXXXX")
 PID=
 trap '[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$T"' EXIT
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
+port=$(free_port) ||
 	bail "python3 is needed to find a free port (make deps)"
 
 conf() { printf '[ingest]\nmax-message-size = %s\n[serve]\nlmtp = inet:127.0.0.1:%s\nworkers = 2\n' "$1" "$port" >"$T/c.conf"; }
