@@ -46,7 +46,7 @@ static int ingest_pipe(struct ingest_ctx *ctx)
 	g_autoptr(GBytes) raw = NULL;
 	g_autofree char *alerts = NULL, *status = NULL;
 	gboolean truncated = FALSE, warn = FALSE;
-	struct ingest_source src = { .input = "stdin" };
+	struct ingest_source src = { .input = "stdin", .channel = "pipe" };
 	struct error err = ERROR_INIT;
 	int rc = EX_OK;
 

@@ -81,7 +81,8 @@ struct pending {
 	char *header[5];	   /* message_id, from_addr, subject, report_domain,
 				      report_submitter */
 	char *reason;
-	GBytes *raw; /* the whole message, for a quarantine */
+	char *source[3]; /* channel, client, user_agent */
+	GBytes *raw;	 /* the whole message, for a quarantine */
 	char *what;
 	guint reports;
 	char *first;	    /* "organization (report-id)" of the first report */
@@ -101,6 +102,8 @@ static void pending_free(struct pending *p)
 	for (gsize i = 0; i < G_N_ELEMENTS(p->header); i++)
 		g_free(p->header[i]);
 	g_free(p->reason);
+	for (gsize i = 0; i < G_N_ELEMENTS(p->source); i++)
+		g_free(p->source[i]);
 	g_bytes_unref(p->raw);
 	g_free(p->what);
 	g_free(p->first);
@@ -342,6 +345,9 @@ static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPt
 	for (gsize i = 0; i < G_N_ELEMENTS(header); i++)
 		p->header[i] = g_strdup(header[i]);
 	p->reason = g_strdup(rec->reason);
+	p->source[0] = g_strdup(src->channel);
+	p->source[1] = g_strdup(src->client);
+	p->source[2] = g_strdup(src->user_agent);
 	p->raw = g_bytes_ref(raw);
 	p->sent = g_ptr_array_new();
 	p->documents = g_ptr_array_new();
@@ -362,6 +368,9 @@ static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPt
 		.reports = p->sent,
 		.documents = p->documents,
 		.retry_id = src->retry_id,
+		.channel = p->source[0],
+		.client = p->source[1],
+		.user_agent = p->source[2],
 	};
 	/* Raw bytes are what makes a quarantined message recoverable. */
 	if (found->len == 0 || rec->reason != NULL || ctx->cfg->keep_raw)

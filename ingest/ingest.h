@@ -53,9 +53,12 @@ struct ingest_ctx {
 
 /* Where a message came from, for log lines and the dry-run "source". */
 struct ingest_source {
-	const char *input; /* "stdin", a file path, a Maildir file */
-	guint index;	   /* message number in an mbox (1-based), 0 otherwise */
-	gint64 retry_id;   /* > 0: re-ingest this quarantined messages row */
+	const char *input;	/* "stdin", a file path, a Maildir file */
+	guint index;		/* message number in an mbox (1-based), 0 otherwise */
+	gint64 retry_id;	/* > 0: re-ingest this quarantined messages row */
+	const char *channel;	/* messages.channel: "pipe", "file", "lmtp", "http", "https" */
+	const char *client;	/* the address that POSTed it, or NULL */
+	const char *user_agent; /* its User-Agent, or NULL */
 };
 
 /* Start the child that parses every message (ingest/contain.h) now, while

@@ -123,7 +123,7 @@ static int input_ingest_mbox(struct ingest_ctx *ctx, const char *path, GBytes *a
 {
 	gsize len = 0;
 	const char *data = g_bytes_get_data(all, &len);
-	struct ingest_source src = { .input = path };
+	struct ingest_source src = { .input = path, .channel = "file" };
 	gsize pos = mbox_next_from(data, len, 0);
 
 	while (pos < len && !input_stop) {
@@ -194,7 +194,7 @@ static int input_ingest_file(struct ingest_ctx *ctx, const char *path, gboolean 
 	g_autoptr(GError) gerr = NULL;
 	g_autoptr(GMappedFile) map = g_mapped_file_new(path, FALSE, &gerr);
 	g_autoptr(GBytes) all = NULL;
-	struct ingest_source src = { .input = path };
+	struct ingest_source src = { .input = path, .channel = "file" };
 	const char *data;
 	gsize size;
 

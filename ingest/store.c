@@ -99,8 +99,8 @@ enum statement_id {
 
 #define SQL_INSERT_MESSAGE                                                                         \
 	"INSERT INTO tlswatch.messages (message_id, from_addr, subject, report_domain,"            \
-	" report_submitter, status, reason, raw)"                                                  \
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea) RETURNING id"
+	" report_submitter, status, reason, raw, channel, client, user_agent)"                     \
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea, $9, $10::inet, $11) RETURNING id"
 
 #define SQL_LOCK_MESSAGE "SELECT status FROM tlswatch.messages WHERE id = $1::bigint FOR UPDATE"
 
@@ -582,6 +582,9 @@ static int store_send_message(struct store *st, struct pending *p, const struct 
 								   : MESSAGE_QUARANTINED));
 		params_take(&params, store_text(rec->reason));
 		params_add_raw(&params, rec->raw);
+		params_take(&params, store_text(rec->channel));
+		params_take(&params, store_text(rec->client));
+		params_take(&params, store_text(rec->user_agent));
 		if (store_send(st, p, ST_INSERT_MESSAGE, NULL, &params) < 0)
 			goto fail;
 	}

@@ -52,6 +52,9 @@ struct message_record {
 				 received, stored as its document when PostgreSQL
 				 reads it as jansson did (else report->document) */
 	gint64 retry_id;      /* > 0: update this quarantined row instead of inserting */
+	const char *channel;  /* where it came from (messages.channel), or NULL */
+	const char *client;   /* a POST's client address (inet), or NULL */
+	const char *user_agent;
 };
 
 /* Connect (db_connect) and check the schema version. The caller owns *out

@@ -35,16 +35,15 @@ void serve_ingest_release(struct serve_ingest *si)
 
 /* The ingest path for raw, on the kept connection or a new one. */
 static int serve_ingest_once(struct serve_ingest *si, GBytes *raw, gboolean truncated,
-			     gboolean bare, const char *input, struct error *err)
+			     gboolean bare, const struct ingest_source *src, struct error *err)
 {
 	struct ingest_ctx *ctx = &si->ctx;
-	struct ingest_source src = { .input = input };
 	int rc;
 
 	if (ctx->store == NULL && store_open(&ctx->store, si->cfg->conninfo, err) < 0)
 		return -1;
-	rc = bare ? ingest_bare_report(ctx, raw, &src, err)
-		  : ingest_message(ctx, raw, truncated, &src, err);
+	rc = bare ? ingest_bare_report(ctx, raw, src, err)
+		  : ingest_message(ctx, raw, truncated, src, err);
 	if (rc < 0 || ingest_flush(ctx, err) < 0) {
 		if (err->cls == ERR_TEMP) {
 			store_free(ctx->store);
@@ -56,7 +55,7 @@ static int serve_ingest_once(struct serve_ingest *si, GBytes *raw, gboolean trun
 }
 
 int serve_ingest(struct serve_ingest *si, GBytes *raw, gboolean truncated, gboolean bare,
-		 const char *input, enum message_status *status, char **text)
+		 const struct ingest_source *src, enum message_status *status, char **text)
 {
 	struct ingest_ctx *ctx = &si->ctx;
 	struct error err = ERROR_INIT;
@@ -69,11 +68,11 @@ int serve_ingest(struct serve_ingest *si, GBytes *raw, gboolean truncated, gbool
 		[MESSAGE_QUARANTINED] = SERVE_QUARANTINED,
 	};
 
-	if (serve_ingest_once(si, raw, truncated, bare, input, &err) < 0) {
+	if (serve_ingest_once(si, raw, truncated, bare, src, &err) < 0) {
 		if (!kept || err.cls != ERR_TEMP)
 			goto fail;
 		error_clear(&err);
-		if (serve_ingest_once(si, raw, truncated, bare, input, &err) < 0)
+		if (serve_ingest_once(si, raw, truncated, bare, src, &err) < 0)
 			goto fail;
 	}
 	watchdog_message_end();
@@ -91,7 +90,7 @@ fail:
 	watchdog_message_end();
 	g_free(ingest_status_take(ctx, NULL, &warn));
 	g_ptr_array_set_size(ctx->alert_domains, 0);
-	log_warning("%s: not committed, the sender will retry: %s", input, err.msg);
+	log_warning("%s: not committed, the sender will retry: %s", src->input, err.msg);
 	*text = g_strdelimit(g_strdup(err.msg), "\r\n", ' ');
 	error_clear(&err);
 	serve_metrics_count(si->channel, SERVE_DEFERRED, g_get_monotonic_time() - start);

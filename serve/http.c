@@ -67,7 +67,7 @@ static char *http_media_type(struct MHD_Connection *c)
 	return g_strstrip(g_ascii_strdown(v, semi ? semi - v : -1));
 }
 
-/* The client's address as text; a new string. */
+/* The client's address as text (a new string), NULL when unknown. */
 static char *http_client(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -75,13 +75,13 @@ static char *http_client(struct MHD_Connection *c)
 	g_autoptr(GSocketAddress) sa = NULL;
 
 	if (ci == NULL || ci->client_addr == NULL)
-		return g_strdup("?");
+		return NULL;
 	sa = g_socket_address_new_from_native(ci->client_addr,
 					      ci->client_addr->sa_family == AF_INET6
 						      ? sizeof(struct sockaddr_in6)
 						      : sizeof(struct sockaddr_in));
 	if (sa == NULL || !G_IS_INET_SOCKET_ADDRESS(sa))
-		return g_strdup("?");
+		return NULL;
 	return g_inet_address_to_string(
 		g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa)));
 }
@@ -118,14 +118,21 @@ static enum MHD_Result http_end(struct http_worker *w, struct MHD_Connection *c,
 				struct http_request *req)
 {
 	g_autoptr(GBytes) raw = g_bytes_new(req->body->data, req->body->len);
-	g_autofree char *client = http_client(c), *text = NULL, *input = NULL;
+	g_autofree char *client = http_client(c), *text = NULL;
+	/* No slash in it: ingest takes its last path element as the name. */
+	g_autofree char *input = g_strdup_printf("%s POST from %s", w->scheme,
+						 client ? client : "an unknown address");
+	struct ingest_source src = {
+		.input = input,
+		.channel = w->scheme,
+		.client = client,
+		.user_agent = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent"),
+	};
 	enum message_status status = MESSAGE_QUARANTINED;
 
 	if (req->too_big)
 		return http_reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "larger than max-message-size");
-	/* No slash in it: ingest takes its last path element as the name. */
-	input = g_strdup_printf("%s POST from %s", w->scheme, client);
-	if (serve_ingest(&w->si, raw, FALSE, TRUE, input, &status, &text) < 0)
+	if (serve_ingest(&w->si, raw, FALSE, TRUE, &src, &status, &text) < 0)
 		return http_reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, text);
 	switch (status) {
 	case MESSAGE_STORED:

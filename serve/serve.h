@@ -89,13 +89,13 @@ void serve_ingest_init(struct serve_ingest *si, const struct config *cfg,
 		       enum serve_channel channel);
 void serve_ingest_release(struct serve_ingest *si);
 /* raw through the pipe's path (a message, or with bare a report as an
- * HTTPS POST carries it; input names the source in logs), then the alerts.
+ * HTTPS POST carries it; src says where it came from), then the alerts.
  * Returns 0 once handled: *status, and *text the pipe's first line
  * (stored, duplicate or quarantined, and the alerts not sent). Returns -1
  * when nothing was committed: *text says why, the sender must retry. The
  * caller g_free()s *text. */
 int serve_ingest(struct serve_ingest *si, GBytes *raw, gboolean truncated, gboolean bare,
-		 const char *input, enum message_status *status, char **text);
+		 const struct ingest_source *src, enum message_status *status, char **text);
 
 /* http.c */
 /* One HTTP worker: POSTed reports on listener (TLS with tls) until *stop.

@@ -52,10 +52,11 @@ static void worker_deliver(gpointer data, GBytes *msg, gboolean truncated, const
 {
 	struct worker *w = data;
 	g_autoptr(GBytes) raw = worker_with_return_path(msg, sender);
+	struct ingest_source src = { .input = "lmtp", .channel = "lmtp" };
 	enum message_status status;
 
 	(void)recipients;
-	out->code = serve_ingest(&w->si, raw, truncated, FALSE, "lmtp", &status, &out->text) == 0
+	out->code = serve_ingest(&w->si, raw, truncated, FALSE, &src, &status, &out->text) == 0
 			    ? 250
 			    : 451;
 }

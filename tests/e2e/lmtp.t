@@ -46,6 +46,8 @@ lmtp_sent() { grep -c 'relay=.*lmtp.*status=sent' "$PF/maillog"; }
 pf_sendmail $FX/rfc-gzip.eml
 wait_for 20 is_stored fixture-rfc-gzip-1@example.net
 is "$(status_of fixture-rfc-gzip-1@example.net)" stored "through LMTP: the report is stored, once"
+is "$(q "select channel from tlswatch.messages where message_id = 'fixture-rfc-gzip-1@example.net'")" lmtp \
+	"... its row says it came over LMTP"
 wait_for 5 eval '[ "$(lmtp_sent)" -ge 1 ]'
 like "$(grep 'status=sent' "$PF/maillog")" \
 	"status=sent \\(250 2\\.0\\.0 stored 1 report: example\\.com, Fixture Corp \\(fixture-rfc-gzip-1\\)\\)" \

@@ -22,6 +22,8 @@ pf_sendmail $FX/rfc-gzip.eml; rc=$?
 is "$rc" 0 "sendmail: submitted"
 wait_for 20 is_stored fixture-rfc-gzip-1@example.net
 is "$(status_of fixture-rfc-gzip-1@example.net)" stored "sendmail: the report is stored"
+is "$(q "select coalesce(channel, 'NULL') || ' ' || coalesce(host(client), 'NULL') from tlswatch.messages
+	where message_id = 'fixture-rfc-gzip-1@example.net'")" "pipe NULL" "... its row says it came through the pipe"
 
 pf_smtp $FX/octet-stream-name.eml; rc=$?
 is "$rc" 0 "SMTP: 250 after DATA"

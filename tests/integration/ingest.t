@@ -49,5 +49,11 @@ $TW ingest < $FX/zip-as-gzip.eml 2>/dev/null; rc=$?
 is "$rc" 0 "database back: exit 0"
 is "$(q "select status from tlswatch.messages order by id desc limit 1")" stored "database back: the same message is stored"
 
+# Where each row came from: stdin is the pipe, a PATH a file.
+is "$(q "select channel from tlswatch.messages order by id desc limit 1")" pipe "a message on stdin: channel pipe"
+$TW ingest $FX/bare-report.json 2>/dev/null
+is "$(q "select channel || ' ' || coalesce(host(client), 'none') from tlswatch.messages order by id desc limit 1")" \
+	"file none" "a file: channel file, no client"
+
 rm -f err.$$
 done_testing

@@ -65,8 +65,9 @@ is "$(last)" quarantined "... kept in quarantine"
 printf 'garbage' >"$T/garbage"
 is "$(post "$T/garbage" 'application/tlsrpt+json; charset=utf-8')" 400 "garbage: 400"
 like "$(cat "$T/body")" "^quarantined: not a TLS report" "... saying why"
-like "$(q "select subject from tlswatch.messages order by id desc limit 1")" "^http POST from 127\\.0\\.0\\.1$" \
-	"... the quarantine says where it came from"
+is "$(q "select channel || ' ' || host(client) || ' ' || user_agent from tlswatch.messages order by id desc limit 1")" \
+	"http 127.0.0.1 curl/$(curl --version | awk 'NR == 1 { print $2 }')" \
+	"... the row says where it came from: channel, client address, User-Agent"
 
 # Every report of the corpus: the code is what its row says.
 n=0 bad=0
@@ -121,8 +122,8 @@ sed 's/fixture-bare-1/fixture-bare-tls/' $FX/bare-report.json >"$T/tls.json"
 code=$(curl -s -o "$T/body" -w '%{http_code}' --cacert "$T/ca.pem" -H 'Content-Type: application/tlsrpt+json' \
 	--data-binary @"$T/tls.json" "https://127.0.0.1:$HTTPS/v1")
 is "$code" 201 "HTTPS, the CA trusted: 201"
-like "$(q "select subject from tlswatch.messages order by id desc limit 1")" "^https POST from 127\\.0\\.0\\.1$" \
-	"... recorded as https"
+is "$(q "select channel || ' ' || host(client) from tlswatch.messages order by id desc limit 1")" "https 127.0.0.1" \
+	"... recorded as https, with the client's address"
 curl -s -o /dev/null -H 'Content-Type: application/tlsrpt+json' --data-binary @"$T/tls.json" \
 	"https://127.0.0.1:$HTTPS/v1"
 rc=$?
