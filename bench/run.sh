@@ -15,6 +15,9 @@
 #          messages/s, p50 and p99 reply latency, and the CPU time of
 #          serve's whole process tree per message beside the pipe's (the
 #          PIPE_N messages run one `tlswatch ingest` each, CPU per message)
+#   http   the same serve, HTTP_N reports (application/tlsrpt+json) POSTed
+#          by curl --parallel, LMTP_SESSIONS at a time, over plain HTTP and
+#          over TLS (a certificate made here with openssl): reports/s
 # Bulk, dry-run and big figures are the best of RUNS runs (the least
 # disturbed by whatever else the machine does), the pipe figures medians.
 # The table goes to stdout and bench/results.json. No test runs this.
@@ -30,6 +33,7 @@ PIPE_N=${PIPE_N:-200}
 BULK_N=${BULK_N:-10000}
 BIG_ROWS=${BIG_ROWS:-50000}
 LMTP_SESSIONS=${LMTP_SESSIONS:-8}
+HTTP_N=${HTTP_N:-2000}
 OUT=bench/results.json
 
 pg_start_schema
@@ -119,7 +123,12 @@ reset
 pipe_cpu=$(bash -c 'TIMEFORMAT="%3U %3S"; time (while read -r f; do "$0" ingest <"$f" 2>/dev/null; done <"$1")' \
 	"$TW" "$work/pipe.list" 2>&1 >/dev/null | awk '{ print $1 + $2 }')
 reset
-printf '[serve]\nlmtp = unix:%s/lmtp\nworkers = %s\n' "$work" "$LMTP_SESSIONS" >"$work/serve.conf"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName = IP:127.0.0.1" \
+	-keyout "$work/tls.key" -out "$work/tls.pem" >/dev/null 2>&1 || bail "openssl failed"
+http_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+https_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf '[serve]\nlmtp = unix:%s/lmtp\nworkers = %s\nhttp = 127.0.0.1:%s\nhttps = 127.0.0.1:%s\ncertificate = %s\nkey = %s\n' \
+	"$work" "$LMTP_SESSIONS" "$http_port" "$https_port" "$work/tls.pem" "$work/tls.key" >"$work/serve.conf"
 $TW serve --config "$work/serve.conf" 2>"$work/serve.err" &
 serve_pid=$!
 for _ in $(seq 100); do [ -S "$work/lmtp" ] && break; sleep 0.1; done
@@ -128,10 +137,32 @@ set -- $(bench/lmtp "$work/lmtp" "$LMTP_SESSIONS" "$work"/bulk/new/*) || bail "b
 lmtp_n=$1 lmtp_s=$2 lmtp_p50=$3 lmtp_p99=$4
 serve_cpu=$(awk -v a="$(tree_cpu "$serve_pid")" -v b="$cpu0" 'BEGIN { print a - b }')
 serve_rss=$(for p in $serve_pid $(pgrep -P "$serve_pid"); do awk '/VmHWM/ { print $2 }' "/proc/$p/status"; done | sort -n | tail -n 1)
-kill -TERM "$serve_pid"
-wait "$serve_pid"
 [ "$(q "select count(*) from tlswatch.messages where status = 'stored'")" = "$BULK_N" ] ||
 	bail "serve did not store every message"
+# posts SCHEME PORT: HTTP_N new reports through curl --parallel; seconds
+mkdir -p "$work/posts"
+posts() {
+	: >"$work/curl.cfg"
+	# Each transfer names all its options: "next" resets them.
+	for i in $(seq "$HTTP_N"); do
+		sed "s/fixture-bare-1/$1-$i/" tests/fixtures/bare-report.json >"$work/posts/$1-$i.json"
+		[ "$i" -eq 1 ] || echo next >>"$work/curl.cfg"
+		printf 'url = "%s://127.0.0.1:%s/v1"\ndata-binary = "@%s"\noutput = "/dev/null"\n' \
+			"$1" "$2" "$work/posts/$1-$i.json" >>"$work/curl.cfg"
+		printf 'header = "Content-Type: application/tlsrpt+json"\ncacert = "%s"\nfail\n' \
+			"$work/tls.pem" >>"$work/curl.cfg"
+	done
+	t0=$(date +%s.%N)
+	curl -s --no-progress-meter --parallel --parallel-max "$LMTP_SESSIONS" -K "$work/curl.cfg" ||
+		bail "curl failed"
+	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'
+}
+http_s=$(posts http "$http_port")
+https_s=$(posts https "$https_port")
+posted=$(q "select count(*) from tlswatch.messages where channel in ('http', 'https') and status = 'stored'")
+[ "$posted" = $((2 * HTTP_N)) ] || bail "serve stored $posted of $((2 * HTTP_N)) POSTs"
+kill -TERM "$serve_pid"
+wait "$serve_pid"
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 machine="$cpu, $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }') (fsync off, as tests/lib/pg.sh starts it)"
@@ -142,7 +173,7 @@ awk -v fs="$floor_s" -v ps="$pipe_s" -v fr="$floor_rss" -v pr="$pipe_rss" -v n="
 	-v ks="$bulk1k_s" -v kr="$bulk1k_rss" -v gs="$big_s" -v gd="$bigdry_s" -v gr="$big_rss" \
 	-v rows="$BIG_ROWS" -v ci="$child_in" -v co="$child_out" -v cf="$child_fork" -v machine="$machine" -v load="$load" -v runs="$RUNS" -v out="$OUT" \
 	-v ln="$lmtp_n" -v ls="$lmtp_s" -v l50="$lmtp_p50" -v l99="$lmtp_p99" -v lc="$serve_cpu" -v lr="$serve_rss" \
-	-v pc="$pipe_cpu" -v sess="$LMTP_SESSIONS" '
+	-v pc="$pipe_cpu" -v sess="$LMTP_SESSIONS" -v hn="$HTTP_N" -v hs="$http_s" -v hts="$https_s" '
 function mib(k) { return sprintf("%.1f MiB", k / 1024) }
 function row(what, got, floor, ratio, target, rss) {
 	printf "| %-30s | %11s | %-24s | %6s | %-15s | %9s |\n", what, got, floor, ratio, target, rss
@@ -170,6 +201,9 @@ BEGIN {
 	row("  reply latency p50 / p99", sprintf("%.1f ms", l50), sprintf("%.1f ms p99", l99), "", "p99 < 20 ms", "")
 	row("  CPU per message, serve", sprintf("%.3f ms", lc / ln * 1000), sprintf("%.3f ms pipe", pc / n * 1000),
 	    sprintf("%.2fx", (lc / ln) / (pc / n)), "<= 0.2x", "")
+	row("http POST, " sess " x " hn, sprintf("%.0f rep/s", hn / hs), "", "", ">= 2000/s", "")
+	row("https POST, " sess " x " hn, sprintf("%.0f rep/s", hn / hts), sprintf("%.0f rep/s http", hn / hs),
+	    sprintf("%.0f%%", 100 * hs / hts), ">= 2000/s", "")
 	printf "\nfloor peak RSS %s; dry run of %d messages %s\n", mib(fr), bn, mib(dr)
 	printf "{\n  \"machine\": \"%s\",\n  \"load_average\": \"%s\",\n", machine, load > out
 	printf "  \"pipe\": {\"messages\": %d, \"median_s\": %.6f, \"floor_median_s\": %.6f, \"ratio\": %.3f, \"peak_rss_kib\": %d, \"floor_peak_rss_kib\": %d},\n", n, ps, fs, ps / fs, pr, fr > out
@@ -177,6 +211,7 @@ BEGIN {
 	printf "  \"bulk_1000\": {\"messages\": 1000, \"seconds\": %.3f, \"per_s\": %.1f, \"peak_rss_kib\": %d},\n", ks, krate, kr > out
 	printf "  \"big\": {\"failure_rows\": %d, \"seconds\": %.3f, \"dry_run_seconds\": %.3f, \"peak_rss_kib\": %d},\n", rows, gs, gd, gr > out
 	printf "  \"parse_child\": {\"messages\": %d, \"in_process_s\": %.6f, \"in_child_s\": %.6f, \"fork_s\": %.6f, \"share_of_pipe\": %.4f},\n", n, ci, co, cf, (co - ci) / n / ps > out
-	printf "  \"lmtp\": {\"sessions\": %d, \"messages\": %d, \"seconds\": %.3f, \"per_s\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"serve_cpu_s\": %.3f, \"pipe_cpu_per_msg_s\": %.6f, \"cpu_ratio\": %.3f, \"peak_rss_kib\": %d}\n}\n", sess, ln, ls, ln / ls, l50, l99, lc, pc / n, (lc / ln) / (pc / n), lr > out
+	printf "  \"lmtp\": {\"sessions\": %d, \"messages\": %d, \"seconds\": %.3f, \"per_s\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"serve_cpu_s\": %.3f, \"pipe_cpu_per_msg_s\": %.6f, \"cpu_ratio\": %.3f, \"peak_rss_kib\": %d},\n", sess, ln, ls, ln / ls, l50, l99, lc, pc / n, (lc / ln) / (pc / n), lr > out
+	printf "  \"http\": {\"clients\": %d, \"reports\": %d, \"http_seconds\": %.3f, \"http_per_s\": %.1f, \"https_seconds\": %.3f, \"https_per_s\": %.1f}\n}\n", sess, hn, hs, hn / hs, hts, hn / hts > out
 }'
 echo "bench: written to $OUT" >&2
