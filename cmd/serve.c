@@ -105,6 +105,19 @@ static void serve_signal_workers(struct serve_master *m, int signo)
 	}
 }
 
+static gboolean serve_same_strv(char **a, char **b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return g_strv_equal((const char *const *)a, (const char *const *)b);
+}
+
+static gboolean serve_same_listeners(const struct serve_config *a, const struct serve_config *b)
+{
+	return serve_same_strv(a->lmtp, b->lmtp) && g_strcmp0(a->http, b->http) == 0 &&
+	       g_strcmp0(a->https, b->https) == 0 && g_strcmp0(a->metrics, b->metrics) == 0;
+}
+
 /* SIGHUP: the file again, into m when it is valid; then the workers are
  * told to stop, and serve_supervise starts new ones with it. */
 static void serve_reread(struct serve_master *m)
@@ -125,25 +138,16 @@ static void serve_reread(struct serve_master *m)
 		serve_config_release(&fresh_sc);
 		return;
 	}
-	if (!g_strv_equal((const char *const *)fresh_sc.lmtp, (const char *const *)m->sc.lmtp) ||
-	    g_strcmp0(fresh_sc.http, m->sc.http) != 0 ||
-	    g_strcmp0(fresh_sc.https, m->sc.https) != 0)
-		log_warning("SIGHUP: the listeners changed: they change only with a restart");
-	if (fresh_sc.workers != m->sc.workers)
-		log_warning(
-			"SIGHUP: [serve] workers changed: the number changes only with a restart");
-	/* What the workers read; the listeners and their number stay. */
-	fresh_sc.workers = m->sc.workers;
-	{
-		char **lmtp = fresh_sc.lmtp;
-		char *http = fresh_sc.http, *https = fresh_sc.https;
-
-		fresh_sc.lmtp = m->sc.lmtp;
-		fresh_sc.http = m->sc.http;
-		fresh_sc.https = m->sc.https;
-		m->sc.lmtp = lmtp;
-		m->sc.http = http;
-		m->sc.https = https;
+	/* The listeners are open already: a file that names others (or an
+	 * https without its key) is for a restart, and refused here whole,
+	 * not half applied. */
+	if (!serve_same_listeners(&fresh_sc, &m->sc) || fresh_sc.workers != m->sc.workers) {
+		log_error("SIGHUP: %s: the listeners or [serve] workers changed, which needs a "
+			  "restart: the running configuration stays",
+			  path);
+		config_release(&fresh);
+		serve_config_release(&fresh_sc);
+		return;
 	}
 	config_release(&m->cfg);
 	serve_config_release(&m->sc);
@@ -153,69 +157,84 @@ static void serve_reread(struct serve_master *m)
 	serve_signal_workers(m, SIGTERM);
 }
 
-/* Until a stop: start another worker when one ends (not faster than one
- * a second when they keep dying at once: a broken configuration or
- * database must not turn into a fork loop). It looks five times a second
- * rather than blocking in waitpid, so that a signal arriving just before
- * the wait is never left unseen until a worker ends. */
-static void serve_supervise(struct serve_master *m)
+/* The slot of worker pid, NULL if none (then it is not ours). */
+static struct serve_slot *serve_slot_of(struct serve_master *m, pid_t pid)
 {
-	while (!serve_stop) {
-		struct serve_slot *s = NULL;
-		int st = 0;
-		pid_t pid;
+	for (guint i = 0; i < m->slots->len; i++) {
+		if (g_array_index(m->slots, struct serve_slot, i).pid == pid)
+			return &g_array_index(m->slots, struct serve_slot, i);
+	}
+	return NULL;
+}
 
-		if (serve_reload)
-			serve_reread(m);
-		pid = waitpid(-1, &st, WNOHANG);
-		if (pid == 0 || (pid < 0 && errno == EINTR)) {
-			/* Scrapes are answered here, between two looks. */
-			if (m->metrics != NULL)
-				MHD_run_wait(m->metrics, 200);
-			else
-				g_usleep(200 * 1000);
-			continue;
-		}
-		if (pid < 0)
-			break;
-		for (guint i = 0; i < m->slots->len && s == NULL; i++) {
-			if (g_array_index(m->slots, struct serve_slot, i).pid == pid)
-				s = &g_array_index(m->slots, struct serve_slot, i);
-		}
+/* Reap the workers that ended (their slots are free again); with
+ * restart, start a worker in every free slot, not faster than one a
+ * second per slot: a broken configuration or database, or a fork that
+ * fails, must not turn into a fork loop. */
+static void serve_reap(struct serve_master *m, gboolean restart)
+{
+	int st = 0;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		struct serve_slot *s = serve_slot_of(m, pid);
+
 		if (s == NULL)
 			continue;
 		s->pid = 0;
-		if (serve_stop)
-			break;
-		if (WIFSIGNALED(st) || WEXITSTATUS(st) != 0)
+		if (restart && (WIFSIGNALED(st) || WEXITSTATUS(st) != 0))
 			log_warning("worker %d ended (%s %d): starting another", (int)pid,
 				    WIFSIGNALED(st) ? "signal" : "exit",
 				    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-		if (g_get_monotonic_time() - s->started < G_USEC_PER_SEC)
-			sleep(1);
-		serve_spawn(m, s);
+	}
+	for (guint i = 0; restart && i < m->slots->len; i++) {
+		struct serve_slot *s = &g_array_index(m->slots, struct serve_slot, i);
+
+		if (s->pid == 0 && g_get_monotonic_time() - s->started >= G_USEC_PER_SEC)
+			serve_spawn(m, s);
 	}
 }
 
-/* Pass the stop on and wait for the workers, STOP_GRACE seconds at most. */
+/* Until a stop: restart workers, reread the configuration on SIGHUP and
+ * answer scrapes, looking five times a second rather than blocking in
+ * waitpid, so that a signal arriving just before the wait is never left
+ * unseen until a worker ends. */
+static void serve_supervise(struct serve_master *m)
+{
+	while (!serve_stop) {
+		if (serve_reload)
+			serve_reread(m);
+		serve_reap(m, TRUE);
+		if (m->metrics != NULL)
+			MHD_run_wait(m->metrics, 200);
+		else
+			g_usleep(200 * 1000);
+	}
+}
+
+static guint serve_running(struct serve_master *m)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < m->slots->len; i++)
+		n += g_array_index(m->slots, struct serve_slot, i).pid > 0;
+	return n;
+}
+
+/* Pass the stop on and wait for the workers, STOP_GRACE seconds at most;
+ * only workers not reaped yet are signalled (a reaped pid may be
+ * another process's by now). */
 static void serve_stop_workers(struct serve_master *m)
 {
 	gint64 deadline = g_get_monotonic_time() + STOP_GRACE * G_USEC_PER_SEC;
 
 	serve_signal_workers(m, SIGTERM);
-	for (;;) {
-		pid_t pid = waitpid(-1, NULL, WNOHANG);
-
-		if (pid < 0 && errno != EINTR)
-			break; /* no child left */
-		if (pid > 0)
-			continue;
+	for (serve_reap(m, FALSE); serve_running(m) > 0; serve_reap(m, FALSE)) {
 		if (g_get_monotonic_time() > deadline) {
-			log_warning("workers still busy after %d s: killed", STOP_GRACE);
+			log_warning("%u workers still busy after %d s: killed", serve_running(m),
+				    STOP_GRACE);
 			serve_signal_workers(m, SIGKILL);
-			while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-				;
-			break;
+			deadline = G_MAXINT64;
 		}
 		g_usleep(50 * 1000);
 	}

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -151,12 +152,31 @@ static size_t child_heap(void)
 	return mi.arena + mi.hblkhd;
 }
 
+/* The sockets the parent holds (a database connection, a listener, the
+ * client of tlswatch serve) are none of the parser's business, and a
+ * client whose connection this process still held would not see it close
+ * when the parent closes it. Only sockets: GLib's own descriptors
+ * (eventfd, pipes) stay as they are. */
+static void child_close_sockets(int keep)
+{
+	struct rlimit files;
+	struct stat st;
+
+	if (getrlimit(RLIMIT_NOFILE, &files) < 0)
+		return;
+	for (int fd = 3; fd < (int)MIN(files.rlim_cur, 65536); fd++) {
+		if (fd != keep && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+			close(fd);
+	}
+}
+
 static G_GNUC_NORETURN void child_main(const struct contain *c, int fd)
 {
 	struct rlimit no_core = { 0, 0 };
 	size_t heap = child_heap();
 
 	child_fd = fd;
+	child_close_sockets(fd);
 	setrlimit(RLIMIT_CORE, &no_core);
 	/* ASan maps its heap up front and keeps freed memory in quarantine:
 	 * under it RLIMIT_DATA would fail ordinary allocations, not bound a

@@ -189,6 +189,8 @@ char *ingest_status_take(struct ingest_ctx *ctx, const char *alerts, gboolean *w
 	if (alerts != NULL)
 		g_string_append_printf(line, ", %s", alerts);
 	g_string_append_printf(line, ": %s", ctx->status_tail);
+	/* One line whatever the report says: LMTP and HTTP send it on. */
+	g_strdelimit(line->str, "\r\n", ' ');
 	text_cut(line, STATUS_LINE_MAX);
 	g_clear_pointer(&ctx->status_head, g_free);
 	g_clear_pointer(&ctx->status_tail, g_free);

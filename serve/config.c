@@ -60,6 +60,8 @@ static int serve_read_lmtp(struct serve_config *c, GKeyFile *kf, const char *pat
 			return serve_bad(path, "lmtp", "expected unix:/PATH or inet:ADDRESS:PORT",
 					 list[i], err);
 	}
+	if (list != NULL && g_strv_length(list) > 16)
+		return serve_bad(path, "lmtp", "at most 16 listeners", NULL, err);
 	g_strfreev(c->lmtp);
 	c->lmtp = g_steal_pointer(&list);
 	return 0;

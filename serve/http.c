@@ -11,10 +11,14 @@
  * quarantine with its reason: nothing is lost), 413 a body over
  * max-message-size, 415 another type, 404 another path when https-path
  * is set, 405 another method, 503 with Retry-After when nothing could be
- * committed (the reporter retries). libmicrohttpd holds the caps on the
- * wire: header memory, connections per client address, idle time.
+ * committed (the reporter retries), and also when the bodies this worker
+ * holds at once would pass twice max-message-size (a few slow clients
+ * must not make it hold connections × max-message-size). libmicrohttpd
+ * holds the other caps on the wire: header memory, connections per
+ * client address, idle time.
  */
 #include <netinet/in.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <gio/gio.h>
@@ -30,11 +34,14 @@ struct http_worker {
 	const struct serve_config *sc;
 	const char *scheme; /* "http" or "https" */
 	struct serve_ingest si;
+	guint64 held; /* bytes of request bodies held by this worker now */
 };
 
 struct http_request {
+	struct http_worker *w;
 	GByteArray *body;
 	gboolean too_big;
+	gboolean too_busy; /* the worker's body budget was spent: 503 */
 };
 
 static enum MHD_Result http_reply(struct MHD_Connection *c, unsigned int code, const char *text)
@@ -108,6 +115,7 @@ static enum MHD_Result http_begin(struct http_worker *w, struct MHD_Connection *
 	    n > w->si.cfg->max_message_size)
 		return http_reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "larger than max-message-size");
 	req = g_new0(struct http_request, 1);
+	req->w = w;
 	req->body = g_byte_array_new();
 	*con_cls = req;
 	return MHD_YES;
@@ -132,6 +140,9 @@ static enum MHD_Result http_end(struct http_worker *w, struct MHD_Connection *c,
 
 	if (req->too_big)
 		return http_reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "larger than max-message-size");
+	if (req->too_busy)
+		return http_reply(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "too many reports in transit at once: try again later");
 	if (serve_ingest(&w->si, raw, FALSE, TRUE, &src, &status, &text) < 0)
 		return http_reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, text);
 	switch (status) {
@@ -156,15 +167,20 @@ static enum MHD_Result http_handle(void *cls, struct MHD_Connection *c, const ch
 	if (req == NULL)
 		return http_begin(w, c, url, method, con_cls);
 	if (*upload_size > 0) {
-		/* Past the cap the rest is read and dropped, so that the
-		 * client gets its 413 instead of a reset connection. */
-		if (!req->too_big && req->body->len + *upload_size > w->si.cfg->max_message_size) {
+		/* Past a cap the rest is read and dropped, so that the client
+		 * gets its 413 or 503 instead of a reset connection. */
+		if (!req->too_big && req->body->len + *upload_size > w->si.cfg->max_message_size)
 			req->too_big = TRUE;
+		else if (w->held + *upload_size > 2 * w->si.cfg->max_message_size)
+			req->too_busy = TRUE;
+		if (req->too_big || req->too_busy) {
+			w->held -= req->body->len;
 			g_byte_array_set_size(req->body, 0);
-		}
-		if (!req->too_big)
+		} else {
 			g_byte_array_append(req->body, (const guint8 *)upload_data,
 					    (guint)*upload_size);
+			w->held += *upload_size;
+		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -181,6 +197,7 @@ static void http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)why;
 	if (req == NULL)
 		return;
+	req->w->held -= req->body->len;
 	g_byte_array_unref(req->body);
 	g_free(req);
 	*con_cls = NULL;
@@ -191,7 +208,8 @@ int serve_http_run(const struct config *cfg, const struct serve_config *sc, GSoc
 {
 	struct http_worker w = { .sc = sc, .scheme = tls ? "https" : "http" };
 	struct MHD_OptionItem opts[] = {
-		{ MHD_OPTION_LISTEN_SOCKET, g_socket_get_fd(listener), NULL },
+		/* A copy: MHD_stop_daemon closes it, the GSocket its own. */
+		{ MHD_OPTION_LISTEN_SOCKET, dup(g_socket_get_fd(listener)), NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)sc->idle_timeout, NULL },
 		{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)sc->http_connections, NULL },
 		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)sc->http_per_client, NULL },
@@ -219,8 +237,10 @@ int serve_http_run(const struct config *cfg, const struct serve_config *sc, GSoc
 			  w.scheme);
 		goto out;
 	}
-	while (!*stop)
-		MHD_run_wait(d, 1000);
+	while (!*stop) {
+		if (MHD_run_wait(d, 1000) == MHD_NO)
+			g_usleep(100 * 1000); /* out of descriptors, say: no busy loop */
+	}
 	rc = 0;
 out:
 	if (d != NULL)

@@ -219,6 +219,10 @@ static void lmtp_deliver(struct lmtp_session *s, GString *out)
 	struct lmtp_outcome o = { 451, NULL };
 
 	s->deliver(s->data, msg, s->truncated, s->sender, s->recipients, &o);
+	/* The text may carry what a report says (its domain, its id): a CR
+	 * or LF in it would make lines the client takes for more replies. */
+	if (o.text != NULL)
+		g_strdelimit(o.text, "\r\n", ' ');
 	for (guint i = 0; i < s->recipients->len; i++)
 		g_string_append_printf(out, "%d %s %s\r\n", o.code,
 				       o.code == 250 ? "2.0.0" : "4.3.0", o.text ? o.text : "");

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 #include <microhttpd.h>
@@ -190,7 +191,8 @@ static enum MHD_Result metrics_handle(void *cls, struct MHD_Connection *c, const
 struct MHD_Daemon *serve_metrics_start(const struct config *cfg, GSocket *listener)
 {
 	struct MHD_OptionItem opts[] = {
-		{ MHD_OPTION_LISTEN_SOCKET, g_socket_get_fd(listener), NULL },
+		/* A copy: MHD_stop_daemon closes it, the GSocket its own. */
+		{ MHD_OPTION_LISTEN_SOCKET, dup(g_socket_get_fd(listener)), NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, 10, NULL },
 		{ MHD_OPTION_CONNECTION_LIMIT, 16, NULL },
 		{ MHD_OPTION_END, 0, NULL },

@@ -15,6 +15,10 @@
 
 #include "common/log.h"
 #include "serve/lmtp.h"
+
+/* The longest an LMTP session may last (seconds); it ends between two
+ * messages, and the MTA opens another. */
+#define SESSION_MAX 3600
 #include "serve/serve.h"
 
 struct worker {
@@ -77,49 +81,56 @@ static gboolean worker_send(GSocket *conn, GString *out)
 	return TRUE;
 }
 
-/* One session, to its end: QUIT, the client gone, idle too long, or a
- * stop between two messages. */
+/* One session, to its end: QUIT, the client gone, idle too long, longer
+ * than SESSION_MAX, or a stop between two messages. Sends wait up to
+ * idle-timeout for a client slow to read; reads look at the stop once a
+ * second. */
 static void worker_session(struct worker *w, GSocket *conn)
 {
 	struct lmtp_session *s =
 		lmtp_session_new(g_get_host_name(), w->cfg->max_message_size, worker_deliver, w);
 	g_autoptr(GString) out = g_string_new(NULL);
-	gint64 idle = 0;
+	gint64 idle = 0, end = g_get_monotonic_time() + (gint64)SESSION_MAX * G_USEC_PER_SEC;
+	gboolean left_in_data = FALSE;
 	char buf[64 * 1024];
 
 	g_socket_set_blocking(conn, TRUE);
-	g_socket_set_timeout(conn, 1); /* seconds: to see a stop while idle */
+	g_socket_set_timeout(conn, (guint)w->sc->idle_timeout);
 	lmtp_session_greet(s, out);
 	while (worker_send(conn, out)) {
-		g_autoptr(GError) gerr = NULL;
 		gssize n;
 
 		/* Stopping: the message in hand is finished, then 421 (a client
 		 * that pipelines message after message would otherwise keep the
-		 * session, and this process, for as long as it has mail). */
-		if (*w->stop && !lmtp_session_in_data(s)) {
-			lmtp_session_abort(s, "Service shutting down", out);
+		 * session, and this process, for as long as it has mail). A
+		 * session past SESSION_MAX ends the same way: one client must
+		 * not keep a worker for ever by sending a byte now and then. */
+		if ((*w->stop || g_get_monotonic_time() > end) && !lmtp_session_in_data(s)) {
+			lmtp_session_abort(
+				s, *w->stop ? "Service shutting down" : "Session too long", out);
 			worker_send(conn, out);
 			break;
 		}
-		n = g_socket_receive(conn, buf, sizeof buf, NULL, &gerr);
-		if (n < 0 && g_error_matches(gerr, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-			if (++idle >= w->sc->idle_timeout)
-				lmtp_session_abort(s, "Idle too long", out);
-			else
+		if (!g_socket_condition_timed_wait(conn, G_IO_IN, G_USEC_PER_SEC, NULL, NULL)) {
+			if (++idle < w->sc->idle_timeout)
 				continue;
+			left_in_data = lmtp_session_in_data(s);
+			lmtp_session_abort(s, "Idle too long", out);
 			worker_send(conn, out);
 			break;
 		}
-		if (n <= 0)
+		n = g_socket_receive(conn, buf, sizeof buf, NULL, NULL);
+		if (n <= 0) {
+			left_in_data = lmtp_session_in_data(s);
 			break;
+		}
 		idle = 0;
 		if (!lmtp_session_feed(s, buf, (gsize)n, out)) {
 			worker_send(conn, out);
 			break;
 		}
 	}
-	if (lmtp_session_in_data(s))
+	if (left_in_data)
 		log_warning("lmtp: the client left in the middle of a message: nothing stored");
 	g_socket_close(conn, NULL);
 	lmtp_session_free(s);
@@ -139,9 +150,18 @@ static GSocket *worker_accept(GPtrArray *listeners)
 	if (g_poll(fds, n, 1000) <= 0)
 		return NULL;
 	for (guint i = 0; i < n; i++) {
+		g_autoptr(GError) gerr = NULL;
+		GSocket *conn;
+
+		if (!(fds[i].revents & G_IO_IN))
+			continue;
 		/* Another worker may have taken it: the listener does not block. */
-		if (fds[i].revents & G_IO_IN)
-			return g_socket_accept(g_ptr_array_index(listeners, i), NULL, NULL);
+		conn = g_socket_accept(g_ptr_array_index(listeners, i), NULL, &gerr);
+		if (conn == NULL && !g_error_matches(gerr, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+			log_warning("lmtp: accept: %s", gerr->message);
+			g_usleep(100 * 1000); /* out of descriptors, say: no busy loop */
+		}
+		return conn;
 	}
 	return NULL;
 }

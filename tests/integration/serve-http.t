@@ -8,7 +8,8 @@
 # 404 under https-path; database down 503 with Retry-After and nothing
 # written, back 201 without a restart; a client that sends nothing is
 # dropped after idle-timeout; HTTPS with a CA made here, refused by a
-# client that does not trust it.
+# client that does not trust it; one worker holding more than twice
+# max-message-size of bodies at once turns the next away with 503.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/serve.sh"
@@ -131,5 +132,21 @@ is "$rc" 60 "HTTPS, the CA not trusted: curl refuses the certificate (exit 60)"
 
 serve_stop
 is "$SERVE_RC" 0 "SIGTERM: exit 0"
+
+# One worker, three slow clients each sending 900 KB: the bodies it would
+# hold at once pass twice max-message-size (1M), so one of them gets 503
+# (try later) and the two others are handled (400: zeros are no report).
+ONE=$(free_port)
+printf '[ingest]\nmax-message-size = 1M\n[serve]\nhttp = 127.0.0.1:%s\nworkers = 1\n' "$ONE" >"$T/one.conf"
+serve_start "$T/one.conf" "http://127.0.0.1:$ONE/"
+head -c 900000 /dev/zero >"$T/900k"
+for i in 1 2 3; do
+	curl -s -o /dev/null -w '%{http_code}\n' --limit-rate 300k -H 'Content-Type: application/tlsrpt+gzip' \
+		--data-binary @"$T/900k" "http://127.0.0.1:$ONE/v1" >"$T/slow.$i" &
+done
+wait $(jobs -p | grep -v "^$SERVE_PID\$")
+is "$(cat "$T"/slow.* | sort | tr '\n' ' ')" "400 400 503 " \
+	"three slow 900 KB bodies at once on one worker: two handled, one 503"
+serve_stop
 
 done_testing

@@ -2,7 +2,8 @@
 # tlswatch serve and SIGHUP: a valid configuration file is read again and
 # the new workers use it (here max-message-size, which LHLO announces as
 # SIZE); a broken one is refused with a line naming file, group and key,
-# and the running configuration keeps serving. No database is needed to
+# and one that names other listeners is refused whole (they need a
+# restart); the running configuration keeps serving. No database is needed to
 # greet. SIGTERM then ends it with exit 0.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/serve.sh"
@@ -44,6 +45,15 @@ for _ in $(seq 50); do grep -q 'the running configuration stays' "$T/err" && bre
 like "$(cat "$T/err")" "SIGHUP: $T/c.conf: \\[serve\\] workers: expected a number from 1 to 256, got 'lots': the running configuration stays" \
 	"a broken file on SIGHUP: refused, naming file, group and key"
 is "$(size)" 2097152 "... and the running configuration keeps serving"
+
+# Another listener is for a restart: refused whole, the running one stays.
+other=$(free_port)
+printf '[ingest]\nmax-message-size = 3M\n[serve]\nlmtp = inet:127.0.0.1:%s\nworkers = 2\n' "$other" >"$T/c.conf"
+kill -HUP "$PID"
+for _ in $(seq 50); do grep -q 'needs a restart' "$T/err" && break; sleep 0.1; done
+like "$(cat "$T/err")" "SIGHUP: $T/c.conf: the listeners or \\[serve\\] workers changed, which needs a restart: the running configuration stays" \
+	"another listener on SIGHUP: refused"
+is "$(size)" 2097152 "... and nothing of that file applies (max-message-size stays 2M)"
 
 kill -TERM "$PID"
 wait "$PID"

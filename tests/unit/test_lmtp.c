@@ -32,7 +32,11 @@ static void deliver(gpointer data, GBytes *msg, gboolean truncated, const char *
 	d->sender = g_strdup(sender);
 	d->recipients = recipients->len;
 	out->code = d->code;
-	out->text = g_strdup(d->code == 250 ? "stored 1 report: example.com" : "database down");
+	out->text = g_strdup(d->code == 250   ? "stored 1 report: example.com"
+			     : d->code == 451 ? "database down"
+					      : "stored 1 report: a\r\n250 2.0.0 forged");
+	if (d->code != 250 && d->code != 451)
+		out->code = 250;
 }
 
 struct fixture {
@@ -232,6 +236,20 @@ static void test_temp_failure_and_hangup(struct fixture *f, gconstpointer unused
 	(void)c;
 }
 
+/* What a report says cannot add a reply line: a CR LF in the outcome's
+ * text (a report-id, a domain) is a space in the one reply. */
+static void test_reply_one_line(struct fixture *f, gconstpointer unused)
+{
+	g_autofree char *a = NULL, *b = NULL;
+
+	(void)unused;
+	f->d.code = 1; /* the hostile text */
+	a = feed(f, "LHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n", NULL);
+	b = feed(f, "x\r\n.\r\n", NULL);
+	g_assert_cmpstr(b, ==, "250 2.0.0 stored 1 report: a  250 2.0.0 forged\r\n");
+	(void)a;
+}
+
 /* Twenty errors end the session. */
 static void test_too_many_errors(struct fixture *f, gconstpointer unused)
 {
@@ -260,5 +278,6 @@ int main(int argc, char **argv)
 	ADD("truncated", test_truncated, 16);
 	ADD("temp-failure-and-hangup", test_temp_failure_and_hangup, 0);
 	ADD("too-many-errors", test_too_many_errors, 0);
+	ADD("reply-one-line", test_reply_one_line, 0);
 	return g_test_run();
 }
