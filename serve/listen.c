@@ -17,17 +17,16 @@
 /* "inet:127.0.0.1:2424", "inet:[::1]:2424": a numeric address to bind. */
 static GSocketAddress *listen_inet_address(const char *spec)
 {
-	const char *colon = strrchr(spec, ':');
+	const char *colon = spec ? strrchr(spec, ':') : NULL;
 	g_autofree char *host = NULL;
 	guint64 port = 0;
 
 	if (colon == NULL || !g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &port, NULL))
 		return NULL;
-	host = g_strndup(spec, (gsize)(colon - spec));
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host) - 2);
-		host[strlen(host) - 2] = '\0';
-	}
+	if (colon - spec >= 2 && spec[0] == '[' && colon[-1] == ']')
+		host = g_strndup(spec + 1, (gsize)(colon - spec - 2));
+	else
+		host = g_strndup(spec, (gsize)(colon - spec));
 	return g_inet_socket_address_new_from_string(host, (guint)port);
 }
 
@@ -77,11 +76,13 @@ static GSocket *listen_one(const char *spec, const char *key, struct error *err)
 /* http or https = ADDRESS:PORT (NULL: none) */
 static int listen_http(const char *spec, const char *key, GSocket **out, struct error *err)
 {
-	g_autofree char *inet = spec ? g_strconcat("inet:", spec, NULL) : NULL;
+	g_autofree char *inet = NULL;
 
-	if (spec != NULL && (*out = listen_one(inet, key, err)) == NULL)
-		return -1;
-	return 0;
+	if (spec == NULL)
+		return 0;
+	inet = g_strconcat("inet:", spec, NULL);
+	*out = listen_one(inet, key, err);
+	return *out != NULL ? 0 : -1;
 }
 
 int serve_listen(const struct serve_config *c, struct serve_listeners *out, struct error *err)
