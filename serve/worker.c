@@ -15,11 +15,11 @@
 
 #include "common/log.h"
 #include "serve/lmtp.h"
+#include "serve/serve.h"
 
 /* The longest an LMTP session may last (seconds); it ends between two
  * messages, and the MTA opens another. */
 #define SESSION_MAX 3600
-#include "serve/serve.h"
 
 struct worker {
 	const struct config *cfg;
@@ -31,7 +31,8 @@ struct worker {
 /* The message as the pipe gets it from Postfix (flags=R): a Return-Path
  * first, which the quarantine shows as the sender. LMTP leaves adding it
  * to the server (RFC 5321, 4.4). A sender with a control character is
- * left out rather than written into a header. */
+ * left out rather than written into a header. Returns a new reference
+ * (msg itself when nothing is added); the caller unrefs it. */
 static GBytes *worker_with_return_path(GBytes *msg, const char *sender)
 {
 	gsize len = 0;
