@@ -14,7 +14,8 @@
 
 #include "serve/serve.h"
 
-/* "inet:127.0.0.1:2424", "inet:[::1]:2424": a numeric address to bind. */
+/* "127.0.0.1:2424", "[::1]:2424" (after "inet:"): a numeric address to
+ * bind, a new object the caller unrefs; NULL when it is not one. */
 static GSocketAddress *listen_inet_address(const char *spec)
 {
 	const char *colon = spec ? strrchr(spec, ':') : NULL;
@@ -40,7 +41,8 @@ static void listen_remove_stale(const char *path)
 		unlink(path);
 }
 
-/* The listener spec ("unix:/path", "inet:address:port") of key. */
+/* The listener spec ("unix:/path", "inet:address:port") of key, bound
+ * and listening: a new GSocket the caller unrefs, or NULL with err. */
 static GSocket *listen_one(const char *spec, const char *key, struct error *err)
 {
 	g_autoptr(GSocketAddress) addr = NULL;
