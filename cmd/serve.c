@@ -65,6 +65,9 @@ static void serve_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a client gone is an error from send, not a death */
+	/* Inherited as ignored, the kernel would reap the workers itself and
+	 * waitpid could never tell one ended. */
+	signal(SIGCHLD, SIG_DFL);
 }
 
 static int serve_worker(struct serve_master *m, enum serve_kind kind)
@@ -176,10 +179,18 @@ static void serve_reap(struct serve_master *m, gboolean restart)
 	int st = 0;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		struct serve_slot *s = serve_slot_of(m, pid);
+	while ((pid = waitpid(-1, &st, WNOHANG)) != 0) {
+		struct serve_slot *s;
 
-		if (s == NULL)
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			/* ECHILD: no worker is left, whatever the slots say. */
+			for (guint i = 0; i < m->slots->len; i++)
+				g_array_index(m->slots, struct serve_slot, i).pid = 0;
+			break;
+		}
+		if ((s = serve_slot_of(m, pid)) == NULL)
 			continue;
 		s->pid = 0;
 		if (restart && (WIFSIGNALED(st) || WEXITSTATUS(st) != 0))

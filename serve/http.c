@@ -17,6 +17,7 @@
  * holds the other caps on the wire: header memory, connections per
  * client address, idle time.
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <unistd.h>
 #include <string.h>
@@ -222,6 +223,13 @@ int serve_http_run(const struct config *cfg, const struct serve_config *sc, GSoc
 	struct MHD_Daemon *d = NULL;
 	struct error err = ERROR_INIT;
 	int rc = 75;
+
+	/* Without its copy of the listener, libmicrohttpd would open a socket
+	 * of its own on a random port. */
+	if (opts[0].value < 0) {
+		log_error("cannot start the %s receiver: dup: %s", w.scheme, g_strerror(errno));
+		return rc;
+	}
 
 	serve_ingest_init(&w.si, cfg, tls ? SERVE_HTTPS_CHANNEL : SERVE_HTTP_CHANNEL);
 	if (ingest_parser_start(&w.si.ctx, &err) < 0) {

@@ -197,10 +197,16 @@ struct MHD_Daemon *serve_metrics_start(const struct config *cfg, GSocket *listen
 		{ MHD_OPTION_CONNECTION_LIMIT, 16, NULL },
 		{ MHD_OPTION_END, 0, NULL },
 	};
-	struct MHD_Daemon *d =
-		MHD_start_daemon(MHD_NO_FLAG, 0, NULL, NULL, metrics_handle, (void *)cfg,
-				 MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	struct MHD_Daemon *d;
 
+	/* Without its copy of the listener, libmicrohttpd would open a socket
+	 * of its own on a random port. */
+	if (opts[0].value < 0) {
+		log_error("cannot start the metrics endpoint: dup: %s", g_strerror(errno));
+		return NULL;
+	}
+	d = MHD_start_daemon(MHD_NO_FLAG, 0, NULL, NULL, metrics_handle, (void *)cfg,
+			     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (d == NULL)
 		log_error("cannot start the metrics endpoint");
 	return d;

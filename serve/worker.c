@@ -104,9 +104,12 @@ static void worker_session(struct worker *w, GSocket *conn)
 		/* Stopping: the message in hand is finished, then 421 (a client
 		 * that pipelines message after message would otherwise keep the
 		 * session, and this process, for as long as it has mail). A
-		 * session past SESSION_MAX ends the same way: one client must
-		 * not keep a worker for ever by sending a byte now and then. */
-		if ((*w->stop || g_get_monotonic_time() > end) && !lmtp_session_in_data(s)) {
+		 * session past SESSION_MAX ends at once, in a message or not:
+		 * one client must not keep a worker for ever by sending a byte
+		 * now and then; a message cut off is not stored, and its MTA
+		 * sends it again. */
+		if ((*w->stop && !lmtp_session_in_data(s)) || g_get_monotonic_time() > end) {
+			left_in_data = lmtp_session_in_data(s);
 			lmtp_session_abort(
 				s, *w->stop ? "Service shutting down" : "Session too long", out);
 			worker_send(conn, out);

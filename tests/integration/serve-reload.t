@@ -62,4 +62,25 @@ PID=
 is "$rc" 0 "SIGTERM: exit 0"
 like "$(tail -n 1 "$T/err")" "tlswatch: stopped" "... saying it stopped"
 
+# Started with SIGCHLD ignored (a supervisor may pass that on): a worker
+# killed is still replaced, and SIGTERM still ends it at once.
+conf 1M
+env --ignore-signal=CHLD $TW serve --config "$T/c.conf" 2>"$T/err" &
+PID=$!
+wait_ready || bail "serve did not answer: $(cat "$T/err")"
+workers() { pgrep -P "$PID" | wc -l; }
+is "$(workers)" 2 "SIGCHLD ignored at start: two workers"
+kill -KILL "$(pgrep -P "$PID" | head -n 1)"
+sleep 0.5
+for _ in $(seq 50); do [ "$(workers)" -eq 2 ] && [ -n "$(size 2>/dev/null)" ] && break; sleep 0.1; done
+is "$(workers)" 2 "... a worker killed is replaced"
+like "$(cat "$T/err")" "worker [0-9]+ ended \\(signal 9\\): starting another" "... and it says so"
+start=$(date +%s)
+kill -TERM "$PID"
+wait "$PID"
+rc=$?
+PID=
+is "$rc" 0 "... SIGTERM: exit 0"
+ok "$([ $(($(date +%s) - start)) -le 5 ] && echo y)" "... at once, not after the 30 s grace"
+
 done_testing
