@@ -11,7 +11,8 @@ DESTDIR ?=
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    = gmime-3.0 glib-2.0 gio-2.0 gio-unix-2.0 jansson zlib libpq libcurl libarchive libmicrohttpd
+PKGS    = gmime-3.0 glib-2.0 gio-2.0 gio-unix-2.0 jansson zlib libpq libcurl libarchive libmicrohttpd \
+	opendkim libpsl
 PKG_CONFIG ?= pkg-config
 
 # -Wconversion without -Wsign-conversion: narrowing (size_t into guint) is
@@ -21,7 +22,8 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 -Wsha
 	-Wconversion -Wno-sign-conversion \
 	-Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes -I. \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-override LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# -lresolv: res_nquery and ns_parserr (common/dns.c), part of glibc.
+override LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lresolv
 
 ifeq ($(SANITIZE),1)
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -71,6 +73,7 @@ tests/unit/test_%: tests/unit/test_%.o $(LIB_OBJ)
 # Debian packages needed to build and test; installed only when missing.
 DEB_PKGS = build-essential pkg-config libgmime-3.0-dev libglib2.0-dev libglib2.0-dev-bin \
 	libjansson-dev zlib1g-dev libpq-dev libcurl4-openssl-dev libarchive-dev libmicrohttpd-dev \
+	libopendkim-dev libpsl-dev python3-dkim dnsmasq-base \
 	postgresql perl time clang-format libxml2-utils python3 openssl curl groff-base mandoc valgrind
 deps:
 	@sh tests/lib/deps.sh $(DEB_PKGS)

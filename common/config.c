@@ -5,8 +5,10 @@
  * silently ignored is a cap that does not hold. Every error names the file,
  * the group and the key, because the operator reads it in a Postfix log.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/config.h"
 
@@ -28,6 +30,8 @@ void config_init(struct config *c)
 		.max_processing_time = 300,
 		.max_parse_memory = 128 * MiB,
 		.max_header_size = 64 * 1024,
+		.dkim = CONFIG_DKIM_RECORD,
+		.dns_timeout = 5,
 	};
 }
 
@@ -35,6 +39,9 @@ void config_release(struct config *c)
 {
 	g_free(c->path);
 	g_free(c->conninfo);
+	g_free(c->trusted_authserv_id);
+	g_strfreev(c->trusted_reporters);
+	g_strfreev(c->dns_nameservers);
 	if (c->keyfile != NULL)
 		g_key_file_unref(c->keyfile);
 	config_init(c);
@@ -156,6 +163,54 @@ static int config_read_bool(struct config *c, GKeyFile *kf, const char *key, gbo
 	return 0;
 }
 
+/* A ;-separated list, each entry stripped, empty ones left out; NULL
+ * when nothing is left. */
+static char **config_read_list(GKeyFile *kf, const char *group, const char *key)
+{
+	g_auto(GStrv) raw = g_key_file_get_string_list(kf, group, key, NULL, NULL);
+	GPtrArray *kept = g_ptr_array_new();
+
+	for (gsize i = 0; raw != NULL && raw[i] != NULL; i++) {
+		g_strstrip(raw[i]);
+		if (*raw[i] != '\0')
+			g_ptr_array_add(kept, g_strdup(raw[i]));
+	}
+	if (kept->len == 0) {
+		g_ptr_array_free(kept, TRUE);
+		return NULL;
+	}
+	g_ptr_array_add(kept, NULL);
+	return (char **)g_ptr_array_free(kept, FALSE);
+}
+
+/* [ingest] dkim, trusted-authserv-id and trusted-reporters. */
+static int config_read_trust(struct config *c, GKeyFile *kf, const char *key, struct error *err)
+{
+	g_autofree char *v = g_key_file_get_string(kf, "ingest", key, NULL);
+
+	if (v == NULL)
+		return error_set(err, ERR_CONFIG, "%s: [ingest] %s: not valid UTF-8", c->path, key);
+	g_strstrip(v);
+	if (g_str_equal(key, "trusted-reporters")) {
+		g_strfreev(c->trusted_reporters);
+		c->trusted_reporters = config_read_list(kf, "ingest", key);
+	} else if (g_str_equal(key, "trusted-authserv-id")) {
+		g_free(c->trusted_authserv_id);
+		c->trusted_authserv_id = *v != '\0' ? g_strdup(v) : NULL;
+	} else if (g_str_equal(v, "off")) {
+		c->dkim = CONFIG_DKIM_OFF;
+	} else if (g_str_equal(v, "record")) {
+		c->dkim = CONFIG_DKIM_RECORD;
+	} else if (g_str_equal(v, "require")) {
+		c->dkim = CONFIG_DKIM_REQUIRE;
+	} else {
+		return error_set(err, ERR_CONFIG,
+				 "%s: [ingest] dkim: expected off, record or require, got '%s'",
+				 c->path, v);
+	}
+	return 0;
+}
+
 static int config_read_ingest(struct config *c, GKeyFile *kf, struct error *err)
 {
 	g_auto(GStrv) keys = g_key_file_get_keys(kf, "ingest", NULL, NULL);
@@ -178,9 +233,71 @@ static int config_read_ingest(struct config *c, GKeyFile *kf, struct error *err)
 				return -1;
 			known = TRUE;
 		}
+		if (g_str_equal(key, "dkim") || g_str_equal(key, "trusted-authserv-id") ||
+		    g_str_equal(key, "trusted-reporters")) {
+			if (config_read_trust(c, kf, key, err) < 0)
+				return -1;
+			known = TRUE;
+		}
 		if (!known)
 			return error_set(err, ERR_CONFIG, "%s: [ingest] %s: unknown key", c->path,
 					 key);
+	}
+	return 0;
+}
+
+int config_parse_nameserver(const char *s, struct in_addr *addr, guint16 *port)
+{
+	g_autofree char *host = g_strdup(s);
+	char *colon = strchr(host, ':');
+	guint64 n = 53;
+
+	if (colon != NULL) {
+		*colon = '\0';
+		if (!g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &n, NULL))
+			return -1;
+	}
+	if (inet_pton(AF_INET, host, addr) != 1)
+		return -1;
+	*port = (guint16)n;
+	return 0;
+}
+
+/* [dns] nameservers and timeout. */
+static int config_read_dns(struct config *c, GKeyFile *kf, struct error *err)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(kf, "dns", NULL, NULL);
+	gint64 timeout = c->dns_timeout;
+
+	for (gsize i = 0; keys != NULL && keys[i] != NULL; i++) {
+		if (g_str_equal(keys[i], "timeout")) {
+			if (config_get_duration(kf, c->path, "dns", "timeout", &timeout, err) < 0)
+				return -1;
+			if (timeout > 60)
+				return error_set(
+					err, ERR_CONFIG,
+					"%s: [dns] timeout: at most 60s, a delivery waits on it",
+					c->path);
+			c->dns_timeout = (guint)timeout;
+		} else if (g_str_equal(keys[i], "nameservers")) {
+			g_strfreev(c->dns_nameservers);
+			c->dns_nameservers = config_read_list(kf, "dns", "nameservers");
+			for (gsize j = 0; c->dns_nameservers && c->dns_nameservers[j]; j++) {
+				struct in_addr addr;
+				guint16 port;
+
+				if (config_parse_nameserver(c->dns_nameservers[j], &addr, &port) <
+				    0)
+					return error_set(
+						err, ERR_CONFIG,
+						"%s: [dns] nameservers: '%s' is not an IPv4"
+						" address with an optional :port",
+						c->path, c->dns_nameservers[j]);
+			}
+		} else {
+			return error_set(err, ERR_CONFIG, "%s: [dns] %s: unknown key", c->path,
+					 keys[i]);
+		}
 	}
 	return 0;
 }
@@ -263,8 +380,8 @@ static gboolean config_known_group(const char *group)
 {
 	return g_str_equal(group, "database") || g_str_equal(group, "ingest") ||
 	       g_str_equal(group, "digest") || g_str_equal(group, "alert") ||
-	       g_str_equal(group, "serve") || g_str_has_prefix(group, "rule ") ||
-	       g_str_has_prefix(group, "webhook ");
+	       g_str_equal(group, "serve") || g_str_equal(group, "dns") ||
+	       g_str_has_prefix(group, "rule ") || g_str_has_prefix(group, "webhook ");
 }
 
 static int config_read(struct config *c, const char *path, struct error *err);
@@ -306,7 +423,8 @@ static int config_read(struct config *c, const char *path, struct error *err)
 			return error_set(err, ERR_CONFIG, "%s: [%s]: unknown group", path,
 					 groups[i]);
 	}
-	if (config_read_database(c, kf, err) < 0 || config_read_ingest(c, kf, err) < 0)
+	if (config_read_database(c, kf, err) < 0 || config_read_ingest(c, kf, err) < 0 ||
+	    config_read_dns(c, kf, err) < 0)
 		return -1;
 	c->keyfile = g_steal_pointer(&kf);
 	return 0;

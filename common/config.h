@@ -11,6 +11,7 @@
 #define TLSWATCH_CONFIG_H
 
 #include <glib.h>
+#include <netinet/in.h>
 
 #include "common/error.h"
 
@@ -45,6 +46,21 @@ struct config {
 	/* [ingest] caps of the parse in its own process (issue 13) */
 	guint64 max_parse_memory; /* max-parse-memory: bytes the parser may allocate, 128M */
 	guint64 max_header_size;  /* max-header-size: bytes in one header field, 64K */
+
+	/* [ingest] trust (issue 16) */
+	enum config_dkim {
+		CONFIG_DKIM_OFF,     /* dkim = off: nothing verified, nothing judged */
+		CONFIG_DKIM_RECORD,  /* record (the default): judged and stored, all accepted */
+		CONFIG_DKIM_REQUIRE, /* require: mail that is not authenticated is quarantined */
+	} dkim;
+	char *trusted_authserv_id; /* trusted-authserv-id: read Authentication-Results of this
+				      host instead of verifying; NULL: verify */
+	char **trusted_reporters;  /* trusted-reporters: organisation names or signing
+				      domains counted as authenticated; NULL for none */
+
+	/* [dns] */
+	char **dns_nameservers; /* nameservers: IPv4 address[:port] each; NULL: resolv.conf */
+	guint dns_timeout;	/* timeout: seconds per try (two per server), default 5 */
 };
 
 /* Fill c with the defaults (no file read). */
@@ -60,6 +76,10 @@ void config_release(struct config *c);
 
 /* Parse "64M", "512k", "1G" or a plain byte count. Returns -1 on nonsense. */
 int config_parse_size(const char *s, guint64 *out);
+
+/* Parse a [dns] nameservers entry, "192.0.2.53" or "127.0.0.1:5353", into
+ * *addr and *port (53 when absent). Returns -1 on anything else. */
+int config_parse_nameserver(const char *s, struct in_addr *addr, guint16 *port);
 
 /* Parse "90", "90s", "15m", "24h" or "400d" into seconds. Returns -1 on
  * nonsense or more than 2^31 units. */

@@ -15,6 +15,7 @@
 #include "ingest/contain.h"
 #include "ingest/ingest.h"
 #include "ingest/parse.h"
+#include "ingest/trust.h"
 #include "ingest/watchdog.h"
 
 /* What is kept of a message over max-message-size: its header, but never
@@ -82,6 +83,8 @@ struct pending {
 				      report_submitter */
 	char *reason;
 	char *source[3]; /* channel, client, user_agent */
+	char *trust[5];	 /* dkim_result, dkim_domain, dkim_selector, auth_note,
+			    dkim_signatures */
 	GBytes *raw;	 /* the whole message, for a quarantine */
 	char *what;
 	guint reports;
@@ -104,6 +107,8 @@ static void pending_free(struct pending *p)
 	g_free(p->reason);
 	for (gsize i = 0; i < G_N_ELEMENTS(p->source); i++)
 		g_free(p->source[i]);
+	for (gsize i = 0; i < G_N_ELEMENTS(p->trust); i++)
+		g_free(p->trust[i]);
 	g_bytes_unref(p->raw);
 	g_free(p->what);
 	g_free(p->first);
@@ -318,6 +323,8 @@ static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPt
 	const struct found *first = found->len ? g_ptr_array_index(found, 0) : NULL;
 	const char *const header[] = { rec->message_id, rec->from_addr, rec->subject,
 				       rec->report_domain, rec->report_submitter };
+	const char *const trust[] = { rec->dkim_result, rec->dkim_domain, rec->dkim_selector,
+				      rec->auth_note, rec->dkim_signatures };
 	struct pending *p = g_new0(struct pending, 1);
 	int rc;
 
@@ -350,6 +357,8 @@ static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPt
 	p->source[0] = g_strdup(src->channel);
 	p->source[1] = g_strdup(src->client);
 	p->source[2] = g_strdup(src->user_agent);
+	for (gsize i = 0; i < G_N_ELEMENTS(trust); i++)
+		p->trust[i] = g_strdup(trust[i]);
 	p->raw = g_bytes_ref(raw);
 	p->sent = g_ptr_array_new();
 	p->documents = g_ptr_array_new();
@@ -373,6 +382,12 @@ static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPt
 		.channel = p->source[0],
 		.client = p->source[1],
 		.user_agent = p->source[2],
+		.authenticated = rec->authenticated,
+		.dkim_result = p->trust[0],
+		.dkim_domain = p->trust[1],
+		.dkim_selector = p->trust[2],
+		.auth_note = p->trust[3],
+		.dkim_signatures = p->trust[4],
 	};
 	/* Raw bytes are what makes a quarantined message recoverable. */
 	if (found->len == 0 || rec->reason != NULL || ctx->cfg->keep_raw)
@@ -475,12 +490,32 @@ static int ingest_parse(struct ingest_ctx *ctx, const char *bare_name, gboolean 
 	return parsed_deserialise(ctx->cfg, result, p, err);
 }
 
+/* [ingest] dkim = require: a mail whose reports are not authenticated is
+ * quarantined with the reason (p loses its reports), or, when a DNS
+ * failure kept its key from us, tried again later (-1, ERR_TEMP). A
+ * report POSTed over HTTP(S) or read from a file has no signature to
+ * require: it is stored, unauthenticated, and counts for nothing. */
+static int ingest_require_authenticated(struct ingest_ctx *ctx, const struct trust *t,
+					struct parsed *p, const char *what, struct error *err)
+{
+	if (ctx->cfg->dkim != CONFIG_DKIM_REQUIRE || t->authenticated || p->auth_method == NULL ||
+	    p->found->len == 0)
+		return 0;
+	if (g_str_equal(t->result, "temperror"))
+		return error_set(err, ERR_TEMP, "%s: DKIM key not available now: %s", what,
+				 t->note);
+	parsed_note(p, NULL, "not authenticated (dkim = require): %s", t->note);
+	g_ptr_array_set_size(p->found, 0);
+	return 0;
+}
+
 /* Parse the bytes and hand what they hold to the store. */
 static int ingest_parsed(struct ingest_ctx *ctx, const char *bare_name, gboolean truncated,
 			 const struct ingest_source *src, GBytes *kept, struct error *err)
 {
 	g_autofree char *what = NULL;
 	struct message_record rec;
+	struct trust trust = { 0 };
 	struct parsed p;
 	int rc;
 
@@ -489,6 +524,11 @@ static int ingest_parsed(struct ingest_ctx *ctx, const char *bare_name, gboolean
 	if (rc < 0)
 		goto done;
 	what = source_describe(src, p.header[HEADER_MESSAGE_ID]);
+	trust_judge(&trust, ctx->cfg, &p, src->channel, src->client);
+	if (ingest_require_authenticated(ctx, &trust, &p, what, err) < 0) {
+		rc = -1;
+		goto done;
+	}
 	rec = (struct message_record){
 		.message_id = p.header[HEADER_MESSAGE_ID],
 		.from_addr = p.header[HEADER_FROM],
@@ -496,9 +536,18 @@ static int ingest_parsed(struct ingest_ctx *ctx, const char *bare_name, gboolean
 		.report_domain = p.header[HEADER_REPORT_DOMAIN],
 		.report_submitter = p.header[HEADER_REPORT_SUBMITTER],
 		.reason = p.notes->len ? p.notes->str : NULL,
+		.authenticated = !trust.judged	       ? 0
+				 : trust.authenticated ? 1
+						       : -1,
+		.dkim_result = trust.result,
+		.dkim_domain = trust.domain,
+		.dkim_selector = trust.selector,
+		.auth_note = trust.note,
+		.dkim_signatures = trust.signatures,
 	};
 	rc = ingest_commit(ctx, &rec, p.found, p.cause, src, what, kept, err);
 done:
+	trust_release(&trust);
 	parsed_release(&p);
 	return rc;
 }

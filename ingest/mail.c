@@ -78,6 +78,8 @@ void mail_release(struct mail *m)
 	g_free(m->report_domain);
 	g_free(m->report_submitter);
 	g_free(m->content_type);
+	if (m->auth_results != NULL)
+		g_ptr_array_unref(m->auth_results);
 	if (m->parts != NULL)
 		g_ptr_array_unref(m->parts);
 	mail_init(m);
@@ -142,6 +144,24 @@ static char *mail_first_addr(InternetAddressList *list)
 	return NULL;
 }
 
+/* The Authentication-Results fields, in header order (the topmost was
+ * added last, by the MTA nearest to us). */
+static void mail_read_auth_results(struct mail *m, GMimeHeaderList *headers)
+{
+	int n = headers != NULL ? g_mime_header_list_get_count(headers) : 0;
+
+	for (int i = 0; i < n && m->auth_results->len < MAIL_AUTH_RESULTS_MAX; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
+		char *value;
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Authentication-Results") != 0)
+			continue;
+		value = mail_text_collapsed(g_mime_header_get_value(h));
+		if (value != NULL)
+			g_ptr_array_add(m->auth_results, value);
+	}
+}
+
 static void mail_read_headers(struct mail *m, GMimeMessage *msg)
 {
 	GMimeObject *top = GMIME_OBJECT(msg);
@@ -155,6 +175,7 @@ static void mail_read_headers(struct mail *m, GMimeMessage *msg)
 	if (body != NULL)
 		m->content_type =
 			mail_text_collapsed(g_mime_object_get_header(body, "Content-Type"));
+	mail_read_auth_results(m, g_mime_object_get_header_list(top));
 }
 
 /* "type/subtype" in lower case. A part whose header was rewritten as
@@ -381,6 +402,8 @@ int mail_parse(struct mail *m, GBytes *raw, const struct mail_limits *limits, st
 		w.max_depth = limits->max_depth;
 	if (m->parts == NULL)
 		m->parts = g_ptr_array_new_with_free_func(mail_part_free);
+	if (m->auth_results == NULL)
+		m->auth_results = g_ptr_array_new_with_free_func(g_free);
 	if (limits != NULL && mail_check_fields(data, len, limits->max_field, err) < 0)
 		goto fail;
 	stream = g_mime_stream_mem_new_with_buffer(data != NULL ? data : "", len);

@@ -23,14 +23,20 @@ struct mail_part {
 };
 
 struct mail {
-	char *message_id;	/* without <>, or NULL; all strings valid UTF-8 */
-	char *from;		/* the From address (addr-spec), or NULL */
-	char *subject;		/* decoded (RFC 2047), or NULL */
-	char *report_domain;	/* TLS-Report-Domain, or NULL */
-	char *report_submitter; /* TLS-Report-Submitter, or NULL */
-	char *content_type;	/* top level, e.g. "multipart/report; report-type=tlsrpt" */
-	GPtrArray *parts;	/* struct mail_part *, candidates in MIME order */
+	char *message_id;	 /* without <>, or NULL; all strings valid UTF-8 */
+	char *from;		 /* the From address (addr-spec), or NULL */
+	char *subject;		 /* decoded (RFC 2047), or NULL */
+	char *report_domain;	 /* TLS-Report-Domain, or NULL */
+	char *report_submitter;	 /* TLS-Report-Submitter, or NULL */
+	char *content_type;	 /* top level, e.g. "multipart/report; report-type=tlsrpt" */
+	GPtrArray *auth_results; /* char *: Authentication-Results values, the topmost first
+				    (at most MAIL_AUTH_RESULTS_MAX); never NULL after mail_parse */
+	GPtrArray *parts;	 /* struct mail_part *, candidates in MIME order */
 };
+
+/* Authentication-Results fields kept: an MTA adds one above those of the
+ * hops before it; more than this is a sender writing its own. */
+#define MAIL_AUTH_RESULTS_MAX 16
 
 /* Caps against hostile structure; 0 means the built-in default. */
 struct mail_limits {

@@ -10,8 +10,11 @@
  */
 #include <string.h>
 
+#include "common/dns.h"
 #include "common/text.h"
+#include "ingest/authres.h"
 #include "ingest/decode.h"
+#include "ingest/dkim.h"
 #include "ingest/mail.h"
 #include "ingest/parse.h"
 
@@ -20,8 +23,10 @@
 #define REASON_MAX 2000
 
 /* parsed_serialise's layout: five header fields, the notes, the cause,
- * and per report its JSON, MIME part and file name. */
-#define PARSED_TYPE "(msmsmsmsmssmsa(aymsms))"
+ * per report its JSON, MIME part and file name, then the auth method and
+ * per signature its result, domain, selector, error, l= and tlsrpt key. */
+#define PARSED_TYPE    "(msmsmsmsmssmsa(aymsms)msa(msmsmsmsbb))"
+#define SIGNATURE_TYPE "(msmsmsmsbb)"
 
 static void found_free(gpointer p)
 {
@@ -40,6 +45,7 @@ void parsed_init(struct parsed *p)
 	memset(p, 0, sizeof *p);
 	p->notes = g_string_new(NULL);
 	p->found = g_ptr_array_new_with_free_func(found_free);
+	p->signatures = g_ptr_array_new_with_free_func(dkim_signature_free);
 }
 
 void parsed_release(struct parsed *p)
@@ -51,6 +57,9 @@ void parsed_release(struct parsed *p)
 	g_free(p->cause);
 	if (p->found != NULL)
 		g_ptr_array_unref(p->found);
+	g_free(p->auth_method);
+	if (p->signatures != NULL)
+		g_ptr_array_unref(p->signatures);
 	memset(p, 0, sizeof *p);
 }
 
@@ -174,6 +183,35 @@ static void parse_mail_reports(const struct config *cfg, const struct mail *m, s
 			    m->content_type ? m->content_type : "a text/plain message");
 }
 
+/* The evidence of who sent the message into p: the trusted MTA's
+ * Authentication-Results field when [ingest] trusted-authserv-id names
+ * one, else the DKIM signatures verified here. A message whose trusted
+ * field is missing is judged by its signatures. */
+static int parse_signatures(const struct config *cfg, GBytes *raw, const struct mail *m,
+			    struct parsed *p, struct error *err)
+{
+	g_autoptr(GPtrArray) sigs = g_ptr_array_new_with_free_func(dkim_signature_free);
+	struct dns *dns = NULL;
+	int rc = 0;
+
+	if (cfg->dkim == CONFIG_DKIM_OFF)
+		return 0;
+	if (cfg->trusted_authserv_id != NULL &&
+	    authres_dkim(m->auth_results, cfg->trusted_authserv_id, sigs)) {
+		p->auth_method = g_strdup("authserv");
+	} else {
+		if (dns_new(&dns, cfg, err) < 0 || dkim_verify_message(raw, dns, sigs, err) < 0) {
+			rc = -1;
+			goto done;
+		}
+		p->auth_method = g_strdup("dkim");
+	}
+	g_ptr_array_extend_and_steal(p->signatures, g_steal_pointer(&sigs));
+done:
+	dns_free(dns);
+	return rc;
+}
+
 int parse_message(const struct config *cfg, GBytes *raw, gboolean truncated, struct parsed *p,
 		  struct error *err)
 {
@@ -193,6 +231,8 @@ int parse_message(const struct config *cfg, GBytes *raw, gboolean truncated, str
 			    cfg->max_message_size);
 	else if (perr.cls == ERR_NONE)
 		parse_mail_reports(cfg, &m, p, &perr);
+	if (!truncated && perr.cls == ERR_NONE && p->found->len > 0)
+		parse_signatures(cfg, raw, &m, p, &perr);
 	if (perr.cls == ERR_TEMP)
 		rc = error_set(err, ERR_TEMP, "%s", perr.msg);
 	p->header[HEADER_MESSAGE_ID] = g_steal_pointer(&m.message_id);
@@ -224,9 +264,16 @@ int parse_bare_report(const struct config *cfg, GBytes *raw, const char *name, s
 GBytes *parsed_serialise(const struct parsed *p)
 {
 	g_autoptr(GVariant) v = NULL;
-	GVariantBuilder reports;
+	GVariantBuilder reports, sigs;
 
 	g_variant_builder_init(&reports, G_VARIANT_TYPE("a(aymsms)"));
+	g_variant_builder_init(&sigs, G_VARIANT_TYPE("a" SIGNATURE_TYPE));
+	for (guint i = 0; i < p->signatures->len; i++) {
+		const struct dkim_signature *sig = g_ptr_array_index(p->signatures, i);
+
+		g_variant_builder_add(&sigs, SIGNATURE_TYPE, sig->result, sig->domain,
+				      sig->selector, sig->error, sig->body_length, sig->tlsrpt_key);
+	}
 	for (guint i = 0; i < p->found->len; i++) {
 		const struct found *f = g_ptr_array_index(p->found, i);
 
@@ -237,8 +284,24 @@ GBytes *parsed_serialise(const struct parsed *p)
 	}
 	v = g_variant_ref_sink(g_variant_new(PARSED_TYPE, p->header[0], p->header[1], p->header[2],
 					     p->header[3], p->header[4], p->notes->str, p->cause,
-					     &reports));
+					     &reports, p->auth_method, &sigs));
 	return g_variant_get_data_as_bytes(v);
+}
+
+/* The auth method and signatures of v into p. */
+static void parsed_deserialise_signatures(GVariant *v, struct parsed *p)
+{
+	g_autoptr(GVariant) sigs = g_variant_get_child_value(v, HEADER_N + 4);
+
+	g_variant_get_child(v, HEADER_N + 3, "ms", &p->auth_method);
+	for (gsize i = 0; i < g_variant_n_children(sigs); i++) {
+		struct dkim_signature *sig = dkim_signature_new();
+
+		g_variant_get_child(sigs, i, SIGNATURE_TYPE, &sig->result, &sig->domain,
+				    &sig->selector, &sig->error, &sig->body_length,
+				    &sig->tlsrpt_key);
+		g_ptr_array_add(p->signatures, sig);
+	}
 }
 
 int parsed_deserialise(const struct config *cfg, GBytes *bytes, struct parsed *p, struct error *err)
@@ -254,6 +317,7 @@ int parsed_deserialise(const struct config *cfg, GBytes *bytes, struct parsed *p
 	g_variant_get_child(v, HEADER_N, "s", &notes);
 	g_string_assign(p->notes, notes);
 	g_variant_get_child(v, HEADER_N + 1, "ms", &p->cause);
+	parsed_deserialise_signatures(v, p);
 	hints = (struct report_hints){ p->header[HEADER_REPORT_DOMAIN],
 				       p->header[HEADER_REPORT_SUBMITTER] };
 	for (gsize i = 0; i < g_variant_n_children(reports); i++) {

@@ -40,6 +40,12 @@ struct parsed {
 	GString *notes;		/* why parts were not reports; empty when none */
 	char *cause;		/* the first note without its part: the MTA's status line */
 	GPtrArray *found;	/* struct found *, in MIME order */
+	/* The evidence trust.h judges: how it was gathered ("dkim" verified
+	 * here, "authserv" read from the trusted Authentication-Results),
+	 * NULL when none was (dkim = off, a bare report); and the signatures,
+	 * struct dkim_signature * (dkim.h). */
+	char *auth_method;
+	GPtrArray *signatures;
 };
 
 /* Set p up empty (allocates). */

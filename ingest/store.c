@@ -55,13 +55,14 @@ enum statement_id {
  * here costs a primary-key update, where asking afterwards whether any
  * report points at the message meant planning a query over every
  * partition of reports, a cost that grew with the history. */
-#define SQL_REPORT_AND_POLICIES(digest)                                                            \
+#define SQL_REPORT_AND_POLICIES(digest, authenticated)                                             \
 	"WITH k AS (SELECT WHERE tlswatch.report_key_claim($2, $3, decode(" digest ", 'hex'))),"   \
 	" r AS ("                                                                                  \
 	"INSERT INTO tlswatch.reports (message_ref, organization_name, report_id, contact_info,"   \
-	" date_start, date_end, document, warnings)"                                               \
+	" date_start, date_end, document, warnings, authenticated)"                                \
 	" SELECT coalesce($1::bigint, " LAST_MESSAGE "), $2, $3, $4, $5::timestamptz,"             \
-	" $6::timestamptz, $7::jsonb, $8::text[] FROM k RETURNING id, date_start),"                \
+	" $6::timestamptz, $7::jsonb, $8::text[], " authenticated "::boolean FROM k"               \
+	" RETURNING id, date_start),"                                                              \
 	" s AS (UPDATE tlswatch.messages SET status = 'stored'"                                    \
 	" WHERE id = coalesce($1::bigint, " LAST_MESSAGE ") AND status = 'duplicate'"              \
 	" AND EXISTS (SELECT FROM r)),"                                                            \
@@ -99,8 +100,10 @@ enum statement_id {
 
 #define SQL_INSERT_MESSAGE                                                                         \
 	"INSERT INTO tlswatch.messages (message_id, from_addr, subject, report_domain,"            \
-	" report_submitter, status, reason, raw, channel, client, user_agent)"                     \
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea, $9, $10::inet, $11) RETURNING id"
+	" report_submitter, status, reason, raw, channel, client, user_agent, authenticated,"      \
+	" dkim_result, dkim_domain, dkim_selector, auth_note, dkim_signatures)"                    \
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea, $9, $10::inet, $11, $12::boolean, $13,"   \
+	" $14, $15, $16, $17::jsonb) RETURNING id"
 
 #define SQL_LOCK_MESSAGE "SELECT status FROM tlswatch.messages WHERE id = $1::bigint FOR UPDATE"
 
@@ -111,8 +114,9 @@ enum statement_id {
 	"UPDATE tlswatch.messages SET status = CASE WHEN $2::int = 0 THEN 'quarantined'"           \
 	" WHEN EXISTS (SELECT FROM tlswatch.reports r WHERE r.message_ref = $1::bigint)"           \
 	" THEN 'stored' ELSE 'duplicate' END, reason = $3::text,"                                  \
-	" raw = CASE WHEN $4::bytea IS NOT NULL OR $2::int > 0 THEN $4::bytea ELSE raw END"        \
-	" WHERE id = $1::bigint"
+	" raw = CASE WHEN $4::bytea IS NOT NULL OR $2::int > 0 THEN $4::bytea ELSE raw END,"       \
+	" authenticated = $5::boolean, dkim_result = $6, dkim_domain = $7, dkim_selector = $8,"    \
+	" auth_note = $9, dkim_signatures = $10::jsonb WHERE id = $1::bigint"
 
 /* Prepared on first use; what names the step in error messages. */
 static const struct statement {
@@ -125,9 +129,11 @@ static const struct statement {
 			      SQL_LOCK_MESSAGE },
 	[ST_UPDATE_MESSAGE] = { "tw_update_message", "updating the message", SQL_UPDATE_MESSAGE },
 	[ST_INSERT_REPORT] = { "tw_insert_report", "storing the report",
-			       SQL_REPORT_AND_POLICIES("$27") SQL_FAILURES " SELECT id FROM r" },
+			       SQL_REPORT_AND_POLICIES("$27", "$28") SQL_FAILURES
+			       " SELECT id FROM r" },
 	[ST_INSERT_REPORT_NO_FAILURES] = { "tw_insert_report_nf", "storing the report",
-					   SQL_REPORT_AND_POLICIES("$17") " SELECT id FROM r" },
+					   SQL_REPORT_AND_POLICIES("$17",
+								   "$18") " SELECT id FROM r" },
 	[ST_SAVEPOINT] = { "tw_savepoint", "starting the message", "SAVEPOINT " SAVEPOINT },
 	[ST_RELEASE] = { "tw_release", "ending the message", "RELEASE SAVEPOINT " SAVEPOINT },
 	[ST_QUARANTINE_LIST] = { "tw_quarantine_list", "listing the quarantine",
@@ -280,9 +286,9 @@ void store_set_batch(struct store *st, guint messages)
  * sent as bytes in binary format. keep owns strings made for them. */
 struct params {
 	int n;
-	const char *values[27];
-	int lengths[27];
-	int formats[27];
+	const char *values[28];
+	int lengths[28];
+	int formats[28];
 	GPtrArray *keep;
 };
 
@@ -506,11 +512,29 @@ static char *store_content_digest(const struct params *params, const int *skip)
 	return g_strdup(g_checksum_get_string(sum));
 }
 
+/* messages.authenticated and reports.authenticated: NULL when not judged. */
+static const char *store_boolean(int value)
+{
+	return value == 0 ? NULL : value > 0 ? "true" : "false";
+}
+
+/* The trust columns of rec, in the order the message statements take. */
+static void store_trust_params(struct params *params, const struct message_record *rec)
+{
+	params_add(params, store_boolean(rec->authenticated));
+	params_take(params, store_text(rec->dkim_result));
+	params_take(params, store_text(rec->dkim_domain));
+	params_take(params, store_text(rec->dkim_selector));
+	params_take(params, store_text(rec->auth_note));
+	params_take(params, store_text(rec->dkim_signatures));
+}
+
 /* Report number index of its message, its policies and failures, for the
  * message message_ref (0: the one just inserted); json is the report as
  * received, or NULL. */
 static int store_send_report(struct store *st, struct pending *p, gint64 message_ref, int index,
-			     const struct report *r, GBytes *json, struct error *err)
+			     const struct report *r, GBytes *json, int authenticated,
+			     struct error *err)
 {
 	/* $1 message, $4 contact, $7 JSON, $8 warnings, $25 additional-
 	 * information, $26 failure-reason-code. */
@@ -539,6 +563,7 @@ static int store_send_report(struct store *st, struct pending *p, gint64 message
 	if (sid == ST_INSERT_REPORT)
 		store_failure_arrays(&params, r);
 	params_take(&params, store_content_digest(&params, not_content));
+	params_add(&params, store_boolean(authenticated));
 	/* Not the data's fault (jansson fails only without memory): retry,
 	 * never drop. */
 	if (document == NULL) {
@@ -585,13 +610,15 @@ static int store_send_message(struct store *st, struct pending *p, const struct 
 		params_take(&params, store_text(rec->channel));
 		params_take(&params, store_text(rec->client));
 		params_take(&params, store_text(rec->user_agent));
+		store_trust_params(&params, rec);
 		if (store_send(st, p, ST_INSERT_MESSAGE, NULL, &params) < 0)
 			goto fail;
 	}
 	for (guint i = 0; rec->reports != NULL && i < p->reports; i++) {
-		if (store_send_report(
-			    st, p, rec->retry_id, (int)i, g_ptr_array_index(rec->reports, i),
-			    rec->documents ? g_ptr_array_index(rec->documents, i) : NULL, err) < 0)
+		if (store_send_report(st, p, rec->retry_id, (int)i,
+				      g_ptr_array_index(rec->reports, i),
+				      rec->documents ? g_ptr_array_index(rec->documents, i) : NULL,
+				      rec->authenticated, err) < 0)
 			goto done;
 	}
 	if (rec->retry_id > 0) {
@@ -599,6 +626,7 @@ static int store_send_message(struct store *st, struct pending *p, const struct 
 		params_take(&params, g_strdup_printf("%u", p->reports));
 		params_take(&params, store_text(rec->reason));
 		params_add_raw(&params, rec->raw);
+		store_trust_params(&params, rec);
 		if (store_send(st, p, ST_UPDATE_MESSAGE, NULL, &params) < 0)
 			goto fail;
 	}

@@ -55,6 +55,14 @@ struct message_record {
 	const char *channel;  /* where it came from (messages.channel), or NULL */
 	const char *client;   /* a POST's client address (inet), or NULL */
 	const char *user_agent;
+	/* Who vouches for it (ingest/trust.h); all NULL and 0 when it was
+	 * not judged ([ingest] dkim = off). */
+	int authenticated;	     /* 1 authenticated, -1 not, 0 not judged */
+	const char *dkim_result;     /* "pass", "none", ... */
+	const char *dkim_domain;     /* d= of the deciding signature */
+	const char *dkim_selector;   /* its s= */
+	const char *auth_note;	     /* why, in words */
+	const char *dkim_signatures; /* every signature, a JSON array */
 };
 
 /* Connect (db_connect) and check the schema version. The caller owns *out
