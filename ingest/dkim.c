@@ -202,14 +202,14 @@ int dkim_verify_message(GBytes *raw, struct dns *dns, GPtrArray *sigs, struct er
 		goto done;
 	}
 	dkim_set_user_context(dkim, &run);
-	/* A message libopendkim cannot read has no signature it can check:
-	 * what it did read is judged below, the rest adds nothing. */
-	if (len > 0 && dkim_chunk(dkim, (u_char *)data, len) != DKIM_STAT_OK)
-		goto signatures;
-	if (dkim_chunk(dkim, NULL, 0) != DKIM_STAT_OK)
-		goto signatures;
+	/* Each step may fail (a key lookup that failed: it runs at the end
+	 * of the header; a message libopendkim cannot read). The signatures
+	 * it saw are judged all the same, and it lists them only once every
+	 * step was called. */
+	if (len > 0)
+		dkim_chunk(dkim, (u_char *)data, len);
+	dkim_chunk(dkim, NULL, 0);
 	dkim_eom(dkim, NULL);
-signatures:
 	if (dkim_getsiglist(dkim, &list, &nsigs) != DKIM_STAT_OK)
 		nsigs = 0;
 	for (int i = 0; i < nsigs; i++) {

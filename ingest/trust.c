@@ -160,7 +160,8 @@ void trust_judge(struct trust *t, const struct config *cfg, const struct parsed 
 	int best_rank = 4;
 
 	memset(t, 0, sizeof *t);
-	if (cfg->dkim == CONFIG_DKIM_OFF)
+	/* A message without a report is quarantined whoever sent it. */
+	if (cfg->dkim == CONFIG_DKIM_OFF || p->found->len == 0)
 		return;
 	t->judged = TRUE;
 	t->result = "none";
