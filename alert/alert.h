@@ -35,20 +35,25 @@ struct alert_webhook {
 struct alert_rule {
 	char *name;
 	enum alert_kind kind;
-	char **domains;	     /* lower-case globs; NULL: every domain */
-	char **result_types; /* NULL: every result type */
-	gint64 window;	     /* seconds of report time (date_end), default 24h */
-	gint64 min_failed;   /* min-failed-sessions, default 1 */
-	double min_rate;     /* min-failure-rate in percent, default 0 */
-	gint64 cooldown;     /* seconds, default 6h */
-	gint64 silent_for;   /* silence: seconds, default 3d */
+	char **domains;		     /* lower-case globs; NULL: every domain */
+	char **result_types;	     /* NULL: every result type */
+	gint64 window;		     /* seconds of report time (date_end), default 24h */
+	gint64 min_failed;	     /* min-failed-sessions, default 1 */
+	double min_rate;	     /* min-failure-rate in percent, default 0 */
+	gint64 cooldown;	     /* seconds, default 6h */
+	gboolean authenticated_only; /* [alert] authenticated-only, for every rule */
+	gint64 silent_for;	     /* silence: seconds, default 3d */
 	enum alert_group_by group_by;
 	gboolean notify_resolved;
 	char **notify; /* webhook names, each one configured */
 };
 
 struct alert_config {
-	gboolean on_ingest;  /* [alert] on-ingest, default true */
+	gboolean on_ingest; /* [alert] on-ingest, default true */
+	/* [alert] authenticated-only: count only reports whose message was
+	 * authenticated (ingest/trust.h) or never judged; default on unless
+	 * [ingest] dkim = off. */
+	gboolean authenticated_only;
 	guint max_attempts;  /* [alert] max-attempts, default 10 */
 	gint64 backoff;	     /* [alert] backoff: first retry delay, default 60s */
 	guint max_alerts;    /* [alert] max-alerts-per-rule: per rule and pass, default 20 */

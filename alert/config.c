@@ -8,10 +8,11 @@
 #include <sys/stat.h>
 
 #include "alert/alert.h"
+#include "common/config.h"
 #include "common/log.h"
 
-static const char *const alert_keys[] = { "on-ingest", "max-attempts", "backoff",
-					  "max-alerts-per-rule", NULL };
+static const char *const alert_keys[] = { "on-ingest",		 "max-attempts",       "backoff",
+					  "max-alerts-per-rule", "authenticated-only", NULL };
 static const char *const webhook_keys[] = { "url",	   "format",  "secret",
 					    "secret-file", "timeout", NULL };
 static const char *const rule_keys[] = { "kind",
@@ -62,6 +63,7 @@ static void alert_rule_free(gpointer p);
 void alert_config_init(struct alert_config *c)
 {
 	c->on_ingest = TRUE;
+	c->authenticated_only = TRUE;
 	c->max_attempts = 10;
 	c->backoff = 60;
 	c->max_alerts = 20;
@@ -219,6 +221,7 @@ static int alert_read_alert(struct alert_config *c, const struct where *w, struc
 
 	if (check_keys(w, alert_keys, err) < 0 ||
 	    get_bool(w, "on-ingest", &c->on_ingest, err) < 0 ||
+	    get_bool(w, "authenticated-only", &c->authenticated_only, err) < 0 ||
 	    get_uint(w, "max-attempts", 1000, &attempts, err) < 0 ||
 	    get_uint(w, "max-alerts-per-rule", 100000, &max_alerts, err) < 0 ||
 	    config_get_duration(w->kf, w->path, w->group, "backoff", &c->backoff, err) < 0)
@@ -356,6 +359,7 @@ static int alert_read_rule(struct alert_rule *r, const struct alert_config *c,
 
 	if (alert_read_rule_values(r, w, err) < 0)
 		return -1;
+	r->authenticated_only = c->authenticated_only;
 	if (r->kind == ALERT_KIND_SILENCE) {
 		for (guint i = 0; threshold_only[i] != NULL; i++) {
 			if (g_key_file_has_key(w->kf, w->group, threshold_only[i], NULL))
@@ -421,6 +425,7 @@ int alert_config_load(struct alert_config *c, GKeyFile *kf, const char *path, st
 	g_auto(GStrv) groups = NULL;
 	struct where w = { kf, path ? path : "configuration", "alert" };
 
+	c->authenticated_only = config_dkim_mode(kf) != CONFIG_DKIM_OFF;
 	if (kf == NULL)
 		return 0;
 	if (g_key_file_has_group(kf, "alert") && alert_read_alert(c, &w, err) < 0)

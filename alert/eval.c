@@ -20,7 +20,9 @@
 #include "common/log.h"
 #include "common/tally.h"
 
-/* Every query: the window on the report, the domains on the policy. The
+/* Every query: the window on the report, the domains on the policy, and
+ * with $6 ([alert] authenticated-only) only the reports of authenticated
+ * messages and those never judged (stored before verification). The
  * window is on date_end, the partitions on date_start: $5, the earliest
  * start among the reports of the pass's longest window (alert_since),
  * bounds both tables from below, a value known when the query is planned,
@@ -32,7 +34,8 @@
 	" AND p.date_start >= to_timestamp($5::bigint) AND p.date_start <= "                       \
 	"to_timestamp($2::bigint)"                                                                 \
 	" AND ($3::text[] IS NULL OR p.policy_domain = ANY ($3::text[]))"                          \
-	" AND ($4::text[] IS NULL OR p.policy_domain LIKE ANY ($4::text[]))"
+	" AND ($4::text[] IS NULL OR p.policy_domain LIKE ANY ($4::text[]))"                       \
+	" AND (NOT $6::boolean OR p.authenticated IS NOT FALSE)"
 
 /* $1 from, $2 to, $3 ALERT_REPORT_SPAN: the earliest start of a report
  * that ends in the window, $2 when none does. A report is taken to cover at most ALERT_REPORT_SPAN
@@ -105,13 +108,14 @@ static PGresult *eval_query(const struct eval *e, PGconn *conn, const char *sql,
 			    gint64 to, struct error *err)
 {
 	char a[24], b[24], c[24];
-	const char *params[5] = { a, b, e->names, e->patterns, c };
+	const char *params[6] = { a,	       b, e->names,
+				  e->patterns, c, e->r->authenticated_only ? "true" : "false" };
 	PGresult *res;
 
 	g_snprintf(a, sizeof(a), "%" G_GINT64_FORMAT, from);
 	g_snprintf(b, sizeof(b), "%" G_GINT64_FORMAT, to);
 	g_snprintf(c, sizeof(c), "%" G_GINT64_FORMAT, e->since);
-	res = PQexecParams(conn, sql, 5, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(conn, sql, 6, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
 		return res;
 	db_error(conn, res, err, "alert evaluation");

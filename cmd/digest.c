@@ -64,7 +64,7 @@ static int digest_run(const struct digest_opts *o, const struct config *cfg,
 	int rc = -1;
 
 	if ((conn = db_connect(cfg->conninfo, err)) == NULL ||
-	    digest_query(conn, p, prev, o->domains, dc->top, &d, err) < 0)
+	    digest_query(conn, p, prev, o->domains, dc, &d, err) < 0)
 		goto fail;
 	for (guint i = 0; i < d->domains->len; i++)
 		digest_assess(g_ptr_array_index(d->domains, i), dc);

@@ -183,6 +183,31 @@ static char **config_read_list(GKeyFile *kf, const char *group, const char *key)
 	return (char **)g_ptr_array_free(kept, FALSE);
 }
 
+static int config_dkim_parse(const char *v, enum config_dkim *out)
+{
+	static const char *const names[] = { [CONFIG_DKIM_OFF] = "off",
+					     [CONFIG_DKIM_RECORD] = "record",
+					     [CONFIG_DKIM_REQUIRE] = "require" };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (g_str_equal(v, names[i])) {
+			*out = (enum config_dkim)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+enum config_dkim config_dkim_mode(GKeyFile *kf)
+{
+	g_autofree char *v = kf ? g_key_file_get_string(kf, "ingest", "dkim", NULL) : NULL;
+	enum config_dkim mode = CONFIG_DKIM_RECORD;
+
+	if (v != NULL)
+		config_dkim_parse(g_strstrip(v), &mode);
+	return mode;
+}
+
 /* [ingest] dkim, trusted-authserv-id and trusted-reporters. */
 static int config_read_trust(struct config *c, GKeyFile *kf, const char *key, struct error *err)
 {
@@ -197,13 +222,7 @@ static int config_read_trust(struct config *c, GKeyFile *kf, const char *key, st
 	} else if (g_str_equal(key, "trusted-authserv-id")) {
 		g_free(c->trusted_authserv_id);
 		c->trusted_authserv_id = *v != '\0' ? g_strdup(v) : NULL;
-	} else if (g_str_equal(v, "off")) {
-		c->dkim = CONFIG_DKIM_OFF;
-	} else if (g_str_equal(v, "record")) {
-		c->dkim = CONFIG_DKIM_RECORD;
-	} else if (g_str_equal(v, "require")) {
-		c->dkim = CONFIG_DKIM_REQUIRE;
-	} else {
+	} else if (config_dkim_parse(v, &c->dkim) < 0) {
 		return error_set(err, ERR_CONFIG,
 				 "%s: [ingest] dkim: expected off, record or require, got '%s'",
 				 c->path, v);

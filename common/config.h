@@ -77,6 +77,11 @@ void config_release(struct config *c);
 /* Parse "64M", "512k", "1G" or a plain byte count. Returns -1 on nonsense. */
 int config_parse_size(const char *s, guint64 *out);
 
+/* [ingest] dkim of kf (NULL: no file), for the stages that default to it:
+ * [alert] and [digest] authenticated-only are on unless dkim = off. A
+ * value config_load refused reads as the default, record. */
+enum config_dkim config_dkim_mode(GKeyFile *kf);
+
 /* Parse a [dns] nameservers entry, "192.0.2.53" or "127.0.0.1:5353", into
  * *addr and *port (53 when absent). Returns -1 on anything else. */
 int config_parse_nameserver(const char *s, struct in_addr *addr, guint16 *port);

@@ -12,8 +12,8 @@
 #define GROUP "digest"
 
 static const char *const digest_keys[] = {
-	"min-reporters", "min-sessions",     "min-days", "max-failure-rate", "top", "sendmail",
-	"from",		 "sendmail-timeout", NULL
+	"min-reporters", "min-sessions", "min-days",	     "max-failure-rate",   "top",
+	"sendmail",	 "from",	 "sendmail-timeout", "authenticated-only", NULL
 };
 
 void digest_config_init(struct digest_config *c)
@@ -28,6 +28,7 @@ void digest_config_init(struct digest_config *c)
 	 * a person; the account running the digest usually does not. */
 	c->from = g_strdup_printf("postmaster@%s", g_get_host_name());
 	c->sendmail_timeout = 60;
+	c->authenticated_only = TRUE;
 }
 
 void digest_config_release(struct digest_config *c)
@@ -89,6 +90,22 @@ static int digest_config_string(GKeyFile *kf, const char *path, const char *key,
 	return 0;
 }
 
+static int digest_config_bool(GKeyFile *kf, const char *path, const char *key, gboolean *out,
+			      struct error *err)
+{
+	g_autoptr(GError) gerr = NULL;
+	gboolean v;
+
+	if (!g_key_file_has_key(kf, GROUP, key, NULL))
+		return 0;
+	v = g_key_file_get_boolean(kf, GROUP, key, &gerr);
+	if (gerr != NULL)
+		return error_set(err, ERR_CONFIG, "%s: [%s] %s: expected true or false", path,
+				 GROUP, key);
+	*out = v;
+	return 0;
+}
+
 static int digest_config_check_keys(GKeyFile *kf, const char *path, struct error *err)
 {
 	g_auto(GStrv) keys = g_key_file_get_keys(kf, GROUP, NULL, NULL);
@@ -107,6 +124,7 @@ int digest_config_load(struct digest_config *c, GKeyFile *kf, const char *path, 
 	guint64 days = c->min_days, top = c->top;
 	g_auto(GStrv) argv = NULL;
 
+	c->authenticated_only = config_dkim_mode(kf) != CONFIG_DKIM_OFF;
 	if (kf == NULL || !g_key_file_has_group(kf, GROUP))
 		return 0;
 	if (path == NULL)
@@ -119,7 +137,9 @@ int digest_config_load(struct digest_config *c, GKeyFile *kf, const char *path, 
 	    digest_config_percent(kf, path, "max-failure-rate", &c->max_failure_rate, err) < 0 ||
 	    digest_config_string(kf, path, "sendmail", &c->sendmail, err) < 0 ||
 	    digest_config_string(kf, path, "from", &c->from, err) < 0 ||
-	    config_get_duration(kf, path, GROUP, "sendmail-timeout", &c->sendmail_timeout, err) < 0)
+	    config_get_duration(kf, path, GROUP, "sendmail-timeout", &c->sendmail_timeout, err) <
+		    0 ||
+	    digest_config_bool(kf, path, "authenticated-only", &c->authenticated_only, err) < 0)
 		return -1;
 	if (!g_shell_parse_argv(c->sendmail, NULL, &argv, NULL))
 		return error_set(err, ERR_CONFIG, "%s: [%s] sendmail: not a command line: '%s'",

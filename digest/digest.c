@@ -57,6 +57,7 @@ struct digest_domain *digest_domain_new(const char *name, guint days)
 	dd->reporters = digest_items_new();
 	dd->no_policy = g_ptr_array_new_with_free_func(g_free);
 	dd->missing = g_ptr_array_new_with_free_func(g_free);
+	dd->unauthenticated_senders = g_ptr_array_new_with_free_func(g_free);
 	return dd;
 }
 
@@ -78,8 +79,21 @@ void digest_domain_free(struct digest_domain *dd)
 	g_ptr_array_unref(dd->reporters);
 	g_ptr_array_unref(dd->no_policy);
 	g_ptr_array_unref(dd->missing);
+	g_ptr_array_unref(dd->unauthenticated_senders);
 	g_free(dd->reason);
 	g_free(dd);
+}
+
+char *digest_unauthenticated_sentence(const struct digest_domain *dd)
+{
+	guint senders = dd->unauthenticated_senders->len;
+
+	if (dd->unauthenticated == 0)
+		return NULL;
+	return g_strdup_printf("%" G_GINT64_FORMAT " unauthenticated report%s from %u sender%s, "
+			       "not counted",
+			       dd->unauthenticated, dd->unauthenticated == 1 ? "" : "s", senders,
+			       senders == 1 ? "" : "s");
 }
 
 struct digest_item *digest_item_new(GPtrArray *list, const char *name)

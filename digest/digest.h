@@ -25,6 +25,8 @@ struct digest_config {
 	char *sendmail;		 /* sendmail: command line, default "/usr/sbin/sendmail -t -oi" */
 	char *from;		 /* from: the From address, default tlswatch@<hostname> */
 	gint64 sendmail_timeout; /* sendmail-timeout: seconds, default 60 */
+	gboolean authenticated_only; /* authenticated-only: count only authenticated reports
+					(ingest/trust.h); default on unless [ingest] dkim = off */
 };
 
 /* Whole UTC days: from inclusive, to exclusive, both at 00:00 UTC. */
@@ -63,6 +65,10 @@ struct digest_domain {
 	GPtrArray *reporters; /* this period: reports, sessions, failed per org */
 	GPtrArray *no_policy; /* char *: orgs that reported no-policy-found */
 	GPtrArray *missing;   /* char *: orgs of the previous period absent now */
+	/* authenticated-only: the reports not counted, and their reporters
+	 * (char *, by name). */
+	gint64 unauthenticated;
+	GPtrArray *unauthenticated_senders;
 	enum digest_state state;
 	char *reason;	 /* one sentence */
 	gboolean capped; /* a figure reached G_MAXINT64 (common/figure.h) */
@@ -130,9 +136,15 @@ gboolean digest_blocking_type(const char *result_type);
 void digest_assess(struct digest_domain *dd, const struct digest_config *c);
 
 /* query.c: fill d for the period with the domains matching one of globs
- * (NULL or empty: all). conn is a PGconn *. */
+ * (NULL or empty: all), c->top rows per list, counting only authenticated
+ * reports with c->authenticated_only. conn is a PGconn *. */
 int digest_query(void *conn, const struct digest_period *p, const struct digest_period *prev,
-		 char **globs, guint top, struct digest **out, struct error *err);
+		 char **globs, const struct digest_config *c, struct digest **out,
+		 struct error *err);
+
+/* "3 unauthenticated reports from 2 senders, not counted", or NULL when
+ * none was left out; the caller g_free()s it. */
+char *digest_unauthenticated_sentence(const struct digest_domain *dd);
 
 /* series.c: the per-day figures of dd in at most 62 buckets of whole
  * days (a day, a week, or a multiple of 30 days), for the charts. */

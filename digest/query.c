@@ -37,6 +37,18 @@ enum query_filter { FILTER_NONE, FILTER_NAMES, FILTER_NAMES_OR_PATTERNS, FILTER_
 		Q(BY_NONE), Q(BY_NAMES), Q(BY_NAMES_OR_PATTERNS)                                   \
 	}
 
+/* [digest] authenticated-only: the policies of reports that were
+ * authenticated or never judged (stored before verification), a second
+ * set of the variants. */
+#define COUNTED " AND p.authenticated IS NOT FALSE"
+#define TRUST_VARIANTS(Q)                                                                          \
+	{                                                                                          \
+		VARIANTS(Q),                                                                       \
+		{                                                                                  \
+			Q(BY_NONE COUNTED), Q(BY_NAMES COUNTED), Q(BY_NAMES_OR_PATTERNS COUNTED)   \
+		}                                                                                  \
+	}
+
 /* The period [$1, $2) on the policy, and the domains. */
 #define POLICIES_OF_PERIOD(by)                                                                     \
 	" WHERE p.date_start >= to_timestamp($1::bigint)"                                          \
@@ -94,10 +106,20 @@ enum query_filter { FILTER_NONE, FILTER_NAMES, FILTER_NAMES_OR_PATTERNS, FILTER_
 		by) " AND r.date_start >= to_timestamp($1::bigint)"                                \
 		    " AND r.date_start < to_timestamp($2::bigint) GROUP BY 1, 2, 3, 4"
 
-static const char *const q_days[FILTER_N] = VARIANTS(Q_DAYS);
-static const char *const q_reporters[FILTER_N] = VARIANTS(Q_REPORTERS);
-static const char *const q_failures[FILTER_N] = VARIANTS(Q_FAILURES);
-static const char *const q_policies[FILTER_N] = VARIANTS(Q_POLICIES);
+/* $1 from, $2 to: the reports not counted (authenticated-only), per
+ * domain and reporter. */
+#define Q_UNAUTHENTICATED(by)                                                                      \
+	"SELECT p.policy_domain, r.organization_name, count(DISTINCT p.report_ref)"                \
+	" FROM tlswatch.policies p JOIN tlswatch.reports r"                                        \
+	" ON r.id = p.report_ref AND r.date_start = p.date_start" POLICIES_OF_PERIOD(              \
+		by) " AND p.authenticated IS FALSE AND r.date_start >= to_timestamp($1::bigint)"   \
+		    " AND r.date_start < to_timestamp($2::bigint) GROUP BY 1, 2 ORDER BY 1, 2"
+
+static const char *const q_days[2][FILTER_N] = TRUST_VARIANTS(Q_DAYS);
+static const char *const q_reporters[2][FILTER_N] = TRUST_VARIANTS(Q_REPORTERS);
+static const char *const q_failures[2][FILTER_N] = TRUST_VARIANTS(Q_FAILURES);
+static const char *const q_policies[2][FILTER_N] = TRUST_VARIANTS(Q_POLICIES);
+static const char *const q_unauthenticated[FILTER_N] = VARIANTS(Q_UNAUTHENTICATED);
 
 struct query_ctx {
 	PGconn *conn;
@@ -106,6 +128,7 @@ struct query_ctx {
 	char *names;	/* $3: the --domain names, or NULL */
 	char *patterns; /* $4: the --domain patterns, as LIKE, or NULL */
 	enum query_filter filter;
+	gboolean counted;  /* [digest] authenticated-only: the COUNTED variants */
 	GHashTable *seen;  /* domain → struct digest_domain * (borrowed from the digest) */
 	GHashTable *items; /* tally: (list, name) → struct digest_item * */
 	struct digest *d;
@@ -179,8 +202,8 @@ static void query_domains(struct query_ctx *q)
 
 static int query_days(struct query_ctx *q, struct error *err)
 {
-	PGresult *res =
-		query_run(q, q_days[q->filter], q->prev->from, q->p->to, 0, 4, "digest days", err);
+	PGresult *res = query_run(q, q_days[q->counted][q->filter], q->prev->from, q->p->to, 0, 4,
+				  "digest days", err);
 	gint64 first = q->p->from / DAY;
 
 	if (res == NULL)
@@ -214,8 +237,8 @@ static int query_days(struct query_ctx *q, struct error *err)
 
 static int query_reporters(struct query_ctx *q, struct error *err)
 {
-	PGresult *res = query_run(q, q_reporters[q->filter], q->prev->from, q->p->to, q->p->from, 5,
-				  "digest reporters", err);
+	PGresult *res = query_run(q, q_reporters[q->counted][q->filter], q->prev->from, q->p->to,
+				  q->p->from, 5, "digest reporters", err);
 
 	if (res == NULL)
 		return -1;
@@ -245,7 +268,7 @@ static int query_reporters(struct query_ctx *q, struct error *err)
 
 static int query_failures(struct query_ctx *q, struct error *err)
 {
-	PGresult *res = query_run(q, q_failures[q->filter], q->p->from, q->p->to, 0, 4,
+	PGresult *res = query_run(q, q_failures[q->counted][q->filter], q->p->from, q->p->to, 0, 4,
 				  "digest failures", err);
 
 	if (res == NULL)
@@ -274,7 +297,7 @@ static int query_failures(struct query_ctx *q, struct error *err)
 
 static int query_policies(struct query_ctx *q, struct error *err)
 {
-	PGresult *res = query_run(q, q_policies[q->filter], q->p->from, q->p->to, 0, 4,
+	PGresult *res = query_run(q, q_policies[q->counted][q->filter], q->p->from, q->p->to, 0, 4,
 				  "digest policies", err);
 
 	if (res == NULL)
@@ -293,6 +316,34 @@ static int query_policies(struct query_ctx *q, struct error *err)
 		if (g_str_equal(type, "no-policy-found") &&
 		    !g_ptr_array_find_with_equal_func(dd->no_policy, org, g_str_equal, NULL))
 			g_ptr_array_add(dd->no_policy, g_strdup(org));
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* With authenticated-only, the reports left out, per domain: a domain
+ * that has nothing else still gets its entry, saying so. */
+static int query_unauthenticated(struct query_ctx *q, struct error *err)
+{
+	PGresult *res;
+
+	if (!q->counted)
+		return 0;
+	res = query_run(q, q_unauthenticated[q->filter], q->p->from, q->p->to, 0, 4,
+			"digest unauthenticated reports", err);
+	if (res == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *name = PQgetvalue(res, i, 0);
+		struct digest_domain *dd = g_hash_table_lookup(q->seen, name);
+
+		if (dd == NULL) {
+			dd = digest_domain_new(name, q->p->days);
+			g_ptr_array_add(q->d->domains, dd);
+			g_hash_table_insert(q->seen, dd->domain, dd);
+		}
+		figure_add(&dd->unauthenticated, num(res, i, 2, dd), &dd->capped);
+		g_ptr_array_add(dd->unauthenticated_senders, g_strdup(PQgetvalue(res, i, 1)));
 	}
 	PQclear(res);
 	return 0;
@@ -361,9 +412,12 @@ static void query_finish(struct query_ctx *q, guint top)
 }
 
 int digest_query(void *conn, const struct digest_period *p, const struct digest_period *prev,
-		 char **globs, guint top, struct digest **out, struct error *err)
+		 char **globs, const struct digest_config *c, struct digest **out,
+		 struct error *err)
 {
-	struct query_ctx q = { .conn = conn, .p = p, .prev = prev, .globs = globs };
+	struct query_ctx q = {
+		.conn = conn, .p = p, .prev = prev, .globs = globs, .counted = c->authenticated_only
+	};
 	int rc = -1;
 
 	query_domains(&q);
@@ -373,9 +427,10 @@ int digest_query(void *conn, const struct digest_period *p, const struct digest_
 	q.d->prev = *prev;
 	q.seen = g_hash_table_new(g_str_hash, g_str_equal);
 	if (query_days(&q, err) < 0 || query_reporters(&q, err) < 0 ||
-	    query_failures(&q, err) < 0 || query_policies(&q, err) < 0)
+	    query_failures(&q, err) < 0 || query_policies(&q, err) < 0 ||
+	    query_unauthenticated(&q, err) < 0)
 		goto fail;
-	query_finish(&q, top);
+	query_finish(&q, c->top);
 	*out = g_steal_pointer(&q.d);
 	rc = 0;
 fail:

@@ -189,6 +189,8 @@ static void html_strings(GString *s, const char *title, GPtrArray *list)
 
 static void html_domain(GString *s, const struct digest *d, const struct digest_domain *dd)
 {
+	g_autofree char *unauthenticated = digest_unauthenticated_sentence(dd);
+
 	g_string_append(s, "<h2 style=\"font-size:18px;margin:24px 0 4px\">");
 	html_text(s, dd->domain);
 	g_string_append_printf(s,
@@ -197,6 +199,9 @@ static void html_domain(GString *s, const struct digest *d, const struct digest_
 			       state_colour[dd->state], digest_state_name(dd->state));
 	html_text(s, dd->reason);
 	g_string_append(s, "</p>\n");
+	/* Before the figures: a domain may have nothing else. */
+	if (unauthenticated != NULL)
+		html_strings(s, unauthenticated, dd->unauthenticated_senders);
 	if (dd->cur.reports == 0 && dd->prev.reports == 0)
 		return;
 	html_totals(s, dd);

@@ -102,6 +102,9 @@ static json_t *json_domain(const struct digest *d, const struct digest_domain *d
 	json_object_set_new(o, "sts_modes", json_items(dd->sts_modes, "sessions", 0));
 	json_object_set_new(o, "no_policy_found_reporters", json_strings(dd->no_policy));
 	json_object_set_new(o, "missing_reporters", json_strings(dd->missing));
+	json_object_set_new(o, "unauthenticated_reports", json_integer(dd->unauthenticated));
+	json_object_set_new(o, "unauthenticated_senders",
+			    json_strings(dd->unauthenticated_senders));
 	return o;
 }
 

@@ -72,10 +72,14 @@ static void md_totals(GString *s, const struct digest_domain *dd)
 static void md_domain(GString *s, const struct digest *d, const struct digest_domain *dd)
 {
 	g_autofree char *spark = NULL, *fspark = NULL, *unit = NULL;
+	g_autofree char *unauthenticated = digest_unauthenticated_sentence(dd);
 
 	g_string_append(s, "\n## ");
 	md_escaped(s, dd->domain);
 	g_string_append_printf(s, ": %s\n\n%s\n", digest_state_name(dd->state), dd->reason);
+	/* Before the figures: a domain may have nothing else. */
+	if (unauthenticated != NULL)
+		md_strings(s, unauthenticated, dd->unauthenticated_senders);
 	if (dd->cur.reports == 0 && dd->prev.reports == 0)
 		return;
 	md_totals(s, dd);

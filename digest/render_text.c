@@ -58,9 +58,16 @@ static void text_reporters(GString *s, GPtrArray *list)
 static void text_domain(GString *s, const struct digest *d, const struct digest_domain *dd)
 {
 	g_autofree char *spark = NULL, *fspark = NULL, *unit = NULL, *a = NULL, *b = NULL;
+	g_autofree char *unauthenticated = digest_unauthenticated_sentence(dd);
 
 	g_string_append_printf(s, "\n%s: %s\n  %s\n", dd->domain, digest_state_name(dd->state),
 			       dd->reason);
+	/* Before the figures: a domain may have nothing else. */
+	if (unauthenticated != NULL) {
+		g_autofree char *title = g_strconcat(unauthenticated, ":", NULL);
+
+		text_strings(s, title, dd->unauthenticated_senders);
+	}
 	if (dd->cur.reports == 0 && dd->prev.reports == 0)
 		return;
 	g_string_append(s, "  sessions          ");

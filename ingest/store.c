@@ -62,16 +62,16 @@ enum statement_id {
 	" date_start, date_end, document, warnings, authenticated)"                                \
 	" SELECT coalesce($1::bigint, " LAST_MESSAGE "), $2, $3, $4, $5::timestamptz,"             \
 	" $6::timestamptz, $7::jsonb, $8::text[], " authenticated "::boolean FROM k"               \
-	" RETURNING id, date_start),"                                                              \
+	" RETURNING id, date_start, authenticated),"                                               \
 	" s AS (UPDATE tlswatch.messages SET status = 'stored'"                                    \
 	" WHERE id = coalesce($1::bigint, " LAST_MESSAGE ") AND status = 'duplicate'"              \
 	" AND EXISTS (SELECT FROM r)),"                                                            \
 	" p AS ("                                                                                  \
 	"INSERT INTO tlswatch.policies (report_ref, date_start, policy_index, policy_type,"        \
 	" policy_domain, policy_string, mx_host, sts_mode, sts_max_age, successful_sessions,"      \
-	" failed_sessions)"                                                                        \
+	" failed_sessions, authenticated)"                                                         \
 	" SELECT r.id, r.date_start, (u.n - 1)::integer, u.type, u.domain, u.strings::text[],"     \
-	" u.mx::text[], u.mode, u.max_age, u.successful, u.failed"                                 \
+	" u.mx::text[], u.mode, u.max_age, u.successful, u.failed, r.authenticated"                \
 	" FROM r, unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"          \
 	" $14::bigint[], $15::bigint[], $16::bigint[])"                                            \
 	" WITH ORDINALITY AS u(type, domain, strings, mx, mode, max_age, successful, failed, n)"   \

@@ -22,8 +22,12 @@ COMMENT ON COLUMN tlswatch.messages.auth_note IS
 COMMENT ON COLUMN tlswatch.messages.dkim_signatures IS
     'Every signature: [{"result", "domain", "selector", "error", "body-length" (an l= tag), "tlsrpt-key" (the key allows the tlsrpt service)}]; NULL when no evidence was gathered.';
 
--- Copied from the message that first delivered the report, so that the
--- queries of alert and digest filter within the partitions they read.
+-- Copied from the message that first delivered the report, onto the
+-- report and its policies, so that the queries of alert and digest filter
+-- the rows they already read (the digest reads policies alone).
 ALTER TABLE tlswatch.reports ADD COLUMN authenticated boolean;
 COMMENT ON COLUMN tlswatch.reports.authenticated IS
     'messages.authenticated of the message that first delivered it.';
+ALTER TABLE tlswatch.policies ADD COLUMN authenticated boolean;
+COMMENT ON COLUMN tlswatch.policies.authenticated IS
+    'reports.authenticated of its report.';
