@@ -493,8 +493,9 @@ static int ingest_parse(struct ingest_ctx *ctx, const char *bare_name, gboolean 
 /* [ingest] dkim = require: a mail whose reports are not authenticated is
  * quarantined with the reason (p loses its reports), or, when a DNS
  * failure kept its key from us, tried again later (-1, ERR_TEMP). A
- * report POSTed over HTTP(S) or read from a file has no signature to
- * require: it is stored, unauthenticated, and counts for nothing. */
+ * report POSTed over HTTP(S) has no signature to require: it is stored,
+ * unauthenticated, and counts for nothing; a report file named on the
+ * command line is not judged (trust.h). */
 static int ingest_require_authenticated(struct ingest_ctx *ctx, const struct trust *t,
 					struct parsed *p, const char *what, struct error *err)
 {

@@ -187,7 +187,14 @@ void trust_judge(struct trust *t, const struct config *cfg, const struct parsed 
 		t->note = g_strdup_printf("unauthenticated (%s) from %s", channel,
 					  client ? client : "an unknown client");
 	} else {
-		t->note = g_strdup("unauthenticated: a bare report file has no signature");
+		/* A report file named on the command line: whoever ran
+		 * `tlswatch ingest FILE` vouches for it (an export from a
+		 * reporter's site, an archive), as for reports stored before
+		 * verification existed. */
+		t->judged = FALSE;
+		t->result = NULL;
+		t->note = g_strdup("not judged: a report file imported by hand");
+		return;
 	}
 	if (p->auth_method != NULL)
 		t->signatures = trust_signatures_json(p);

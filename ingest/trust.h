@@ -11,8 +11,9 @@
  * contact-info is free text and not used. [ingest] trusted-reporters
  * names reporters counted as authenticated without a signature, by
  * organization-name or by signing domain. A report POSTed over HTTP(S)
- * or read from a bare file has no signature: it is unauthenticated, and
- * says so.
+ * has no signature: it is unauthenticated, and says so. A bare report
+ * file named on the command line is not judged: the operator who
+ * imports it vouches for it.
  */
 #ifndef TLSWATCH_TRUST_H
 #define TLSWATCH_TRUST_H
@@ -23,7 +24,8 @@
 #include "ingest/parse.h"
 
 struct trust {
-	gboolean judged;	/* FALSE with dkim = off: nothing below is set */
+	gboolean judged;	/* FALSE with dkim = off (nothing below is set), and for a
+				   report file imported by hand (note says so) */
 	gboolean authenticated; /* the reports count (alert, digest) */
 	const char *result;	/* "pass", "fail", "none", "neutral", "temperror", "permerror"
 				   of the deciding signature; "none" for no signature */

@@ -56,8 +56,12 @@ for cmd in $($TW --help | sed -n 's/^  \([a-z]*\) .*/\1/p'); do
 	EOF
 done
 
-# The lines of an .It entry, up to the next .It or .El.
-item() { awk -v it="$1" 'f && /^\.(It|El)/ { exit } f; $0 == it || index($0, it " ") == 1 { f = 1 }' $M5; }
+# The lines of an .It entry in the section of GROUP ([dns] and [webhook]
+# both have a timeout), up to the next .It or .El.
+item() { # GROUP IT
+	awk -v g=".Sh [$1" -v it="$2" '/^\.Sh / { in_g = index($0, g "]") == 1 || index($0, g " ") == 1 }
+		f && /^\.(It|El)/ { exit } f; in_g && ($0 == it || index($0, it " ") == 1) { f = 1 }' $M5
+}
 
 # "group key default" from the example file and from README's table (the
 # default only where that column is one `literal`). The example's groups may
@@ -90,7 +94,7 @@ for group in $(echo "$all" | cut -d' ' -f1 | sort -u); do
 	fi
 done
 while read -r group key value; do
-	ok "$(item ".It Cm $key" | grep -qF -- "$value" && echo y)" "$M5: [$group] $key${value:+, default $value}"
+	ok "$(item "$group" ".It Cm $key" | grep -qF -- "$value" && echo y)" "$M5: [$group] $key${value:+, default $value}"
 done <<EOF
 $all
 EOF

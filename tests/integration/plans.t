@@ -91,9 +91,11 @@ is "$NE_policies" "policies_$(month -4),policies_$(month -3),policies_$(month -2
 	"history: in the monthly partitions since $(month -4) (a new database has two years of them)"
 
 # The queries as the program sends them, once: $T/FILE-NAME-VARIANT.sql.
+# The digest's are set 1 of each, the COUNTED variants: [digest]
+# authenticated-only is on by default.
 for query in q_days q_reporters q_failures q_policies; do
 	for variant in FILTER_NONE FILTER_NAMES FILTER_NAMES_OR_PATTERNS; do
-		$PLANS sql digest/query.c $query $variant >"$T/digest-$query-$variant.sql" ||
+		$PLANS sql digest/query.c $query 1.$variant >"$T/digest-$query-$variant.sql" ||
 			bail "no $query ($variant) in digest/query.c"
 	done
 done
@@ -168,7 +170,8 @@ digest_window "$(date -u -d "@$w3" +%F)" "$w3"
 # ---- the alerts ---------------------------------------------------------------------
 # $3 and $4 as eval.c gets them (and $5, below): every domain (tlswatch alert, a rule
 # without domains), the domains just stored (after ingest), a rule's
-# domains as LIKE patterns.
+# domains as LIKE patterns. $6 is true: [alert] authenticated-only, the
+# default.
 ALERTS="NULL:NULL:every-domain
 '{d0042.example}':NULL:just-ingested
 NULL:'{d004%.example}':rule-patterns"
@@ -218,7 +221,7 @@ alert_window() { # LABEL TO: the 24 hours up to TO (unix seconds)
 			# partitions holding the window's rows.
 			s5=$since
 			[ "$case" = just-ingested ] && s5=$since_ingest
-			explain "$T/alert-$query.sql" "$f" "$from, $to, $names, $patterns, $s5"
+			explain "$T/alert-$query.sql" "$f" "$from, $to, $names, $patterns, $s5, true"
 			for t in $tables; do
 				eval "ne=\$NE_$t"
 				if [ "$case" = just-ingested ]; then

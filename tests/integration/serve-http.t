@@ -125,6 +125,11 @@ code=$(curl -s -o "$T/body" -w '%{http_code}' --cacert "$T/ca.pem" -H 'Content-T
 is "$code" 201 "HTTPS, the CA trusted: 201"
 is "$(q "select channel || ' ' || host(client) from tlswatch.messages order by id desc limit 1")" "https 127.0.0.1" \
 	"... recorded as https, with the client's address"
+is "$(q "select concat_ws(' ', authenticated::text, dkim_result, auth_note) from tlswatch.messages order by id desc limit 1")" \
+	"false none unauthenticated (https) from 127.0.0.1" \
+	"... and as unauthenticated: a POST has no signature (issue 16)"
+is "$(q "select r.authenticated::text from tlswatch.reports r join tlswatch.messages m on m.id = r.message_ref order by m.id desc limit 1")" false \
+	"... its report neither: it never pages, never counts toward ready"
 curl -s -o /dev/null -H 'Content-Type: application/tlsrpt+json' --data-binary @"$T/tls.json" \
 	"https://127.0.0.1:$HTTPS/v1"
 rc=$?

@@ -4,7 +4,8 @@
   plans.py sql FILE.c NAME [VARIANT]
       The text of `static const char *const NAME` (or element VARIANT of
       `NAME[...] = { ..., ... }`, VARIANT an enumerator such as FILTER_NAMES
-      of the file's enum query_filter, or an index). The file's own #define
+      of the file's enum query_filter, or an index; of `NAME[...][...]`,
+      SET.VARIANT, SET the index of the outer set). The file's own #define
       lines are expanded by the C preprocessor (cc -E), so the text is what
       the program sends, whatever macros build it.
 
@@ -41,14 +42,14 @@ def c_queries(path):
     src = open(path, encoding="utf-8").read()
     joined = src.replace("\\\n", " ")
     defines = [l for l in joined.split("\n") if l.lstrip().startswith("#define")]
-    decls = re.findall(r"^static const char \*const q_\w+\s*(?:\[[^\]]*\])?\s*=.*?;", src,
+    decls = re.findall(r"^static const char \*const q_\w+\s*(?:\[[^\]]*\])*\s*=.*?;", src,
                        flags=re.S | re.M)
     enum = re.search(r"enum\s+query_filter\s*\{([^}]*)\}", src)
     out = subprocess.run(["cc", "-E", "-P", "-x", "c", "-"], input="\n".join(defines + decls),
                          capture_output=True, text=True, check=True).stdout
     tok = re.compile(r'"((?:[^"\\\n]|\\.)*)"|([{},])|\w+|\S')
     queries = {}
-    for m in re.finditer(r"(q_\w+)\s*(?:\[[^\]]*\])?\s*=\s*(.*?);", out, flags=re.S):
+    for m in re.finditer(r"(q_\w+)\s*(?:\[[^\]]*\])*\s*=\s*(.*?);", out, flags=re.S):
         items, cur = [], None
         for t in tok.finditer(m.group(2)):
             if t.group(1) is not None:
@@ -73,7 +74,11 @@ def cmd_sql(path, name, variant=None):
             sys.exit("plans.py: %s has %d variants, name one" % (name, len(items)))
         print(items[0])
         return
+    outer, _, variant = variant.rpartition(".")
     i = names.index(variant) if variant in names else int(variant)
+    if outer:
+        # Each set holds one query per enumerator before the count (FILTER_N).
+        i += int(outer) * (len(names) - 1)
     print(items[i])
 
 
