@@ -140,8 +140,14 @@ char *alert_counts_held(const struct alert_counts *n)
 	return n->held > 0 ? g_strdup_printf(", %u held back in a summary", n->held) : g_strdup("");
 }
 
-char *alert_unsent_text(int unsent)
+char *alert_after_delivery(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains)
 {
+	int unsent = 0;
+
+	if (conn != NULL && policy_domains != NULL && policy_domains->len > 0)
+		unsent = alert_after_ingest(conn, cfg, policy_domains);
+	if (policy_domains != NULL)
+		g_ptr_array_set_size(policy_domains, 0);
 	if (unsent < 0)
 		return g_strdup("alerts not evaluated");
 	if (unsent > 0)

@@ -207,9 +207,11 @@ int alert_run_rules(PGconn *conn, const struct alert_config *c, gint64 now, char
  * how many alerts were left for tlswatch alert (0: none, or all sent), or
  * -1 when the rules could not be evaluated. */
 int alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains);
-/* What the MTA's status line says of alert_after_ingest's result: "1 alert
+/* alert_after_ingest for the domains a delivery committed (conn NULL, or
+ * none: nothing to do), said as the MTA's status line says it: "1 alert
  * not sent", "alerts not evaluated", or NULL when there is nothing to say.
- * The caller g_free()s it. */
-char *alert_unsent_text(int unsent);
+ * Empties policy_domains for the next delivery. The caller g_free()s the
+ * result. */
+char *alert_after_delivery(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains);
 
 #endif

@@ -18,6 +18,10 @@
 #   http   the same serve, HTTP_N reports (application/tlsrpt+json) POSTed
 #          by curl --parallel, LMTP_SESSIONS at a time, over plain HTTP and
 #          over TLS (a certificate made here with openssl): reports/s
+#   dkim   the PIPE_N messages DKIM-signed (tests/lib/dkim.sh, the key on
+#          dnsmasq on 127.0.0.1), `tlswatch ingest --dry-run` of each with
+#          [ingest] dkim = record beside dkim = off: the median cost of
+#          verifying, key lookup included, per message
 # Bulk, dry-run and big figures are the best of RUNS runs (the least
 # disturbed by whatever else the machine does), the pipe figures medians.
 # The table goes to stdout and bench/results.json. No test runs this.
@@ -26,6 +30,7 @@ set -u
 cd "$(dirname "$0")/.."
 . tests/lib/pg.sh
 bail() { echo "bench: $1" >&2; exit 1; }
+. tests/lib/dkim.sh
 
 TW=${TW:-./tlswatch}
 RUNS=${RUNS:-3}
@@ -38,7 +43,7 @@ OUT=bench/results.json
 
 pg_start_schema
 work=$(mktemp -d)
-trap 'pg_cleanup; rm -rf "$work"' EXIT
+trap 'pg_cleanup; dkim_cleanup; rm -rf "$work"' EXIT
 q "create table public.bench_floor (id bigint generated always as identity primary key,
    note text, at timestamptz not null default now())"
 reset() { q "truncate tlswatch.messages, tlswatch.report_keys, tlswatch.reports, tlswatch.policies, tlswatch.failures"; }
@@ -76,6 +81,28 @@ floor_s=$(median "$work/pipe.t" 0)
 pipe_s=$(median "$work/pipe.t" 1)
 floor_rss=$(maxof "$work/pipe.t" 0 3)
 pipe_rss=$(maxof "$work/pipe.t" 1 3)
+
+echo "bench: DKIM, the $PIPE_N messages signed, dkim = record beside dkim = off" >&2
+key=$(dkim_keygen bench) || bail "no key"
+echo "sel._domainkey.bench.example v=DKIM1; k=rsa; p=$key" >"$DKIM_DIR/zone"
+dns_start "$DKIM_DIR/zone"
+mkdir -p "$work/signed"
+while read -r f; do
+	dkim_sign bench bench.example sel <"$f" >"$work/signed/${f##*/}" || bail "signing $f failed"
+	echo "$work/signed/${f##*/}"
+done <"$work/pipe.list" >"$work/signed.list"
+for mode in off record; do
+	printf '[dns]\nnameservers = 127.0.0.1:%s\n[ingest]\ndkim = %s\n' "$DNS_PORT" "$mode" >"$work/dkim-$mode.conf"
+done
+bench/timeit -l "$work/signed.list" -- $TW ingest --dry-run --config "$work/dkim-off.conf" \
+	-- $TW ingest --dry-run --config "$work/dkim-record.conf" >"$work/dkim.t" 2>"$work/dkim.err"
+[ -z "$(failed "$work/dkim.t")" ] || { tail -n 5 "$work/dkim.err" >&2; bail "a dkim run failed"; }
+# Each verification asked dnsmasq for the key: the row measures a lookup.
+asked=$(grep -c 'query\[TXT\] sel._domainkey.bench.example' "$DKIM_DIR/zone.log")
+[ "$asked" -ge "$PIPE_N" ] || bail "dnsmasq was asked $asked times for $PIPE_N verifications"
+dkim_off_s=$(median "$work/dkim.t" 0)
+dkim_rec_s=$(median "$work/dkim.t" 1)
+dns_stop
 
 echo "bench: bulk mode, 1000 and $BULK_N messages, and dry runs, best of $RUNS" >&2
 before=reset
@@ -173,7 +200,8 @@ awk -v fs="$floor_s" -v ps="$pipe_s" -v fr="$floor_rss" -v pr="$pipe_rss" -v n="
 	-v ks="$bulk1k_s" -v kr="$bulk1k_rss" -v gs="$big_s" -v gd="$bigdry_s" -v gr="$big_rss" \
 	-v rows="$BIG_ROWS" -v ci="$child_in" -v co="$child_out" -v cf="$child_fork" -v machine="$machine" -v load="$load" -v runs="$RUNS" -v out="$OUT" \
 	-v ln="$lmtp_n" -v ls="$lmtp_s" -v l50="$lmtp_p50" -v l99="$lmtp_p99" -v lc="$serve_cpu" -v lr="$serve_rss" \
-	-v pc="$pipe_cpu" -v sess="$LMTP_SESSIONS" -v hn="$HTTP_N" -v hs="$http_s" -v hts="$https_s" '
+	-v pc="$pipe_cpu" -v sess="$LMTP_SESSIONS" -v hn="$HTTP_N" -v hs="$http_s" -v hts="$https_s" \
+	-v dko="$dkim_off_s" -v dkr="$dkim_rec_s" '
 function mib(k) { return sprintf("%.1f MiB", k / 1024) }
 function row(what, got, floor, ratio, target, rss) {
 	printf "| %-30s | %11s | %-24s | %6s | %-15s | %9s |\n", what, got, floor, ratio, target, rss
@@ -204,6 +232,9 @@ BEGIN {
 	row("http POST, " sess " x " hn, sprintf("%.0f rep/s", hn / hs), "", "", ">= 2000/s", "")
 	row("https POST, " sess " x " hn, sprintf("%.0f rep/s", hn / hts), sprintf("%.0f rep/s http", hn / hs),
 	    sprintf("%.0f%%", 100 * hs / hts), ">= 2000/s", "")
+	row("dkim = record, median of " n, sprintf("%.2f ms", dkr * 1000), sprintf("%.2f ms dkim = off", dko * 1000),
+	    sprintf("%.2fx", dkr / dko), "", "")
+	row("  verifying, per message", sprintf("%.2f ms", (dkr - dko) * 1000), "", "", "", "")
 	printf "\nfloor peak RSS %s; dry run of %d messages %s\n", mib(fr), bn, mib(dr)
 	printf "{\n  \"machine\": \"%s\",\n  \"load_average\": \"%s\",\n", machine, load > out
 	printf "  \"pipe\": {\"messages\": %d, \"median_s\": %.6f, \"floor_median_s\": %.6f, \"ratio\": %.3f, \"peak_rss_kib\": %d, \"floor_peak_rss_kib\": %d},\n", n, ps, fs, ps / fs, pr, fr > out
@@ -212,6 +243,7 @@ BEGIN {
 	printf "  \"big\": {\"failure_rows\": %d, \"seconds\": %.3f, \"dry_run_seconds\": %.3f, \"peak_rss_kib\": %d},\n", rows, gs, gd, gr > out
 	printf "  \"parse_child\": {\"messages\": %d, \"in_process_s\": %.6f, \"in_child_s\": %.6f, \"fork_s\": %.6f, \"share_of_pipe\": %.4f},\n", n, ci, co, cf, (co - ci) / n / ps > out
 	printf "  \"lmtp\": {\"sessions\": %d, \"messages\": %d, \"seconds\": %.3f, \"per_s\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"serve_cpu_s\": %.3f, \"pipe_cpu_per_msg_s\": %.6f, \"cpu_ratio\": %.3f, \"peak_rss_kib\": %d},\n", sess, ln, ls, ln / ls, l50, l99, lc, pc / n, (lc / ln) / (pc / n), lr > out
-	printf "  \"http\": {\"clients\": %d, \"reports\": %d, \"http_seconds\": %.3f, \"http_per_s\": %.1f, \"https_seconds\": %.3f, \"https_per_s\": %.1f}\n}\n", sess, hn, hs, hn / hs, hts, hn / hts > out
+	printf "  \"http\": {\"clients\": %d, \"reports\": %d, \"http_seconds\": %.3f, \"http_per_s\": %.1f, \"https_seconds\": %.3f, \"https_per_s\": %.1f},\n", sess, hn, hs, hn / hs, hts, hn / hts > out
+	printf "  \"dkim\": {\"messages\": %d, \"off_median_s\": %.6f, \"record_median_s\": %.6f, \"verify_s\": %.6f}\n}\n", n, dko, dkr, dkr - dko > out
 }'
 echo "bench: written to $OUT" >&2

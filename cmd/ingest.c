@@ -30,12 +30,9 @@
  * NULL for nothing to say; the caller g_free()s it. */
 static char *ingest_alert(struct ingest_ctx *ctx)
 {
-	int unsent = 0;
-
 	watchdog_message_end();
-	if (ctx->store != NULL && ctx->alert_domains != NULL && ctx->alert_domains->len > 0)
-		unsent = alert_after_ingest(store_conn(ctx->store), ctx->cfg, ctx->alert_domains);
-	return alert_unsent_text(unsent);
+	return alert_after_delivery(ctx->store ? store_conn(ctx->store) : NULL, ctx->cfg,
+				    ctx->alert_domains);
 }
 
 /* The MTA's pipe: one message on stdin. Read first, connect second: see

@@ -172,8 +172,7 @@ static void ingest_status_keep(struct ingest_ctx *ctx, enum message_status statu
 	g_free(ctx->status_head);
 	g_free(ctx->status_tail);
 	ctx->status_last = status;
-	ctx->status_warn = status == MESSAGE_QUARANTINED;
-	if (ctx->status_warn) {
+	if (status == MESSAGE_QUARANTINED) {
 		ctx->status_head = g_strdup("quarantined");
 		ctx->status_tail = g_strdup(reason ? reason : "");
 		return;
@@ -187,7 +186,7 @@ char *ingest_status_take(struct ingest_ctx *ctx, const char *alerts, gboolean *w
 {
 	GString *line;
 
-	*warn = ctx->status_warn;
+	*warn = ctx->status_last == MESSAGE_QUARANTINED;
 	if (ctx->status_head == NULL)
 		return NULL;
 	line = g_string_new(ctx->status_head);

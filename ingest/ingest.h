@@ -36,9 +36,8 @@ struct ingest_ctx {
 	gboolean dry_run;	  /* print JSON lines to out, touch no database */
 	gboolean verbose;	  /* a line for every message, not only problems */
 	gboolean status_line;	  /* the MTA's pipe: a short line first, for Postfix's status */
-	char *status_head;    /* private: its outcome ("stored 1 report"), for ingest_status_take */
-	char *status_tail;    /* private: its facts (domain, reporter, report-id) or reason */
-	gboolean status_warn; /* private: it is a warning (a quarantine) */
+	char *status_head; /* private: its outcome ("stored 1 report"), for ingest_status_take */
+	char *status_tail; /* private: its facts (domain, reporter, report-id) or reason */
 	enum message_status status_last; /* with status_line: the outcome kept last */
 	FILE *out;			 /* dry-run output (stdout) */
 	struct ingest_totals totals;

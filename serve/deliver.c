@@ -76,10 +76,7 @@ int serve_ingest(struct serve_ingest *si, GBytes *raw, gboolean truncated, gbool
 			goto fail;
 	}
 	watchdog_message_end();
-	if (ctx->alert_domains->len > 0)
-		alerts = alert_unsent_text(
-			alert_after_ingest(store_conn(ctx->store), si->cfg, ctx->alert_domains));
-	g_ptr_array_set_size(ctx->alert_domains, 0);
+	alerts = alert_after_delivery(store_conn(ctx->store), si->cfg, ctx->alert_domains);
 	*status = ctx->status_last;
 	*text = ingest_status_take(ctx, alerts, &warn);
 	if (*text == NULL)
