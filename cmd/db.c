@@ -1,5 +1,5 @@
 /*
- * db.c: `tlswatch db init | migrate | status | prune`.
+ * db.c: `tlswatch db init | migrate | status | prune | reverify`.
  *
  * init and migrate are the same idempotent operation under two names: a
  * postmaster types init once, a package upgrade script runs migrate. Both
@@ -9,6 +9,9 @@
  * the history that goes with them. It refuses a cutoff that would take
  * data an alert rule or the digest still reads, so a typo in a cron line
  * cannot silently blind the alerts.
+ *
+ * reverify judges again the messages a DNS failure left as temperror
+ * (ingest/reverify.h): run it from cron after an outage, or any time.
  */
 #include <stdio.h>
 #include <sysexits.h>
@@ -17,6 +20,8 @@
 #include "cmd/cmd.h"
 #include "common/db.h"
 #include "common/log.h"
+#include "ingest/mail.h"
+#include "ingest/reverify.h"
 
 /* The longest period a digest compares: a monthly digest (--since 31d)
  * with the 31 days before it. */
@@ -85,6 +90,29 @@ static int db_prune_age(const struct db_opts *o, const struct config *cfg, gint6
 	rc = 0;
 fail:
 	alert_config_release(&ac);
+	return rc;
+}
+
+/* Judge again what a DNS failure left as temperror, and say what came of
+ * it. */
+static int db_reverify(const struct config *cfg, struct error *err)
+{
+	struct ingest_ctx ctx = { .cfg = cfg, .out = stdout };
+	struct reverify_counts n = { 0 };
+	int rc = -1;
+
+	if (cfg->dkim == CONFIG_DKIM_OFF)
+		return error_set(err, ERR_USAGE,
+				 "db reverify: [ingest] dkim = off: nothing is verified");
+	mail_library_init();
+	if (store_open(&ctx.store, cfg->conninfo, err) == 0 &&
+	    ingest_reverify(&ctx, &n, err) == 0) {
+		log_info("reverify: %u authenticated, %u not, %u still without a key",
+			 n.authenticated, n.unauthenticated, n.temperror);
+		rc = 0;
+	}
+	ingest_parser_stop(&ctx);
+	store_free(ctx.store);
 	return rc;
 }
 
@@ -160,16 +188,18 @@ int cmd_db(int argc, char **argv)
 	g_autofree char *target = NULL;
 	gboolean maintenance;
 
-	status = cmd_setup(&argc, &argv, "init|migrate|status|prune",
-			   "Create or upgrade the database schema, show its version, or remove"
-			   " reports past their retention.",
+	status = cmd_setup(&argc, &argv, "init|migrate|status|prune|reverify",
+			   "Create or upgrade the database schema, show its version, remove"
+			   " reports past their retention, or verify again the messages whose"
+			   " DKIM key DNS did not give.",
 			   entries, FALSE, &cfg);
 	if (status != 0)
 		goto out;
 	action = argc == 2 ? argv[1] : "";
 	if (!g_str_equal(action, "init") && !g_str_equal(action, "migrate") &&
-	    !g_str_equal(action, "status") && !g_str_equal(action, "prune")) {
-		error_set(&err, ERR_USAGE, "usage: tlswatch db init|migrate|status|prune");
+	    !g_str_equal(action, "status") && !g_str_equal(action, "prune") &&
+	    !g_str_equal(action, "reverify")) {
+		error_set(&err, ERR_USAGE, "usage: tlswatch db init|migrate|status|prune|reverify");
 		goto fail;
 	}
 	if (!g_str_equal(action, "prune") && (o.older_than != NULL || o.dry_run || o.now)) {
@@ -182,6 +212,11 @@ int cmd_db(int argc, char **argv)
 	}
 	if (cmd_parse_now(o.now, &now, &err) < 0)
 		goto fail;
+	if (g_str_equal(action, "reverify")) {
+		if (db_reverify(&cfg, &err) < 0)
+			goto fail;
+		goto done;
+	}
 	conn = db_connect(cfg.conninfo, &err);
 	if (conn == NULL)
 		goto fail;

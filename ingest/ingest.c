@@ -388,8 +388,10 @@ static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPt
 		.auth_note = p->trust[3],
 		.dkim_signatures = p->trust[4],
 	};
-	/* Raw bytes are what makes a quarantined message recoverable. */
-	if (found->len == 0 || rec->reason != NULL || ctx->cfg->keep_raw)
+	/* Raw bytes are what makes a quarantined message recoverable, and a
+	 * message whose key DNS did not give verifiable again (reverify.h). */
+	if (found->len == 0 || rec->reason != NULL || ctx->cfg->keep_raw ||
+	    g_strcmp0(rec->dkim_result, "temperror") == 0)
 		p->rec.raw = raw;
 	/* p may be gone when this returns. */
 	rc = store_submit(ctx->store, &p->rec, ingest_stored, p, err);
@@ -548,6 +550,21 @@ static int ingest_parsed(struct ingest_ctx *ctx, const char *bare_name, gboolean
 	rc = ingest_commit(ctx, &rec, p.found, p.cause, src, what, kept, err);
 done:
 	trust_release(&trust);
+	parsed_release(&p);
+	return rc;
+}
+
+int ingest_judge(struct ingest_ctx *ctx, GBytes *raw, struct trust *t, struct error *err)
+{
+	struct parsed p;
+	int rc;
+
+	parsed_init(&p);
+	watchdog_message_begin(ctx->cfg);
+	rc = ingest_parse(ctx, NULL, FALSE, raw, &p, err);
+	watchdog_message_end();
+	if (rc == 0)
+		trust_judge(t, ctx->cfg, &p, NULL, NULL);
 	parsed_release(&p);
 	return rc;
 }

@@ -20,6 +20,7 @@
 #include "ingest/store.h"
 
 struct contain;
+struct trust;
 
 struct ingest_totals {
 	guint stored;
@@ -80,6 +81,11 @@ int ingest_message(struct ingest_ctx *ctx, GBytes *raw, gboolean truncated,
  * same way. */
 int ingest_bare_report(struct ingest_ctx *ctx, GBytes *raw, const struct ingest_source *src,
 		       struct error *err);
+
+/* Parse the RFC 5322 message raw (in the parse child) and judge who sent
+ * it into t (ingest/trust.h; the caller trust_release()s it), storing
+ * nothing. Returns -1 with err (ERR_TEMP) when no child could run. */
+int ingest_judge(struct ingest_ctx *ctx, GBytes *raw, struct trust *t, struct error *err);
 
 /* The MTA's status line of the message, which status_line kept: the
  * outcome, then alerts (", 1 alert not sent"; NULL for none), then the

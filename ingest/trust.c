@@ -164,7 +164,6 @@ void trust_judge(struct trust *t, const struct config *cfg, const struct parsed 
 	if (cfg->dkim == CONFIG_DKIM_OFF || p->found->len == 0)
 		return;
 	t->judged = TRUE;
-	t->result = "none";
 	for (guint i = 0; i < p->signatures->len; i++) {
 		const struct dkim_signature *sig = g_ptr_array_index(p->signatures, i);
 		int rank = trust_rank(sig, reporter);
@@ -172,8 +171,8 @@ void trust_judge(struct trust *t, const struct config *cfg, const struct parsed 
 		if (rank < best_rank)
 			best = sig, best_rank = rank;
 	}
+	t->result = g_strdup(best != NULL ? best->result : "none");
 	if (best != NULL) {
-		t->result = best->result;
 		t->domain = g_strdup(best->domain);
 		t->selector = g_strdup(best->selector);
 		t->authenticated = best_rank == 0;
@@ -192,7 +191,7 @@ void trust_judge(struct trust *t, const struct config *cfg, const struct parsed 
 		 * reporter's site, an archive), as for reports stored before
 		 * verification existed. */
 		t->judged = FALSE;
-		t->result = NULL;
+		g_clear_pointer(&t->result, g_free);
 		t->note = g_strdup("not judged: a report file imported by hand");
 		return;
 	}
@@ -209,6 +208,7 @@ void trust_judge(struct trust *t, const struct config *cfg, const struct parsed 
 
 void trust_release(struct trust *t)
 {
+	g_free(t->result);
 	g_free(t->domain);
 	g_free(t->selector);
 	g_free(t->note);

@@ -27,7 +27,7 @@ struct trust {
 	gboolean judged;	/* FALSE with dkim = off (nothing below is set), and for a
 				   report file imported by hand (note says so) */
 	gboolean authenticated; /* the reports count (alert, digest) */
-	const char *result;	/* "pass", "fail", "none", "neutral", "temperror", "permerror"
+	char *result;		/* "pass", "fail", "none", "neutral", "temperror", "permerror"
 				   of the deciding signature; "none" for no signature */
 	char *domain;		/* its d=, or NULL */
 	char *selector;		/* its s=, or NULL */

@@ -31,3 +31,7 @@ COMMENT ON COLUMN tlswatch.reports.authenticated IS
 ALTER TABLE tlswatch.policies ADD COLUMN authenticated boolean;
 COMMENT ON COLUMN tlswatch.policies.authenticated IS
     'reports.authenticated of its report.';
+
+-- tlswatch db reverify finds what a DNS failure left unjudged without
+-- reading the whole table.
+CREATE INDEX messages_temperror ON tlswatch.messages (id) WHERE dkim_result = 'temperror';

@@ -169,10 +169,30 @@ dkim_sign reporter nokey.example sel <"$D/new.eml" >"$D/nokey.eml"
 ingest record <"$D/nokey.eml"
 is "$(verdict)" "false permerror nokey.example sel" "no key in DNS (NXDOMAIN): permerror"
 
-ingest blackhole <"$D/pass.eml"
+report_mail
+dkim_sign reporter example.net sel <"$D/new.eml" >"$D/dns-down.eml"
+ingest blackhole <"$D/dns-down.eml"
 is "$rc" 0 "DNS does not answer, dkim = record: stored (exit 0)"
 is "$(verdict)" "false temperror example.net sel" "... as temperror, not authenticated"
 like "$(last auth_note)" "no answer from DNS" "... saying DNS did not answer"
+tempid=$(last id)
+is "$(q "select raw is not null from tlswatch.messages where id = $tempid")" t "... its raw bytes kept, to verify it again"
+
+# db reverify: still no DNS, then DNS back.
+$TW db reverify --config "$D/blackhole.conf" 2>"$D/err"
+rc=$?
+is "$rc" 0 "db reverify, DNS still down: exit 0"
+like "$(cat "$D/err")" "0 authenticated, 0 not, 1 still without a key" "... one message still without a key"
+is "$(q "select concat_ws(' ', dkim_result, (raw is not null)::text) from tlswatch.messages where id = $tempid")" "temperror true" \
+	"... still temperror, raw still kept"
+$TW db reverify --config "$D/record.conf" 2>"$D/err"
+rc=$?
+is "$rc" 0 "db reverify, DNS back: exit 0"
+like "$(cat "$D/err")" "1 authenticated, 0 not, 0 still without a key" "... one message authenticated"
+is "$(q "select concat_ws(' ', authenticated::text, dkim_result, dkim_domain, (raw is null)::text) from tlswatch.messages where id = $tempid")" \
+	"true pass example.net true" "... the message now passes, its raw bytes gone (keep-raw is off)"
+is "$(q "select string_agg(distinct r.authenticated::text || ' ' || p.authenticated::text, ',') from tlswatch.reports r join tlswatch.policies p on p.report_ref = r.id and p.date_start = r.date_start where r.message_ref = $tempid")" \
+	"true true" "... and so do its reports and their policies (what alert and digest count)"
 
 before=$(q "select count(*) from tlswatch.messages")
 report_mail
