@@ -6,7 +6,10 @@
  * parsed_deserialise (what the parent reads back) -> report_to_json, with
  * the default caps except a smaller max-report-size so that one input
  * stays fast; then the same bytes as a bare report file. The round trip
- * must give back every report the child found.
+ * must give back every report the child found, and its signatures. The
+ * trust evidence is fuzzed too: Authentication-Results of a trusted
+ * host (authres.c), else each DKIM-Signature through libopendkim, whose
+ * key lookups go to a port where nothing answers (refused at once).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +31,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	config_init(&fuzz_cfg);
 	fuzz_cfg.max_report_size = FUZZ_MAX_REPORT;
 	fuzz_cfg.max_total_report_size = 4 * FUZZ_MAX_REPORT;
+	fuzz_cfg.trusted_authserv_id = g_strdup("mx.fuzz.example");
+	fuzz_cfg.dns_nameservers = g_strsplit("127.0.0.1:9", ";", -1);
+	fuzz_cfg.dns_timeout = 1;
 	return 0;
 }
 
@@ -40,7 +46,7 @@ static void fuzz_round_trip(const struct parsed *p)
 
 	parsed_init(&back);
 	if (parsed_deserialise(&fuzz_cfg, bytes, &back, &err) < 0 ||
-	    back.found->len != p->found->len)
+	    back.found->len != p->found->len || back.signatures->len != p->signatures->len)
 		abort(); /* the parent must get back what the child found */
 	for (guint i = 0; i < back.found->len; i++) {
 		const struct found *f = g_ptr_array_index(back.found, i);

@@ -73,6 +73,21 @@ static GPtrArray *authres_split(const char *s, char sep)
 	return parts;
 }
 
+/* The text of a quoted string that starts at q (after its opening quote),
+ * each quoted-pair made its character; up to the closing quote or the
+ * end. A new string. */
+static char *authres_unquote(const char *q)
+{
+	GString *out = g_string_new(NULL);
+
+	for (const char *c = q; *c != '\0' && *c != '"'; c++) {
+		if (*c == '\\' && c[1] != '\0')
+			c++;
+		g_string_append_c(out, *c);
+	}
+	return g_string_free(out, FALSE);
+}
+
 /* The words of one section, "name=value" with the white space around '='
  * and '.' taken out, quoted values unquoted. */
 static GPtrArray *authres_words(const char *section)
@@ -103,11 +118,8 @@ static GPtrArray *authres_words(const char *section)
 		char *eq = strchr(w, '=');
 
 		if (eq != NULL && eq[1] == '"') {
-			g_autofree char *value = g_strcompress(eq + 2);
-			gsize n = strlen(value);
+			g_autofree char *value = authres_unquote(eq + 2);
 
-			if (n > 0 && value[n - 1] == '"')
-				value[n - 1] = '\0';
 			*(eq + 1) = '\0';
 			g_ptr_array_index(words, i) = g_strconcat(w, value, NULL);
 			g_free(w);

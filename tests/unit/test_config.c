@@ -93,6 +93,11 @@ static void test_errors(void)
 		{ "[ingest]\nmax-mime-parts = 0\n", "[ingest] max-mime-parts: 0 is out of range" },
 		{ "[databse]\nconninfo = x\n", "[databse]: unknown group" },
 		{ "[database]\nhost = x\n", "[database] host: unknown key" },
+		{ "[ingest]\ndkim = strict\n", "[ingest] dkim: expected off, record or require" },
+		{ "[dns]\nnameservers = ::1\n", "[dns] nameservers: '::1' is not an IPv4" },
+		{ "[dns]\nnameservers = 127.0.0.1:0\n", "[dns] nameservers: '127.0.0.1:0'" },
+		{ "[dns]\ntimeout = 2m\n", "[dns] timeout: at most 60s" },
+		{ "[dns]\nport = 53\n", "[dns] port: unknown key" },
 		{ "no group at all\n", "tlswatch.conf" },
 	};
 
@@ -140,6 +145,35 @@ static void test_hostile_caps(void)
 	g_assert_nonnull(
 		strstr(err.msg, "[ingest] max-gzip-ratio: 1 is out of range (2..1000000)"));
 	error_clear(&err);
+	config_release(&c);
+	remove_conf(path);
+}
+
+/* Trust and DNS: defaults, lists split at ';' and stripped, the mode the
+ * alert and digest stages default from. */
+static void test_trust(void)
+{
+	struct config c;
+	struct error err = ERROR_INIT;
+	char *path = write_conf("[ingest]\ndkim = require\ntrusted-authserv-id = mx.example.com\n"
+				"trusted-reporters = Example Mail Co ; ;reports.example.org\n"
+				"[dns]\nnameservers = 127.0.0.1:5353; 192.0.2.53\ntimeout = 2s\n");
+
+	config_init(&c);
+	g_assert_cmpint(c.dkim, ==, CONFIG_DKIM_RECORD);
+	g_assert_cmpuint(c.dns_timeout, ==, 5);
+	g_assert_null(c.dns_nameservers);
+	g_assert_cmpint(config_load(&c, path, &err), ==, 0);
+	g_assert_cmpint(c.dkim, ==, CONFIG_DKIM_REQUIRE);
+	g_assert_cmpint(config_dkim_mode(c.keyfile), ==, CONFIG_DKIM_REQUIRE);
+	g_assert_cmpint(config_dkim_mode(NULL), ==, CONFIG_DKIM_RECORD);
+	g_assert_cmpstr(c.trusted_authserv_id, ==, "mx.example.com");
+	g_assert_cmpuint(g_strv_length(c.trusted_reporters), ==, 2);
+	g_assert_cmpstr(c.trusted_reporters[0], ==, "Example Mail Co");
+	g_assert_cmpstr(c.trusted_reporters[1], ==, "reports.example.org");
+	g_assert_cmpuint(g_strv_length(c.dns_nameservers), ==, 2);
+	g_assert_cmpstr(c.dns_nameservers[1], ==, "192.0.2.53");
+	g_assert_cmpuint(c.dns_timeout, ==, 2);
 	config_release(&c);
 	remove_conf(path);
 }
@@ -209,6 +243,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/file-values", test_file_values);
 	g_test_add_func("/config/errors", test_errors);
 	g_test_add_func("/config/hostile-caps", test_hostile_caps);
+	g_test_add_func("/config/trust", test_trust);
 	g_test_add_func("/config/invalid-utf8-value", test_invalid_utf8_value);
 	g_test_add_func("/config/missing-named-file", test_missing_named_file);
 	g_test_add_func("/config/env-path", test_env_path);
