@@ -70,6 +70,8 @@ GRANT USAGE ON SCHEMA tlswatch TO tlswatch_ingest, tlswatch_read;
 GRANT SELECT ON tlswatch.schema_version TO tlswatch_ingest;
 GRANT SELECT, INSERT, UPDATE ON tlswatch.messages TO tlswatch_ingest;
 GRANT SELECT, INSERT ON tlswatch.reports, tlswatch.policies TO tlswatch_ingest;
+-- tlswatch db reverify: the verdict of a second DKIM check, nothing else.
+GRANT UPDATE (authenticated) ON tlswatch.reports, tlswatch.policies TO tlswatch_ingest;
 GRANT SELECT, INSERT ON tlswatch.failures TO tlswatch_ingest;
 -- alert and digest read through the view too (users' SQL does).
 GRANT SELECT ON tlswatch.domain_sessions TO tlswatch_ingest;

@@ -77,9 +77,10 @@ like "$(grep 'status=sent' "$PF/maillog")" \
 is "$(pf_queue)" "" "the queue is empty"
 
 # An alert that could not be sent on ingest: the status text says so after
-# the outcome, before the report's facts (a closed loopback port).
+# the outcome, before the report's facts (a closed loopback port). The mail
+# is not signed: its reporter is trusted by name, so that it pages.
 free=$(free_port) || bail "no free TCP port"
-printf '[webhook ops]\nurl = http://127.0.0.1:%s/x\ntimeout = 2s\n[rule r]\nwindow = 24h\nmin-failed-sessions = 1\nnotify = ops\n' \
+printf '[ingest]\ntrusted-reporters = Google Inc.\n[webhook ops]\nurl = http://127.0.0.1:%s/x\ntimeout = 2s\n[rule r]\nwindow = 24h\nmin-failed-sessions = 1\nnotify = ops\n' \
 	"$free" >>"$T/tlswatch.conf"
 mkdir -p "$T/r"
 alert_report "$T/r" "Google Inc." pf-alert-1 "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" alerts.example 10 5

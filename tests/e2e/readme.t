@@ -181,7 +181,9 @@ alert_report "$D/r" "Google Inc." readme-1 "$END" alerts.example 100 40 \
 	cat "$D/r/readme-1.json"
 } >"$D/alert.eml"
 sed -i 's/^#retention = 400d$/retention = 400d/' "$TLSWATCH_CONFIG"
-printf '\n[webhook ops]\nurl = http://127.0.0.1:%s/ops\ntimeout = 5s\n[rule failures]\nwindow = 24h\nmin-failed-sessions = 10\nnotify = ops\n' \
+# The test mail is not signed: its reporter is trusted by name (README
+# "Trusting reports"), so that it pages and counts.
+printf '\n[ingest]\ntrusted-reporters = Google Inc.\n[webhook ops]\nurl = http://127.0.0.1:%s/ops\ntimeout = 5s\n[rule failures]\nwindow = 24h\nmin-failed-sessions = 10\nnotify = ops\n' \
 	"$RECV_PORT" >>"$TLSWATCH_CONFIG"
 pf_sendmail "$D/alert.eml"
 wait_for 20 eval '[ "$(recv_count)" -ge 1 ]'

@@ -53,7 +53,7 @@ like "$(as mta "delete from tlswatch.messages")" "permission denied" "a login ro
 # port: delivery fails, which is not a permission problem.
 T=$PG_DIR/roles
 mkdir -p "$T"
-printf '[webhook ops]\nurl = http://127.0.0.1:9/x\n[alert]\nmax-attempts = 1\n[rule any]\nwindow = 24h\nmin-failed-sessions = 1\nnotify = ops\n' >"$T/a.conf"
+printf '[webhook ops]\nurl = http://127.0.0.1:9/x\n[alert]\nmax-attempts = 1\nauthenticated-only = false\n[rule any]\nwindow = 24h\nmin-failed-sessions = 1\nnotify = ops\n' >"$T/a.conf"
 NOW="--now 2026-05-13T00:00:00Z"
 PGUSER=mta $TW alert --config "$T/a.conf" $NOW --list >"$T/out" 2>"$T/err"; rc=$?
 is "$rc" 0 "alert --list as a login role in tlswatch_ingest: exit 0"
@@ -69,6 +69,18 @@ PGUSER=mta $TW ingest --config "$T/a.conf" <$FX/qp-json.eml 2>"$T/err"; rc=$?
 is "$rc" 0 "ingest with alert-on-ingest as tlswatch_ingest: exit 0"
 unlike "$(cat "$T/err")" "permission denied" "alert-on-ingest: no permission error"
 like "$(as mta "delete from tlswatch.alerts")" "permission denied" "tlswatch_ingest: no DELETE of alerts"
+# db reverify writes the verdict on messages, reports and policies: a
+# stored message made temperror, with its raw bytes, as a DNS failure
+# leaves it.
+id=$(q "select m.id from tlswatch.messages m join tlswatch.reports r on r.message_ref = m.id order by m.id limit 1")
+q "update tlswatch.messages set dkim_result = 'temperror', authenticated = false,
+   raw = decode('$(base64 -w0 $FX/rfc-gzip.eml)', 'base64') where id = $id" >/dev/null
+PGUSER=mta $TW db reverify 2>"$T/err"; rc=$?
+is "$rc" 0 "db reverify as tlswatch_ingest: exit 0" || diag "$(cat "$T/err")"
+is "$(q "select concat_ws(' ', dkim_result, (raw is null)::text) from tlswatch.messages where id = $id")" "none true" \
+	"db reverify: the verdict written (unsigned: none), the raw bytes gone"
+like "$(as mta "update tlswatch.reports set organization_name = 'x'")" "permission denied" \
+	"tlswatch_ingest: only a report's authenticated may change"
 like "$(as mta "delete from tlswatch.alert_state")" "permission denied" "tlswatch_ingest: no DELETE of alert state"
 
 psql -XAtq -c "create role grafana login in role tlswatch_read" >/dev/null
