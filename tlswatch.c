@@ -23,6 +23,7 @@ static const struct command {
 	{ "digest", cmd_digest, "a period's summary per domain and its enforce readiness" },
 	{ "alert", cmd_alert, "evaluate alert rules, deliver and retry webhooks (--list, --test)" },
 	{ "serve", cmd_serve, "receive reports over LMTP, as a long-running service" },
+	{ "fetch", cmd_fetch, "read report mail from IMAP mailboxes ([imap NAME])" },
 };
 
 static int usage(FILE *out, int status)
