@@ -89,11 +89,17 @@ int cmd_fetch(int argc, char **argv)
 			  "usage: tlswatch fetch [--once | --every DURATION] [--account NAME]...");
 	else if (every != NULL && (period = config_parse_duration(every)) <= 0)
 		error_set(&err, ERR_USAGE, "--every: expected a duration like 5m, got '%s'", every);
-	else if (fetch_config_load(&accounts, &cfg, only, &err) == 0 && accounts->len == 0)
-		error_set(&err, ERR_CONFIG, "%s: no [imap NAME] group",
-			  cfg.path ? cfg.path : "no configuration file");
+	else
+		fetch_config_load(&accounts, &cfg, only, &err);
 	if (err.cls != ERR_NONE)
 		goto done;
+	/* Nothing to read is not a failure: the shipped cron line and timer
+	 * stay quiet until a mailbox is configured. */
+	if (accounts->len == 0) {
+		log_info("fetch: no [imap NAME] group in %s: nothing to read",
+			 cfg.path ? cfg.path : "the configuration (none was read)");
+		goto done;
+	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = fetch_on_signal;
 	sigemptyset(&sa.sa_mask);

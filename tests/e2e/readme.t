@@ -214,7 +214,7 @@ while read -r m h dom mon dow user cmd; do
 	is "$rc" 0 "cron, as $user: ${cmd%% |*}" || diag "$(cat "$D/out")"
 	is "$(cat "$D/out")" "" "cron, as $user: nothing printed (nothing mailed to MAILTO)"
 done < <(grep -E '^[0-9*]' "$D/etc/cron.d/tlswatch")
-is "$jobs" 3 "cron: the three jobs ran (alert, digest, prune)"
+is "$jobs" 4 "cron: the four jobs ran (alert, fetch, digest, prune)"
 
 # "Deploy with LMTP": its configuration (the systemctl block is the loop
 # below), then serve, as the unit runs it, and Postfix's transport to it.
@@ -259,7 +259,7 @@ for f in "$D"/usr/local/share/doc/tlswatch/systemd/*.service; do
 	as "$user" -- $cmd >"$D/out" 2>&1; rc=$?
 	is "$rc" 0 "systemd $(basename "$f"), as $user: $(basename "${cmd%% *}") ${cmd#* }" || diag "$(cat "$D/out")"
 done
-is "$units" 4 "systemd: the four services ran (alert, digest, prune, serve)"
+is "$units" 5 "systemd: the five services ran (alert, digest, fetch, prune, serve)"
 
 # The digests of cron and systemd went through Postfix to postmaster.
 wait_for 20 eval '[ "$(grep -c "^Subject: TLS report digest" "$PF/mail/tlswatch" 2>/dev/null)" -ge 2 ]'

@@ -1,37 +1,47 @@
 # dovecot.sh: a private Dovecot IMAP server for one test file, for
 # `tlswatch fetch` (source tap.sh first: dovecot_start bails when the server
-# won't start). One user, reports, whose mail is Maildir under DIR/mail.
-#   dovecot_start DIR   everything under DIR (made if missing): a test CA
-#                       (DIR/ca.pem) and a certificate it signed for
-#                       localhost and 127.0.0.1, DIR/dovecot.conf, the
-#                       runtime folder DIR/run, the log DIR/dovecot.log
-#                       (auth_debug: each login and token check shows),
-#                       the mail; folders INBOX, Processed and Quarantine.
-#                       Listens on 127.0.0.1 only; returns once imaps
-#                       answers. Sets DOVECOT_DIR, DOVECOT_PID, IMAPS_PORT
-#                       (implicit TLS), IMAP_PORT (plain, for debugging),
-#                       DOVECOT_PASSWORD (also in DIR/password, mode 600:
+# won't start). One user, reports, with Maildir mail under DIR/mail and the
+# folders INBOX, Processed and Quarantine.
+#   dovecot_start DIR   everything under DIR (made if missing; at most 75
+#                       characters, for the sockets in DIR/run): a test CA
+#                       DIR/ca.pem, a server certificate it signed for
+#                       localhost and 127.0.0.1, DIR/dovecot.conf, the log
+#                       DIR/dovecot.log (auth_debug: each login, mechanism
+#                       and token check is there), the mail. Listens on
+#                       127.0.0.1 only; returns once imaps answers. Sets
+#                       DOVECOT_DIR, DOVECOT_PID, IMAPS_PORT (implicit TLS),
+#                       IMAP_PORT (plain; Dovecot takes 127.0.0.1 as secure
+#                       and lets a login through there without STARTTLS),
+#                       DOVECOT_PASSWORD (also in DIR/password, mode 600;
 #                       PLAIN and LOGIN), DOVECOT_TOKEN (also in
-#                       DIR/oauth-token: XOAUTH2 and OAUTHBEARER),
-#                       OAUTH_PORT, OAUTH_PID (the token server)
-#   dovecot_stop        stops Dovecot and the token server, waits; DIR stays
+#                       DIR/oauth-token; XOAUTH2 and OAUTHBEARER, checked by
+#                       a token server: OAUTH_PORT, OAUTH_PID, its requests
+#                       in DIR/oauth.log), DOVECOT_USER and DOVECOT_GROUP
+#                       (the account Dovecot runs as). As root it makes DIR
+#                       a+x, for that account. Again on the same DIR (after
+#                       dovecot_stop): the mail stays, all else is new.
+#   dovecot_stop        stops Dovecot and the token server, waits
 #   dovecot_deliver FILE [FOLDER]  saves the message FILE in FOLDER (default
 #                       INBOX), its UID given by Dovecot as for real mail
 #   dovecot_count FOLDER          prints how many messages FOLDER holds
-#   dovecot_message_ids FOLDER    prints their Message-IDs, sorted, one a
-#                       line (one without a Message-ID adds no line)
+#   dovecot_message_ids FOLDER    prints their Message-IDs sorted, one a
+#                       line (a message without one adds no line)
 #   dovecot_uidvalidity FOLDER    prints FOLDER's UIDVALIDITY
-#   dovecot_recreate FOLDER       the same messages again under a new
-#                       UIDVALIDITY, as when a mailbox is deleted and
-#                       restored; prints the new UIDVALIDITY
+#   dovecot_recreate FOLDER       FOLDER deleted and re-created with the
+#                       same messages: a new UIDVALIDITY, UIDs from 1 again
+#   dovecot_adm [-f FORMATTER] COMMAND ARGS...  doveadm COMMAND for reports
+#                       on this instance (dovecot_adm mailbox list)
+# DOVECOT_OAUTH_MECHS (default "xoauth2 oauthbearer"), read by dovecot_start:
+# the token mechanisms offered.
 # Nothing here sets a trap: the caller puts dovecot_stop in its EXIT trap
 # (beside pg_cleanup, or with rm -rf DIR).
 
 # Not in a non-root PATH.
 : "${DOVECOT:=/usr/sbin/dovecot}"
-# The token mechanisms offered. Set xoauth2 alone to be Microsoft 365 (and to
-# test XOAUTH2 with the curl tool: its --oauth2-bearer always prefers
-# OAUTHBEARER when offered, whatever --login-options says).
+# xoauth2 alone is Microsoft 365, and the only way to have the curl tool
+# use XOAUTH2: its --oauth2-bearer also sets CURLOPT_HTTPAUTH to
+# CURLAUTH_BEARER, with which libcurl takes OAUTHBEARER when offered,
+# whatever --login-options says (libcurl without HTTPAUTH honours AUTH=).
 : "${DOVECOT_OAUTH_MECHS:=xoauth2 oauthbearer}"
 : "${DOVEADM:=doveadm}"
 
@@ -66,10 +76,9 @@ dovecot_certs() { # DIR
 
 # The token server: an RFC 7662 introspection endpoint for Dovecot's oauth2
 # passdb. The token in DIR/oauth-token is active for reports; any other is
-# answered 200 {"active": false}, as RFC 7662 has it (a 401 would say that
-# Dovecot itself may not ask, and Dovecot takes it as its own failure: the
-# client would see a temporary error rather than a refused login). It
-# picks its port and writes it to a file once listening, so there is no
+# answered 200 {"active": false}, as RFC 7662 has it (Dovecot 2.3 reads a
+# 401 with that body the same way; with the server down, the client gets
+# NO [UNAVAILABLE] instead). It picks its port and writes it to a file once listening, so there is no
 # race to wait out. Each request is logged to stderr (DIR/oauth.log).
 dovecot_py_oauth='
 import http.server, json, sys, urllib.parse
@@ -138,7 +147,8 @@ log_path = $1/dovecot.log
 info_log_path = $1/dovecot.log
 auth_verbose = yes
 auth_debug = yes
-# A refused login answers at once: tests try wrong passwords and tokens.
+# A refused login answers within half a second, not 2: tests try wrong
+# passwords and tokens.
 auth_failure_delay = 0
 default_internal_user = $DOVECOT_USER
 default_internal_group = $DOVECOT_GROUP
@@ -201,8 +211,9 @@ service imap-login {
 EOF
 }
 
-# Token introspection only (no tokeninfo_url): one POST token=... per login.
-dovecot_oauth2_conf() { # DIR
+# Token introspection only (no tokeninfo_url): one POST token=... per login;
+# force_introspection as the docs ask when active_attribute is used.
+dovecot_oauth2_conf() {
 	cat <<EOF
 introspection_mode = post
 introspection_url = http://127.0.0.1:$OAUTH_PORT/introspect
@@ -218,38 +229,40 @@ EOF
 dovecot_start() { # DIR
 	mkdir -p "$1" || bail "dovecot_start: cannot make $1"
 	DOVECOT_DIR=$(cd "$1" && pwd)
-	d=$DOVECOT_DIR
+	dovecot_d=$DOVECOT_DIR
+	# sun_path holds 107 bytes; the longest socket is run/token-login/imap-urlauth.
+	[ ${#dovecot_d} -le 75 ] || bail "dovecot_start: $dovecot_d is too long for Dovecot's sockets"
 	dovecot_account
-	dovecot_certs "$d" || bail "dovecot_start: openssl could not make the certificates"
+	dovecot_certs "$dovecot_d" || bail "dovecot_start: openssl could not make the certificates"
 	DOVECOT_PASSWORD=$(dovecot_random)
 	DOVECOT_TOKEN=$(dovecot_random)
-	(umask 077 && printf '%s\n' "$DOVECOT_PASSWORD" >"$d/password" &&
-		printf '%s\n' "$DOVECOT_TOKEN" >"$d/oauth-token" &&
-		printf 'reports:%s\n' "$DOVECOT_PASSWORD" >"$d/passwd")
-	mkdir -p "$d/mail" "$d/state"
+	(umask 077 && printf '%s\n' "$DOVECOT_PASSWORD" >"$dovecot_d/password" &&
+		printf '%s\n' "$DOVECOT_TOKEN" >"$dovecot_d/oauth-token" &&
+		printf 'reports:%s\n' "$DOVECOT_PASSWORD" >"$dovecot_d/passwd")
+	mkdir -p "$dovecot_d/mail" "$dovecot_d/state"
 	if [ "$(id -u)" -eq 0 ]; then
 		# The auth process reads passwd as that account; it and the mail
 		# processes must get through DIR (mktemp -d makes it 700).
-		chown "$DOVECOT_USER:$DOVECOT_GROUP" "$d/passwd" "$d/mail"
-		chmod a+x "$d"
+		chown "$DOVECOT_USER:$DOVECOT_GROUP" "$dovecot_d/passwd" "$dovecot_d/mail"
+		chmod a+x "$dovecot_d"
 	fi
-	dovecot_oauth_start "$d"
+	dovecot_oauth_start "$dovecot_d"
 	IMAP_PORT=$(dovecot_free_port)
 	IMAPS_PORT=$(dovecot_free_port)
-	dovecot_conf "$d" >"$d/dovecot.conf"
-	dovecot_oauth2_conf "$d" >"$d/oauth2.conf"
+	dovecot_conf "$dovecot_d" >"$dovecot_d/dovecot.conf"
+	dovecot_oauth2_conf >"$dovecot_d/oauth2.conf"
 	# Errors before the log is open (a bad setting) go to the same file.
-	"$DOVECOT" -F -c "$d/dovecot.conf" >>"$d/dovecot.log" 2>&1 &
+	"$DOVECOT" -F -c "$dovecot_d/dovecot.conf" >>"$dovecot_d/dovecot.log" 2>&1 &
 	DOVECOT_PID=$!
 	for _ in $(seq 50); do
 		kill -0 "$DOVECOT_PID" 2>/dev/null || break
 		# A greeting over TLS with our CA: listening, and the certificate
 		# is the one clients will check.
-		curl -s -o /dev/null --max-time 2 --cacert "$d/ca.pem" \
+		curl -s -o /dev/null --max-time 2 --cacert "$dovecot_d/ca.pem" \
 			"imaps://127.0.0.1:$IMAPS_PORT/" -X CAPABILITY && return 0
 		sleep 0.1
 	done
-	bail "dovecot did not answer on imaps port $IMAPS_PORT: $(tail -n 20 "$d/dovecot.log")"
+	bail "dovecot did not answer on imaps port $IMAPS_PORT: $(tail -n 20 "$dovecot_d/dovecot.log")"
 }
 
 dovecot_stop() {
