@@ -25,8 +25,13 @@ static int fetch_one(struct ingest_ctx *ctx, struct imap *im, const struct imap_
 	gboolean truncated = FALSE;
 	const char *folder;
 
-	if (imap_fetch(im, uid, ctx->cfg->max_message_size, &raw, &truncated, err) < 0)
-		return -1;
+	if (imap_fetch(im, uid, ctx->cfg->max_message_size, &raw, &truncated, err) < 0) {
+		if (err->cls != ERR_INPUT)
+			return -1;
+		log_warning("%s: gone from the mailbox since the search, skipped", what);
+		error_clear(err);
+		return imap_state_set(store_conn(ctx->store), a->name, validity, uid, err);
+	}
 	n->fetched++;
 	n->bytes += g_bytes_get_size(raw);
 	if (ingest_message(ctx, raw, truncated, &src, err) < 0 || ingest_flush(ctx, err) < 0)

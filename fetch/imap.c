@@ -162,8 +162,10 @@ static int imap_request(struct imap *im, const char *url, const char *command, s
 	rc = curl_easy_perform(im->curl);
 	if (rc == CURLE_OK)
 		return 0;
-	return error_set(err, ERR_TEMP, "[imap %s] %s: %s%s", im->a->name,
-			 command ? command : "FETCH",
+	/* A message gone since the search (another client moved it) is no
+	 * failure of the server's: ERR_INPUT says "skip it". */
+	return error_set(err, rc == CURLE_REMOTE_FILE_NOT_FOUND ? ERR_INPUT : ERR_TEMP,
+			 "[imap %s] %s: %s%s", im->a->name, command ? command : "FETCH",
 			 im->errbuf[0] ? im->errbuf : curl_easy_strerror(rc), imap_hint(rc));
 }
 

@@ -33,7 +33,7 @@ int imap_uidvalidity(struct imap *im, guint64 *uidvalidity, struct error *err);
 int imap_search(struct imap *im, guint64 after_uid, GArray **uids, struct error *err);
 
 /* Message uid into *raw (a new reference). At most max bytes are kept;
- * *truncated says more came. */
+ * *truncated says more came. ERR_INPUT: the message is gone. */
 int imap_fetch(struct imap *im, guint64 uid, guint64 max, GBytes **raw, gboolean *truncated,
 	       struct error *err);
 
