@@ -73,7 +73,7 @@ tests/unit/test_%: tests/unit/test_%.o $(LIB_OBJ)
 # Debian packages needed to build and test; installed only when missing.
 DEB_PKGS = build-essential pkg-config libgmime-3.0-dev libglib2.0-dev libglib2.0-dev-bin \
 	libjansson-dev zlib1g-dev libpq-dev libcurl4-openssl-dev libarchive-dev libmicrohttpd-dev \
-	libopendkim-dev libpsl-dev python3-dkim dnsmasq-base \
+	libopendkim-dev libpsl-dev python3-dkim dnsmasq-base dovecot-imapd \
 	postgresql perl time clang-format libxml2-utils python3 openssl curl groff-base mandoc valgrind
 deps:
 	@sh tests/lib/deps.sh $(DEB_PKGS)
