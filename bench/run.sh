@@ -18,6 +18,9 @@
 #   http   the same serve, HTTP_N reports (application/tlsrpt+json) POSTed
 #          by curl --parallel, LMTP_SESSIONS at a time, over plain HTTP and
 #          over TLS (a certificate made here with openssl): reports/s
+#   fetch  `tlswatch fetch --once` of the 1,000 bulk messages from a
+#          local Dovecot (tests/lib/dovecot.sh, imaps on 127.0.0.1),
+#          beside `tlswatch ingest` of the same folder: messages/s
 #   dkim   the PIPE_N messages DKIM-signed (tests/lib/dkim.sh, the key on
 #          dnsmasq on 127.0.0.1), `tlswatch ingest --dry-run` of each with
 #          [ingest] dkim = record beside dkim = off: the median cost of
@@ -31,6 +34,7 @@ cd "$(dirname "$0")/.."
 . tests/lib/pg.sh
 bail() { echo "bench: $1" >&2; exit 1; }
 . tests/lib/dkim.sh
+. tests/lib/dovecot.sh
 
 TW=${TW:-./tlswatch}
 RUNS=${RUNS:-3}
@@ -43,7 +47,7 @@ OUT=bench/results.json
 
 pg_start_schema
 work=$(mktemp -d)
-trap 'pg_cleanup; dkim_cleanup; rm -rf "$work"' EXIT
+trap 'pg_cleanup; dkim_cleanup; dovecot_stop; rm -rf "$work"' EXIT
 q "create table public.bench_floor (id bigint generated always as identity primary key,
    note text, at timestamptz not null default now())"
 reset() { q "truncate tlswatch.messages, tlswatch.report_keys, tlswatch.reports, tlswatch.policies, tlswatch.failures"; }
@@ -119,6 +123,23 @@ case "$like1k/$bulk_sum" in
 "tlswatch: 1000 stored, 0 duplicate, 0 quarantined, 0 failed/tlswatch: $BULK_N stored, 0 duplicate, 0 quarantined, 0 failed") ;;
 *) bail "bulk runs did not store every message: $like1k / $bulk_sum" ;;
 esac
+
+echo "bench: fetch, the 1000 messages from a local Dovecot" >&2
+chmod a+x "$work" # Dovecot's account goes through it to the mail
+dovecot_start "$work/dc"
+cp -r "$work/bulk1k" "$work/imported"
+chown -R "$DOVECOT_USER:$DOVECOT_GROUP" "$work/imported"
+dovecot_adm import "maildir:$work/imported" "" all || bail "doveadm import failed"
+[ "$(dovecot_count INBOX)" = 1000 ] || bail "Dovecot holds $(dovecot_count INBOX) messages, not 1000"
+printf '[imap bench]\nurl = imaps://127.0.0.1:%s/INBOX\nuser = reports\npassword-file = %s\nca-file = %s\nprocessed-folder = Processed\n' \
+	"$IMAPS_PORT" "$work/dc/password" "$work/dc/ca.pem" >"$work/fetch.conf"
+reset
+bench/timeit -- $TW fetch --once --config "$work/fetch.conf" >"$work/fetch.t" 2>"$work/fetch.err"
+[ -z "$(failed "$work/fetch.t")" ] || { tail -n 5 "$work/fetch.err" >&2; bail "fetch failed"; }
+fetch_s=$(median "$work/fetch.t" 0)
+[ "$(q "select count(*) from tlswatch.messages where channel = 'imap' and status = 'stored'")" = 1000 ] ||
+	bail "fetch did not store the 1000 messages: $(tail -n 1 "$work/fetch.err")"
+dovecot_stop
 
 echo "bench: one report with $BIG_ROWS failure-details, best of $RUNS" >&2
 timed -l "$work/big.list" -- $TW ingest --dry-run
@@ -201,7 +222,7 @@ awk -v fs="$floor_s" -v ps="$pipe_s" -v fr="$floor_rss" -v pr="$pipe_rss" -v n="
 	-v rows="$BIG_ROWS" -v ci="$child_in" -v co="$child_out" -v cf="$child_fork" -v machine="$machine" -v load="$load" -v runs="$RUNS" -v out="$OUT" \
 	-v ln="$lmtp_n" -v ls="$lmtp_s" -v l50="$lmtp_p50" -v l99="$lmtp_p99" -v lc="$serve_cpu" -v lr="$serve_rss" \
 	-v pc="$pipe_cpu" -v sess="$LMTP_SESSIONS" -v hn="$HTTP_N" -v hs="$http_s" -v hts="$https_s" \
-	-v dko="$dkim_off_s" -v dkr="$dkim_rec_s" '
+	-v dko="$dkim_off_s" -v dkr="$dkim_rec_s" -v fts="$fetch_s" '
 function mib(k) { return sprintf("%.1f MiB", k / 1024) }
 function row(what, got, floor, ratio, target, rss) {
 	printf "| %-30s | %11s | %-24s | %6s | %-15s | %9s |\n", what, got, floor, ratio, target, rss
@@ -232,6 +253,8 @@ BEGIN {
 	row("http POST, " sess " x " hn, sprintf("%.0f rep/s", hn / hs), "", "", ">= 2000/s", "")
 	row("https POST, " sess " x " hn, sprintf("%.0f rep/s", hn / hts), sprintf("%.0f rep/s http", hn / hs),
 	    sprintf("%.0f%%", 100 * hs / hts), ">= 2000/s", "")
+	row("fetch 1000 from Dovecot", sprintf("%.0f msg/s", 1000 / fts), sprintf("%.0f msg/s bulk", krate),
+	    sprintf("%.0f%%", 100 * (1000 / fts) / krate), "", "")
 	row("dkim = record, median of " n, sprintf("%.2f ms", dkr * 1000), sprintf("%.2f ms dkim = off", dko * 1000),
 	    sprintf("%.2fx", dkr / dko), "", "")
 	row("  verifying, per message", sprintf("%.2f ms", (dkr - dko) * 1000), "", "", "", "")
@@ -244,6 +267,7 @@ BEGIN {
 	printf "  \"parse_child\": {\"messages\": %d, \"in_process_s\": %.6f, \"in_child_s\": %.6f, \"fork_s\": %.6f, \"share_of_pipe\": %.4f},\n", n, ci, co, cf, (co - ci) / n / ps > out
 	printf "  \"lmtp\": {\"sessions\": %d, \"messages\": %d, \"seconds\": %.3f, \"per_s\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"serve_cpu_s\": %.3f, \"pipe_cpu_per_msg_s\": %.6f, \"cpu_ratio\": %.3f, \"peak_rss_kib\": %d},\n", sess, ln, ls, ln / ls, l50, l99, lc, pc / n, (lc / ln) / (pc / n), lr > out
 	printf "  \"http\": {\"clients\": %d, \"reports\": %d, \"http_seconds\": %.3f, \"http_per_s\": %.1f, \"https_seconds\": %.3f, \"https_per_s\": %.1f},\n", sess, hn, hs, hn / hs, hts, hn / hts > out
+	printf "  \"fetch\": {\"messages\": 1000, \"seconds\": %.3f, \"per_s\": %.1f, \"bulk_1000_per_s\": %.1f},\n", fts, 1000 / fts, krate > out
 	printf "  \"dkim\": {\"messages\": %d, \"off_median_s\": %.6f, \"record_median_s\": %.6f, \"verify_s\": %.6f}\n}\n", n, dko, dkr, dkr - dko > out
 }'
 echo "bench: written to $OUT" >&2

@@ -110,7 +110,20 @@ int cmd_fetch(int argc, char **argv)
 	if (store_open(&ctx.store, cfg.conninfo, &err) < 0 || ingest_parser_start(&ctx, &err) < 0)
 		goto done;
 	do {
+		/* --every outlives a restart of PostgreSQL: a connection lost
+		 * in one round is opened again for the next. */
+		if (ctx.store == NULL || PQstatus(store_conn(ctx.store)) != CONNECTION_OK) {
+			store_free(ctx.store);
+			ctx.store = NULL;
+			if (store_open(&ctx.store, cfg.conninfo, &err) < 0) {
+				log_warning("%s", err.msg);
+				error_clear(&err);
+				failed = ERR_TEMP;
+				goto wait;
+			}
+		}
 		failed = fetch_round(&ctx, accounts);
+	wait:
 		/* Whole seconds, so that SIGTERM is seen within one. */
 		for (gint64 s = 0; period > 0 && s < period && !fetch_stop; s++)
 			g_usleep(G_USEC_PER_SEC);

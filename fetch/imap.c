@@ -199,9 +199,10 @@ static char *imap_quoted(const char *folder)
 /* The number (1 to 2^32 - 1, RFC 3501 nz-number) that starts at s. */
 static gboolean imap_number(const char *s, guint64 *out)
 {
-	g_autofree char *digits = g_strndup(s, MIN(strspn(s, "0123456789"), 10));
+	gsize n = strspn(s, "0123456789");
+	g_autofree char *digits = n <= 10 ? g_strndup(s, n) : NULL;
 
-	return g_ascii_string_to_unsigned(digits, 10, 1, G_MAXUINT32, out, NULL);
+	return digits != NULL && g_ascii_string_to_unsigned(digits, 10, 1, G_MAXUINT32, out, NULL);
 }
 
 int imap_uidvalidity(struct imap *im, guint64 *uidvalidity, struct error *err)

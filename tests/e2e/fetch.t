@@ -201,4 +201,20 @@ fetch small --once
 is "$(dovecot_count INBOX)" 0 "two runs later: all read"
 is "$(q "select count(*) from tlswatch.reports where report_id like 'fetch-max-%'")" 5 "... each once"
 
+# ---- --every -------------------------------------------------------------------
+
+$TW fetch --config "$T/main.conf" --every 1s 2>"$T/every.err" &
+pid=$!
+report_mail fetch-every-1 >"$T/e.eml"
+dovecot_deliver "$T/e.eml"
+for _ in $(seq 100); do
+	[ "$(q "select count(*) from tlswatch.reports where report_id = 'fetch-every-1'")" = 1 ] && break
+	sleep 0.1
+done
+is "$(q "select count(*) from tlswatch.reports where report_id = 'fetch-every-1'")" 1 \
+	"--every 1s: a message delivered while it runs is stored"
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 0 "... and SIGTERM ends it, exit 0"
+
 done_testing
