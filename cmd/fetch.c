@@ -91,7 +91,7 @@ int cmd_fetch(int argc, char **argv)
 		error_set(&err, ERR_USAGE, "--every: expected a duration like 5m, got '%s'", every);
 	else
 		fetch_config_load(&accounts, &cfg, only, &err);
-	if (err.cls != ERR_NONE)
+	if (err.cls != ERR_NONE || accounts == NULL)
 		goto done;
 	/* Nothing to read is not a failure: the shipped cron line and timer
 	 * stay quiet until a mailbox is configured. */

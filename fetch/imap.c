@@ -182,6 +182,14 @@ static char *imap_answer(struct imap *im, const char *url, const char *command, 
 	return (char *)g_byte_array_free(s.bytes, FALSE);
 }
 
+/* A command on the mailbox whose answer only needs to be OK. */
+static int imap_command(struct imap *im, const char *command, struct error *err)
+{
+	g_autofree char *answer = imap_answer(im, im->mailbox_url, command, err);
+
+	return answer != NULL ? 0 : -1;
+}
+
 /* A folder as an IMAP quoted string (config.c allows printable ASCII). */
 static char *imap_quoted(const char *folder)
 {
@@ -277,17 +285,15 @@ int imap_fetch(struct imap *im, guint64 uid, guint64 max, GBytes **raw, gboolean
 int imap_move(struct imap *im, guint64 uid, const char *folder, struct error *err)
 {
 	g_autofree char *quoted = folder ? imap_quoted(folder) : NULL;
-	g_autofree char *move = NULL, *store = NULL, *expunge = NULL, *a = NULL, *b = NULL;
+	g_autofree char *move = NULL, *store = NULL, *expunge = NULL;
 
 	if (folder != NULL) {
 		move = g_strdup_printf("UID MOVE %" G_GUINT64_FORMAT " %s", uid, quoted);
-		a = imap_answer(im, im->mailbox_url, move, err);
-		return a != NULL ? 0 : -1;
+		return imap_command(im, move, err);
 	}
 	store = g_strdup_printf("UID STORE %" G_GUINT64_FORMAT " +FLAGS.SILENT (\\Deleted)", uid);
 	expunge = g_strdup_printf("UID EXPUNGE %" G_GUINT64_FORMAT, uid);
-	if ((a = imap_answer(im, im->mailbox_url, store, err)) == NULL ||
-	    (b = imap_answer(im, im->mailbox_url, expunge, err)) == NULL)
+	if (imap_command(im, store, err) < 0 || imap_command(im, expunge, err) < 0)
 		return -1;
 	return 0;
 }

@@ -201,6 +201,17 @@ fetch small --once
 is "$(dovecot_count INBOX)" 0 "two runs later: all read"
 is "$(q "select count(*) from tlswatch.reports where report_id like 'fetch-max-%'")" 5 "... each once"
 
+# ---- delete = true ----------------------------------------------------------
+
+conf del 'processed-folder =' 'quarantine-folder =' 'delete = true'
+report_mail fetch-delete-1 >"$T/d.eml"
+dovecot_deliver "$T/d.eml"
+p0=$(dovecot_count Processed)
+fetch del --once
+is "$rc" 0 "delete = true: exit 0" || diag "$(cat "$T/err")"
+is "$(q "select count(*) from tlswatch.reports where report_id = 'fetch-delete-1'")" 1 "... stored"
+is "$(dovecot_count INBOX) $(dovecot_count Processed)" "0 $p0" "... then deleted from INBOX, not moved"
+
 # ---- --every -------------------------------------------------------------------
 
 $TW fetch --config "$T/main.conf" --every 1s 2>"$T/every.err" &
