@@ -42,7 +42,7 @@ BUILD_FLAGS = var/build-flags
 $(shell mkdir -p var; echo 'SANITIZE=$(SANITIZE) CC=$(CC)' | cmp -s - $(BUILD_FLAGS) || \
 	echo 'SANITIZE=$(SANITIZE) CC=$(CC)' > $(BUILD_FLAGS))
 
-LIB_SRC  = $(filter-out common/resources.c,$(wildcard common/*.c ingest/*.c digest/*.c alert/*.c serve/*.c fetch/*.c cmd/*.c)) common/resources.c
+LIB_SRC  = $(filter-out common/resources.c,$(wildcard common/*.c ingest/*.c digest/*.c alert/*.c serve/*.c fetch/*.c check/*.c cmd/*.c)) common/resources.c
 LIB_OBJ  = $(sort $(LIB_SRC:.c=.o))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)

@@ -24,6 +24,7 @@ static const struct command {
 	{ "alert", cmd_alert, "evaluate alert rules, deliver and retry webhooks (--list, --test)" },
 	{ "serve", cmd_serve, "receive reports over LMTP, as a long-running service" },
 	{ "fetch", cmd_fetch, "read report mail from IMAP mailboxes ([imap NAME])" },
+	{ "check", cmd_check, "check a domain's live MTA-STS and TLS-RPT deployment" },
 };
 
 static int usage(FILE *out, int status)

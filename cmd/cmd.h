@@ -18,6 +18,7 @@ int cmd_digest(int argc, char **argv);
 int cmd_alert(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* Parse argv with entries (may be NULL) plus the common --config option,
  * then load the configuration into cfg. Returns 0, or the exit status to

@@ -400,8 +400,8 @@ static gboolean config_known_group(const char *group)
 	return g_str_equal(group, "database") || g_str_equal(group, "ingest") ||
 	       g_str_equal(group, "digest") || g_str_equal(group, "alert") ||
 	       g_str_equal(group, "serve") || g_str_equal(group, "dns") ||
-	       g_str_has_prefix(group, "imap ") || g_str_has_prefix(group, "rule ") ||
-	       g_str_has_prefix(group, "webhook ");
+	       g_str_has_prefix(group, "imap ") || g_str_equal(group, "check") ||
+	       g_str_has_prefix(group, "rule ") || g_str_has_prefix(group, "webhook ");
 }
 
 static int config_read(struct config *c, const char *path, struct error *err);

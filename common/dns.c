@@ -70,6 +70,11 @@ void dns_free(struct dns *d)
 	g_free(d);
 }
 
+static gint dns_strcmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The character-strings of one TXT rdata, joined; NULL when they are
  * malformed or hold a NUL byte. The caller g_free()s it. */
 static char *dns_txt_join(const guchar *rdata, gsize len)
@@ -90,19 +95,55 @@ static char *dns_txt_join(const guchar *rdata, gsize len)
 	return g_string_free(s, FALSE);
 }
 
-enum dns_status dns_lookup_txt(struct dns *d, const char *name, GPtrArray **records, char **why)
+/* The rdata of rr as the string a lookup returns, or NULL to leave it
+ * out; msg for the names compressed in it. */
+typedef char *(*dns_rdata_fn)(const ns_msg *msg, const ns_rr *rr);
+
+static char *dns_rdata_txt(const ns_msg *msg, const ns_rr *rr)
+{
+	return dns_txt_join(ns_rr_rdata(*rr), ns_rr_rdlen(*rr));
+}
+
+/* "PPPPP host": the preference first, zero-padded, so that sorting the
+ * strings sorts the hosts; dns_lookup_mx takes it off. */
+static char *dns_rdata_mx(const ns_msg *msg, const ns_rr *rr)
+{
+	char host[NS_MAXDNAME];
+
+	if (ns_rr_rdlen(*rr) < 3 || ns_name_uncompress(ns_msg_base(*msg), ns_msg_end(*msg),
+						       ns_rr_rdata(*rr) + 2, host, sizeof host) < 0)
+		return NULL;
+	return g_strdup_printf("%05u %s", ns_get16(ns_rr_rdata(*rr)), host);
+}
+
+static char *dns_rdata_address(const ns_msg *msg, const ns_rr *rr)
+{
+	char text[INET6_ADDRSTRLEN];
+	int family = ns_rr_type(*rr) == ns_t_a ? AF_INET : AF_INET6;
+	gsize want = family == AF_INET ? 4 : 16;
+
+	if (ns_rr_rdlen(*rr) != want ||
+	    inet_ntop(family, ns_rr_rdata(*rr), text, sizeof text) == NULL)
+		return NULL;
+	return g_strdup(text);
+}
+
+/* The records of name of type (what: "TXT", for messages), each made a
+ * string by fn, appended to found. */
+static enum dns_status dns_lookup(struct dns *d, const char *name, ns_type type, const char *what,
+				  dns_rdata_fn fn, GPtrArray *found, char **why)
 {
 	g_autofree guchar *answer = g_malloc(DNS_ANSWER_MAX);
-	g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
+	guint before = found->len;
 	ns_msg msg;
 	int len, count;
 
-	len = res_nquery(&d->res, name, ns_c_in, ns_t_txt, answer, DNS_ANSWER_MAX);
+	len = res_nquery(&d->res, name, ns_c_in, type, answer, DNS_ANSWER_MAX);
 	if (len < 0) {
 		switch (d->res.res_h_errno) {
 		case HOST_NOT_FOUND:
 		case NO_DATA:
-			*why = g_strdup_printf("%s: no TXT record", name);
+			*why = g_strdup_printf("%s: no %s record", name, what);
 			return DNS_NOTFOUND;
 		default:
 			*why = g_strdup_printf("%s: no answer from DNS (%s)", name,
@@ -115,7 +156,7 @@ enum dns_status dns_lookup_txt(struct dns *d, const char *name, GPtrArray **reco
 		return DNS_TEMPFAIL;
 	}
 	count = ns_msg_count(msg, ns_s_an);
-	for (int i = 0; i < count && found->len < DNS_RECORDS_MAX; i++) {
+	for (int i = 0; i < count && found->len - before < DNS_RECORDS_MAX; i++) {
 		ns_rr rr;
 		char *text;
 
@@ -124,17 +165,66 @@ enum dns_status dns_lookup_txt(struct dns *d, const char *name, GPtrArray **reco
 			return DNS_TEMPFAIL;
 		}
 		/* A CNAME on the way is followed by the server: only the
-		 * TXT records at its end count. */
-		if (ns_rr_type(rr) != ns_t_txt || ns_rr_class(rr) != ns_c_in)
+		 * records at its end count. */
+		if (ns_rr_type(rr) != type || ns_rr_class(rr) != ns_c_in)
 			continue;
-		text = dns_txt_join(ns_rr_rdata(rr), ns_rr_rdlen(rr));
-		if (text != NULL)
+		if ((text = fn(&msg, &rr)) != NULL)
 			g_ptr_array_add(found, text);
 	}
-	if (found->len == 0) {
-		*why = g_strdup_printf("%s: no TXT record", name);
+	if (found->len == before) {
+		*why = g_strdup_printf("%s: no %s record", name, what);
 		return DNS_NOTFOUND;
 	}
-	*records = g_steal_pointer(&found);
 	return DNS_OK;
+}
+
+enum dns_status dns_lookup_txt(struct dns *d, const char *name, GPtrArray **records, char **why)
+{
+	g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
+	enum dns_status status = dns_lookup(d, name, ns_t_txt, "TXT", dns_rdata_txt, found, why);
+
+	if (status == DNS_OK)
+		*records = g_steal_pointer(&found);
+	return status;
+}
+
+enum dns_status dns_lookup_mx(struct dns *d, const char *name, GPtrArray **hosts, char **why)
+{
+	g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
+	enum dns_status status = dns_lookup(d, name, ns_t_mx, "MX", dns_rdata_mx, found, why);
+
+	if (status != DNS_OK)
+		return status;
+	g_ptr_array_sort(found, (GCompareFunc)dns_strcmp);
+	for (guint i = 0; i < found->len; i++) {
+		char *entry = g_ptr_array_index(found, i);
+
+		/* The preference and its space off, and no final dot. */
+		memmove(entry, entry + 6, strlen(entry + 6) + 1);
+		if (*entry != '\0' && entry[strlen(entry) - 1] == '.')
+			entry[strlen(entry) - 1] = '\0';
+	}
+	*hosts = g_steal_pointer(&found);
+	return DNS_OK;
+}
+
+enum dns_status dns_lookup_addresses(struct dns *d, const char *name, GPtrArray **addresses,
+				     char **why)
+{
+	g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *why4 = NULL, *why6 = NULL;
+	enum dns_status v4 = dns_lookup(d, name, ns_t_a, "A", dns_rdata_address, found, &why4);
+	enum dns_status v6 =
+		dns_lookup(d, name, ns_t_aaaa, "AAAA", dns_rdata_address, found, &why6);
+
+	if (found->len > 0) {
+		*addresses = g_steal_pointer(&found);
+		return DNS_OK;
+	}
+	if (v4 == DNS_TEMPFAIL || v6 == DNS_TEMPFAIL) {
+		*why = v4 == DNS_TEMPFAIL ? g_steal_pointer(&why4) : g_steal_pointer(&why6);
+		return DNS_TEMPFAIL;
+	}
+	*why = g_strdup_printf("%s: no address (A or AAAA)", name);
+	return DNS_NOTFOUND;
 }

@@ -1,5 +1,6 @@
 /*
- * dns.h: TXT lookups through one resolver configuration.
+ * dns.h: DNS lookups (TXT, MX, addresses) through one resolver
+ * configuration.
  *
  * The system resolver (/etc/resolv.conf, through glibc's res_n* calls)
  * unless [dns] nameservers names others, with [dns] timeout per try. It
@@ -35,5 +36,14 @@ void dns_free(struct dns *d);
  * A record holding a NUL byte is left out. *why (the caller g_free()s it)
  * says what went wrong for anything but DNS_OK. */
 enum dns_status dns_lookup_txt(struct dns *d, const char *name, GPtrArray **records, char **why);
+
+/* The MX hosts of name, the most preferred first, without the final dot,
+ * in *hosts (char *, the caller's), as dns_lookup_txt. */
+enum dns_status dns_lookup_mx(struct dns *d, const char *name, GPtrArray **hosts, char **why);
+
+/* The IPv4 and IPv6 addresses of name, as text, in *addresses (char *,
+ * the caller's), as dns_lookup_txt. */
+enum dns_status dns_lookup_addresses(struct dns *d, const char *name, GPtrArray **addresses,
+				     char **why);
 
 #endif
