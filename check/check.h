@@ -87,6 +87,11 @@ void sts_policy_free(struct sts_policy *p);
 /* smtp_tls.c: each MX host on port 25. */
 void check_mx_tls(struct dns *dns, const struct check_config *c, struct check_result *r);
 
+/* save.c: compare r with the last check saved for its domain (adding the
+ * policy-id finding), then keep it in tlswatch.checks. conn is a
+ * PGconn *. ERR_TEMP when the database fails. */
+int check_save(void *conn, struct check_result *r, struct error *err);
+
 /* report.c: r as text (for people) or a JSON object; new strings. */
 char *check_render_text(const struct check_result *r);
 char *check_render_json(const struct check_result *r);

@@ -84,6 +84,8 @@ GRANT SELECT, INSERT, UPDATE ON tlswatch.alert_state, tlswatch.alerts TO tlswatc
 GRANT SELECT, INSERT ON tlswatch.report_keys TO tlswatch_ingest;
 -- tlswatch fetch: where each mailbox was left.
 GRANT SELECT, INSERT, UPDATE ON tlswatch.imap_state TO tlswatch_ingest;
+-- tlswatch check --save.
+GRANT SELECT, INSERT ON tlswatch.checks TO tlswatch_ingest;
 GRANT EXECUTE ON FUNCTION tlswatch.report_key_claim(text, text, bytea) TO tlswatch_ingest;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA tlswatch TO tlswatch_ingest;
 -- The alert pass (same account as ingest) keeps the next three months'

@@ -23,10 +23,10 @@ is "$(printf '%s\n' "$out" | grep -c '^ok')" "$(printf '%s\n' "$out" | sed -n 's
 
 # The schema as Grafana users see it: a freshly migrated, empty database.
 out=$("$T" -p /store/migrate 2>&1) || { diag "$out"; bail "migration failed"; }
-is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3,4,5,6,7,8 \
-	"schema_version lists migrations 1 to 8"
+is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3,4,5,6,7,8,9 \
+	"schema_version lists migrations 1 to 9"
 is "$(q "select string_agg(c.relname, ',' order by c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and c.relkind in ('r', 'p', 'v') and not c.relispartition")" \
-	"alert_state,alerts,domain_sessions,failures,imap_state,messages,policies,report_keys,reports,schema_version" "the tables and the view"
+	"alert_state,alerts,checks,domain_sessions,failures,imap_state,messages,policies,report_keys,reports,schema_version" "the tables and the view"
 is "$(q "select string_agg(table_name, ',' order by table_name) from information_schema.columns where table_schema = 'tlswatch' and column_name = 'id' and data_type = 'bigint' and is_identity = 'YES'")" \
 	"alerts,messages,policies,reports" "every id is a bigint identity (failures are keyed by their policy)"
 # A new database: partitions from two years back to three months ahead,
@@ -47,6 +47,8 @@ CREATE INDEX alerts_created_at ON tlswatch.alerts USING btree (created_at)
 CREATE INDEX alerts_pending ON tlswatch.alerts USING btree (next_attempt_at) WHERE (state = 'pending'::text)
 CREATE UNIQUE INDEX alerts_pkey ON tlswatch.alerts USING btree (id)
 CREATE INDEX alerts_rule_domain ON tlswatch.alerts USING btree (rule, domain, group_key, fired_at)
+CREATE INDEX checks_domain ON tlswatch.checks USING btree (domain, checked_at)
+CREATE UNIQUE INDEX checks_pkey ON tlswatch.checks USING btree (id)
 CREATE UNIQUE INDEX failures_pkey ON ONLY tlswatch.failures USING btree (policy_ref, detail_index, date_start)
 CREATE UNIQUE INDEX imap_state_pkey ON tlswatch.imap_state USING btree (account)
 CREATE UNIQUE INDEX messages_pkey ON tlswatch.messages USING btree (id)
