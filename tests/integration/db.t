@@ -28,7 +28,7 @@ is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.sc
 is "$(q "select string_agg(c.relname, ',' order by c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and c.relkind in ('r', 'p', 'v') and not c.relispartition")" \
 	"alert_state,alerts,checks,domain_sessions,failures,imap_state,messages,policies,report_keys,reports,schema_version" "the tables and the view"
 is "$(q "select string_agg(table_name, ',' order by table_name) from information_schema.columns where table_schema = 'tlswatch' and column_name = 'id' and data_type = 'bigint' and is_identity = 'YES'")" \
-	"alerts,messages,policies,reports" "every id is a bigint identity (failures are keyed by their policy)"
+	"alerts,checks,messages,policies,reports" "every id is a bigint identity (failures are keyed by their policy)"
 # A new database: partitions from two years back to three months ahead,
 # and the catch-alls on either side, in each of the three tables.
 months=$(for m in $(seq -24 3); do date -u -d "$(date -u +%Y-%m-15) $m month" +%Y_%m; done)

@@ -1,0 +1,591 @@
+# mtasts.sh: a fake internet on loopback for `tlswatch check DOMAIN`: a
+# test CA and its certificates, a nameserver with the domains' TXT, MX and
+# A records, HTTPS servers for mta-sts.DOMAIN and real Postfix smtpd MX
+# hosts, each on port 443 or 25 of an address of its own in 127.0.0.0/8
+# (Linux routes all of it to lo). Source tap.sh first: the functions bail
+# when a server won't start. Everything is under $STS_DIR (made now, mode
+# 755: Postfix's account goes through it to its queue). Needs root (ports
+# 25 and 443, postfix start): sts_require says so.
+#   sts_require         skip_all unless root with dnsmasq, openssl and
+#                       /usr/bin/python3; installs postfix when missing
+#                       (apt-get, "Local only", as tests/e2e/mta.sh does)
+#   sts_addr VAR        sets VAR to a random 127.X.Y.Z (never 127.0.*.*,
+#                       so neither 127.0.0.1 nor 127.0.0.53) whose ports
+#                       25 and 443 are free, not given out before here
+#   sts_ca              the test CA: sets STS_CA ($STS_DIR/ca.pem; its
+#                       key beside it), valid from now for 30 days
+#   sts_cert [-expired | -days N | -self] FILE NAME...
+#                       a P-256 key and certificate for the DNS names NAME
+#                       (wildcards too; the first is also the CN), signed
+#                       by the CA: $STS_DIR/FILE.pem and FILE.key, also in
+#                       STS_CERT and STS_KEY. Valid from a day ago for 90
+#                       days; -days N: until N days from now (-days 10:
+#                       expiring soon); -expired: from 30 days ago until
+#                       yesterday; -self: self-signed, trusted by nobody.
+#                       A certificate for the wrong name is one issued for
+#                       another NAME and served at this host's address.
+#   sts_dns_start ZONE [PORT]  dnsmasq on 127.0.0.1:PORT (default: a free
+#                       port) serving ZONE (format below), every other
+#                       name NXDOMAIN, nothing forwarded; sets DNS_PORT,
+#                       DNS_PID; writes ZONE.conf, and ZONE.log (each query
+#                       logged). Changed records: sts_dns_stop, then
+#                       sts_dns_start ZONE "$DNS_PORT" again
+#   sts_dns_stop        stops it
+#   sts_dig [-s] NAME TYPE [PORT]  asks 127.0.0.1:PORT (default $DNS_PORT)
+#                       for NAME's A, AAAA, CNAME, MX or TXT records and
+#                       prints one a line: an address, a name, "PREF HOST",
+#                       a TXT record's strings joined (with -s each one
+#                       quoted, "a" "b", to show the split). Status 1 when
+#                       there is none (the rcode on stderr: NXDOMAIN or
+#                       NOERROR), 3 when no answer came in $DNS_TIMEOUT
+#                       seconds (default 2)
+#   sts_https_start ADDR CERT KEY DOCROOT [tls1.1]
+#                       HTTPS on ADDR:443 serving the files under DOCROOT
+#                       (GET, HEAD; text/plain), TLS 1.2 or later, or only
+#                       TLS 1.0 and 1.1 with tls1.1. Per file, read on each
+#                       request, FILE.status (a status code), FILE.type (the
+#                       Content-Type), FILE.location (a redirect there, 301
+#                       unless FILE.status says otherwise), FILE.delay
+#                       (seconds to wait before answering). Sets HTTPS_PID
+#                       and HTTPS_LOG ($STS_DIR/https-ADDR.log: a line per
+#                       request, "SNI METHOD PATH host=HOST STATUS", or per
+#                       failed handshake, "SNI handshake failed: REASON")
+#   sts_https_stop ADDR stops it
+#   sts_smtp_start ADDR CERT KEY [nostarttls | tls1.1 | PARAM=VALUE]...
+#                       a private Postfix instance in $STS_DIR/smtp-ADDR
+#                       whose smtpd listens on ADDR:25 only and offers
+#                       STARTTLS with CERT and KEY (any TLS version OpenSSL
+#                       allows: 1.2, 1.3); nostarttls: not offered (CERT
+#                       and KEY may be ""); tls1.1: TLS 1.0 and 1.1 only;
+#                       PARAM=VALUE: any main.cf line (myhostname=mx1.x,
+#                       the 220 greeting's name; default mx.invalid). Sets
+#                       SMTP_PID (the master's), SMTP_DIR, SMTP_LOG (its
+#                       maillog: "disconnect from ... ehlo=2 starttls=1
+#                       quit=1 commands=4" tells what the client did)
+#   sts_smtp_stop ADDR  stops it, waits for its master to be gone
+#   sts_tarpit_start ADDR PORT  accepts connections on ADDR:PORT and never
+#                       says a word (timeouts); sets TARPIT_PID
+#   sts_tarpit_stop ADDR PORT   stops it
+#   sts_cleanup         stops every server started here, removes $STS_DIR:
+#                       the caller puts it in its EXIT trap, as nothing here
+#                       sets a trap
+#
+# The zone file: a record a line, blank lines and # comments skipped.
+#   NAME TXT TEXT...    the rest of the line is the text, one record
+#                       (dnsmasq splits one over 255 bytes into strings);
+#                       "a" "b" instead: those strings, as written
+#   NAME MX PREF HOST
+#   NAME A 127.X.Y.Z    several lines for several addresses
+#   NAME CNAME TARGET   TARGET must have records here too
+# A name may have several records of a type (two TXT: two records).
+
+: "${STS_PYTHON:=/usr/bin/python3}"
+# Not in a non-root PATH.
+: "${DNSMASQ:=/usr/sbin/dnsmasq}"
+: "${STS_POSTFIX:=/usr/sbin/postfix}"
+
+# Made now, not on first use: sts_* may run in $(...), whose assignments
+# the test never sees.
+: "${STS_DIR:=$(mktemp -d "${TMPDIR:-/tmp}/mtasts.XXXXXX")}"
+chmod 755 "$STS_DIR"
+
+sts_require() {
+	[ "$(id -u)" -eq 0 ] ||
+		skip_all "servers on ports 25 and 443, and postfix start, need root"
+	[ -x "$DNSMASQ" ] || skip_all "needs dnsmasq (dnsmasq-base: make deps)"
+	[ -x "$STS_PYTHON" ] || skip_all "needs $STS_PYTHON (make deps)"
+	command -v openssl >/dev/null || skip_all "needs openssl (make deps)"
+	[ -x "$STS_POSTFIX" ] && return 0
+	# Local only: an Internet Site Postfix would take 0.0.0.0:25, and with
+	# it port 25 of every address here.
+	echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		postfix >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends postfix >/dev/null 2>&1; } ||
+		skip_all "needs postfix, and apt-get could not install it"
+	diag "installed postfix"
+}
+
+# Random rather than counted from a base, so that test files running at
+# once seldom meet; a bind proves the ports free (a TIME_WAIT left by an
+# earlier server does not count, as the servers reuse addresses too).
+sts_py_addr='
+import errno, random, socket, sys
+used = open(sys.argv[1]).read().split()
+for _ in range(200):
+    a = "127.%d.%d.%d" % (random.randint(1, 254), random.randint(0, 255),
+                          random.randint(1, 254))
+    if a in used:
+        continue
+    try:
+        for port in (25, 443):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((a, port))
+            s.close()
+    except OSError as e:
+        why = e
+        if e.errno == errno.EACCES:
+            break
+        continue
+    open(sys.argv[1], "a").write(a + "\n")
+    print(a)
+    sys.exit(0)
+sys.stderr.write("no address with ports 25 and 443 free: %s\n" % why)
+sys.exit(1)
+'
+
+sts_addr() { # VAR
+	touch "$STS_DIR/addrs"
+	sts_a=$("$STS_PYTHON" -c "$sts_py_addr" "$STS_DIR/addrs" 2>&1) ||
+		bail "sts_addr: $sts_a (a server on 0.0.0.0:25 or 0.0.0.0:443?)"
+	eval "$1=\$sts_a"
+}
+
+# Waits until something listens on ADDR:PORT, from /proc/net/tcp rather
+# than by connecting: a probe would be a line in the server's log. Fails
+# after 10 s, or as soon as PID (when given) is gone.
+sts_py_listening='
+import os, socket, sys, time
+addr, port, pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3] or 0)
+want = "%s:%04X" % (socket.inet_aton(addr)[::-1].hex().upper(), port)
+for _ in range(100):
+    with open("/proc/net/tcp") as f:
+        if any(l.split()[1] == want and l.split()[3] == "0A" for l in f.readlines()[1:]):
+            sys.exit(0)
+    if pid:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            sys.exit(1)
+    time.sleep(0.1)
+sys.exit(1)
+'
+
+sts_listening() { # ADDR PORT [PID]
+	"$STS_PYTHON" -c "$sts_py_listening" "$1" "$2" "${3:-}"
+}
+
+# Kills the process in FILE and waits for it (our own child).
+sts_kill() { # PIDFILE
+	[ -f "$1" ] || return 0
+	sts_p=$(cat "$1")
+	rm -f "$1"
+	kill "$sts_p" 2>/dev/null
+	wait "$sts_p" 2>/dev/null
+	return 0
+}
+
+# Dates for openssl ca, N days from now (negative: ago).
+sts_date() { # DAYS
+	date -u -d "@$(($(date +%s) + $1 * 86400))" +%Y%m%d%H%M%SZ
+}
+
+# A CA of our own rather than self-signed servers: the checker is given
+# $STS_CA, as for a private CA, and then -self and -expired are refused
+# for what they are, not for an unknown issuer. openssl ca, not x509 -req:
+# OpenSSL 3.0's x509 has no way to set a start date, and an expired
+# certificate needs one in the past (faketime is not installed).
+sts_ca() {
+	sts_c=$STS_DIR/ca
+	mkdir -p "$sts_c/new"
+	: >"$sts_c/index.txt"
+	echo 1000 >"$sts_c/serial"
+	cat >"$sts_c/ca.cnf" <<EOF
+[ca]
+default_ca = sts
+[sts]
+database = $sts_c/index.txt
+new_certs_dir = $sts_c/new
+serial = $sts_c/serial
+certificate = $STS_DIR/ca.pem
+private_key = $STS_DIR/ca.key
+default_md = sha256
+policy = sts_policy
+unique_subject = no
+[sts_policy]
+commonName = supplied
+EOF
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$STS_DIR/ca.key" -out "$STS_DIR/ca.pem" -days 30 \
+		-subj "/CN=tlswatch MTA-STS test CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" \
+		>"$sts_c/err" 2>&1 || bail "sts_ca: $(cat "$sts_c/err")"
+	# shellcheck disable=SC2034 # for the caller
+	STS_CA=$STS_DIR/ca.pem
+}
+
+sts_cert() { # [-expired | -days N | -self] FILE NAME...
+	sts_from=-1 sts_to=90 sts_self=
+	while :; do
+		case $1 in
+		-expired) sts_from=-30 sts_to=-1 ;;
+		-days) sts_to=$2; shift ;;
+		-self) sts_self=1 ;;
+		*) break ;;
+		esac
+		shift
+	done
+	STS_CERT=$STS_DIR/$1.pem STS_KEY=$STS_DIR/$1.key
+	shift
+	sts_san=
+	for sts_n in "$@"; do sts_san="${sts_san:+$sts_san,}DNS:$sts_n"; done
+	printf '%s\n' "subjectAltName=$sts_san" "basicConstraints=CA:FALSE" \
+		"keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" \
+		>"$STS_CERT.ext"
+	if [ -n "$sts_self" ]; then
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout "$STS_KEY" -out "$STS_CERT" -days "$sts_to" -subj "/CN=$1" \
+			-addext "subjectAltName=$sts_san" >"$STS_CERT.err" 2>&1
+	else
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout "$STS_KEY" -out "$STS_CERT.csr" -subj "/CN=$1" \
+			>"$STS_CERT.err" 2>&1 &&
+		openssl ca -batch -notext -config "$STS_DIR/ca/ca.cnf" \
+			-in "$STS_CERT.csr" -out "$STS_CERT" -extfile "$STS_CERT.ext" \
+			-startdate "$(sts_date "$sts_from")" \
+			-enddate "$(sts_date "$sts_to")" >>"$STS_CERT.err" 2>&1
+	fi || bail "sts_cert $*: $(cat "$STS_CERT.err")"
+}
+
+# A loopback port free for both UDP and TCP, as a nameserver takes both.
+sts_free_port() {
+	"$STS_PYTHON" -c '
+import socket
+while True:
+    t, u = socket.socket(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t.bind(("127.0.0.1", 0))
+    try:
+        u.bind(t.getsockname())
+        break
+    except OSError:
+        pass
+print(t.getsockname()[1])'
+}
+
+# The zone file as dnsmasq options. A plain TEXT is quoted so that ; , #
+# and spaces are text; "a" "b" becomes dnsmasq's "a","b" (several strings).
+# shellcheck disable=SC2016 # an awk program
+sts_awk_zone='
+/^[[:space:]]*(#|$)/ { next }
+{ type = toupper($2) }
+type == "TXT" {
+	t = $0
+	sub(/^[^[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+/, "", t)
+	if (t ~ /^"/)
+		gsub(/"[[:space:]]+"/, "\",\"", t)
+	else {
+		gsub(/[\\"]/, "\\\\&", t)
+		t = "\"" t "\""
+	}
+	print "txt-record=" $1 "," t
+	next
+}
+type == "MX" && NF == 4 { print "mx-host=" $1 "," $4 "," $3; next }
+type == "A" && NF == 3 { print "host-record=" $1 "," $3; next }
+type == "CNAME" && NF == 3 { print "cname=" $1 "," $3; next }
+{ print "line " NR ": " $0; bad = 1 }
+END { exit bad }
+'
+
+sts_dns_start() { # ZONE [PORT]
+	awk "$sts_awk_zone" "$1" >"$1.conf" || bail "sts_dns_start: $1: $(grep '^line' "$1.conf")"
+	# Its configuration lines stop at 1024 bytes ("missing \"" beyond).
+	awk 'length > 1024 { exit 1 }' "$1.conf" ||
+		bail "sts_dns_start: a record in $1 is too long for dnsmasq"
+	DNS_PORT=${2:-$(sts_free_port)}
+	# Foreground, no pid file, no privilege drop, nothing read from /etc,
+	# every other name NXDOMAIN rather than forwarded anywhere; no cache,
+	# so that a restart with other records is seen at once.
+	"$DNSMASQ" --keep-in-foreground --conf-file="$1.conf" --pid-file \
+		--user="$(id -un)" --no-resolv --no-hosts --local=/#/ \
+		--cache-size=0 --bind-interfaces --listen-address=127.0.0.1 \
+		--port="$DNS_PORT" --log-facility=- --log-queries >"$1.log" 2>&1 &
+	DNS_PID=$!
+	echo "$DNS_PID" >"$STS_DIR/dns.pid"
+	for _ in $(seq 50); do
+		kill -0 "$DNS_PID" 2>/dev/null || break
+		# Any answer, NXDOMAIN included, means it is serving.
+		DNS_TIMEOUT=0.1 sts_dig dns-start.invalid A >/dev/null 2>&1
+		[ $? -ne 3 ] && return 0
+	done
+	bail "dnsmasq did not answer on port $DNS_PORT: $(cat "$1.log")"
+}
+
+sts_dns_stop() {
+	sts_kill "$STS_DIR/dns.pid"
+	DNS_PID=
+}
+
+# A minimal DNS client (no dig here): one query without EDNS over UDP,
+# again over TCP when the answer is truncated.
+sts_py_dig='
+import random, socket, struct, sys
+split = sys.argv[1] == "-s"
+name, typ, port, wait = sys.argv[2], sys.argv[3].upper(), int(sys.argv[4]), float(sys.argv[5])
+types = {"A": 1, "CNAME": 5, "MX": 15, "TXT": 16, "AAAA": 28}
+q = struct.pack(">6H", random.getrandbits(16), 0x100, 1, 0, 0, 0)
+q += b"".join(bytes([len(l)]) + l for l in name.strip(".").encode().split(b"."))
+q += b"\0" + struct.pack(">HH", types[typ], 1)
+def ask(kind):
+    s = socket.socket(socket.AF_INET, kind)
+    s.settimeout(wait)
+    s.connect(("127.0.0.1", port))
+    if kind == socket.SOCK_DGRAM:
+        s.send(q)
+        return s.recv(65535)
+    s.sendall(struct.pack(">H", len(q)) + q)
+    r = b""
+    while len(r) < 2 or len(r) < 2 + struct.unpack(">H", r[:2])[0]:
+        more = s.recv(65535)
+        if not more:
+            raise OSError("connection closed")
+        r += more
+    return r[2:]
+def dname(r, i):
+    labels, end = [], None
+    while r[i]:
+        if r[i] >= 0xc0:
+            end = end or i + 2
+            i = struct.unpack(">H", r[i:i + 2])[0] & 0x3fff
+            continue
+        labels.append(r[i + 1:i + 1 + r[i]].decode())
+        i += 1 + r[i]
+    return ".".join(labels) or ".", end or i + 1
+try:
+    r = ask(socket.SOCK_DGRAM)
+    if r[2] & 2:
+        r = ask(socket.SOCK_STREAM)
+except OSError as e:
+    sys.stderr.write("sts_dig: %s: no answer: %s\n" % (name, e or "timeout"))
+    sys.exit(3)
+i, found = dname(r, 12)[1] + 4, 0
+for _ in range(struct.unpack(">H", r[6:8])[0]):
+    i = dname(r, i)[1]
+    t, _, _, n = struct.unpack(">HHIH", r[i:i + 10])
+    i += 10
+    if t != types[typ]:
+        i += n
+        continue
+    if t == 1 or t == 28:
+        out = socket.inet_ntop(socket.AF_INET if t == 1 else socket.AF_INET6, r[i:i + n])
+    elif t == 5:
+        out = dname(r, i)[0]
+    elif t == 15:
+        out = "%d %s" % (struct.unpack(">H", r[i:i + 2])[0], dname(r, i + 2)[0])
+    else:
+        j, strings = i, []
+        while j < i + n:
+            strings.append(r[j + 1:j + 1 + r[j]].decode("utf-8", "replace"))
+            j += 1 + r[j]
+        out = " ".join("\"%s\"" % s for s in strings) if split else "".join(strings)
+    print(out)
+    found, i = 1, i + n
+if not found:
+    rcode = r[3] & 15
+    sys.stderr.write("sts_dig: %s: no %s, %s\n" % (name, typ,
+                     {0: "NOERROR", 2: "SERVFAIL", 3: "NXDOMAIN", 5: "REFUSED"}.get(rcode, "rcode %d" % rcode)))
+    sys.exit(1)
+'
+
+sts_dig() { # [-s] NAME TYPE [PORT]
+	sts_s=-
+	[ "$1" = -s ] && { sts_s=-s; shift; }
+	"$STS_PYTHON" -c "$sts_py_dig" "$sts_s" "$1" "$2" "${3:-$DNS_PORT}" "${DNS_TIMEOUT:-2}"
+}
+
+# Each connection in a thread of its own, the handshake there too: a
+# client that connects and says nothing holds up no other. The SNI the
+# client sent is in the log, for tests that want it to be mta-sts.DOMAIN.
+sts_py_https='
+import http.server, os, ssl, sys, time, urllib.parse
+addr, cert, key, root, tls = sys.argv[1:6]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+if tls == "tls1.1":
+    # OpenSSL 3 allows TLS 1.0 and 1.1 only at security level 0 (their
+    # MD5+SHA1 handshake signature is below level 1).
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    ctx.minimum_version = ssl.TLSVersion.TLSv1
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+else:
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+def sni(sock, name, _):
+    sock.sni = name
+ctx.sni_callback = sni
+def log(*words):
+    print(*words, flush=True)
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 10
+    def log_message(self, *args):
+        pass
+    def do_GET(self):
+        self.answer(True)
+    def do_HEAD(self):
+        self.answer(False)
+    def answer(self, with_body):
+        path = urllib.parse.urlsplit(self.path).path
+        f = os.path.join(root, os.path.normpath("/" + path).lstrip("/"))
+        def ctl(ext):
+            try:
+                with open(f + "." + ext) as c:
+                    return c.read().strip()
+            except OSError:
+                return ""
+        if ctl("delay"):
+            time.sleep(float(ctl("delay")))
+        where = ctl("location")
+        try:
+            with open(f, "rb") as c:
+                body, status = c.read(), 200
+        except OSError:
+            body, status = b"not found\n", 404
+        status = int(ctl("status") or (301 if where else status))
+        self.send_response(status)
+        self.send_header("Content-Type", ctl("type") or "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        if where:
+            self.send_header("Location", where)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if with_body:
+            self.wfile.write(body)
+        self.close_connection = True
+        log(getattr(self.request, "sni", None), self.command, self.path,
+            "host=%s" % self.headers.get("Host"), status)
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    def finish_request(self, raw, client):
+        raw.settimeout(10)
+        try:
+            conn = ctx.wrap_socket(raw, server_side=True)
+        except (OSError, ssl.SSLError) as e:
+            log(None, "handshake failed:", e)
+            return
+        try:
+            Handler(conn, client, self)
+        finally:
+            conn.close()
+try:
+    server = Server((addr, 443), Handler)
+except OSError as e:
+    log("cannot listen on %s:443: %s" % (addr, e))
+    sys.exit(1)
+server.serve_forever()
+'
+
+sts_https_start() { # ADDR CERT KEY DOCROOT [tls1.1]
+	HTTPS_LOG=$STS_DIR/https-$1.log
+	"$STS_PYTHON" -c "$sts_py_https" "$1" "$2" "$3" "$4" "${5:-}" >"$HTTPS_LOG" 2>&1 &
+	HTTPS_PID=$!
+	echo "$HTTPS_PID" >"$STS_DIR/https-$1.pid"
+	sts_listening "$1" 443 "$HTTPS_PID" ||
+		bail "the HTTPS server did not start on $1:443: $(cat "$HTTPS_LOG")"
+}
+
+sts_https_stop() { sts_kill "$STS_DIR/https-$1.pid"; } # ADDR
+
+# Postfix rather than a script: the checker meets a real smtpd's EHLO
+# answer, STARTTLS and TLS stack, and its maillog tells what the client
+# did. Starting one takes about 0.3 s. Its master runs detached, so each
+# instance is stopped by postfix stop on its own configuration.
+sts_smtp_start() { # ADDR CERT KEY [nostarttls | tls1.1 | PARAM=VALUE]...
+	SMTP_DIR=$STS_DIR/smtp-$1
+	SMTP_LOG=$SMTP_DIR/maillog
+	sts_pc="postconf -c $SMTP_DIR/etc"
+	mkdir -p "$SMTP_DIR/etc" "$SMTP_DIR/queue"
+	# Debian's pristine files, not /etc/postfix's.
+	cp /usr/share/postfix/main.cf.debian "$SMTP_DIR/etc/main.cf"
+	cp /usr/share/postfix/master.cf.dist "$SMTP_DIR/etc/master.cf"
+	# inet_interfaces must name an address of an interface, and ADDR is
+	# only routed to lo, not on it: so 127.0.0.1 there, and ADDR:25 in
+	# master.cf, which Postfix binds as it is. No DNS at all (the client's
+	# PTR included): nothing leaves the machine.
+	$sts_pc -e "queue_directory = $SMTP_DIR/queue" \
+		"data_directory = $SMTP_DIR/data" "maillog_file = $SMTP_LOG" \
+		"maillog_file_prefixes = $STS_DIR" \
+		"inet_interfaces = 127.0.0.1" "inet_protocols = ipv4" \
+		"myhostname = mx.invalid" "mydestination =" "mynetworks = 127.0.0.1/32" \
+		"alias_maps =" "alias_database =" "default_transport = error" \
+		"relay_transport = error" "smtpd_peername_lookup = no" \
+		"smtp_dns_support_level = disabled" \
+		"smtpd_tls_cert_file = $2" "smtpd_tls_key_file = $3" \
+		"smtpd_tls_security_level = may" "smtpd_tls_loglevel = 1" ||
+		bail "sts_smtp_start $1: postconf failed"
+	shift 3
+	for sts_o in "$@"; do
+		case $sts_o in
+		nostarttls) sts_o="smtpd_tls_security_level = none" ;;
+		# Security level 0 for TLS 1.0 and 1.1 (as in sts_py_https); the
+		# opportunistic smtpd uses the medium list.
+		tls1.1) $sts_pc -e "tls_medium_cipherlist = DEFAULT:@SECLEVEL=0"
+			sts_o="smtpd_tls_protocols = >=TLSv1, <=TLSv1.1" ;;
+		*=*) ;;
+		*) bail "sts_smtp_start: unknown option $sts_o" ;;
+		esac
+		$sts_pc -e "$sts_o" || bail "sts_smtp_start: postconf -e '$sts_o' failed"
+	done
+	sts_a=${SMTP_DIR##*/smtp-}
+	$sts_pc -M# smtp/inet
+	$sts_pc -F '*/*/chroot = n'
+	$sts_pc -Me "$sts_a:25/inet = $sts_a:25 inet n - n - - smtpd"
+	# Postfix's account goes through $STS_DIR to its queue, whatever the
+	# test's umask (tap.sh's is 027).
+	(umask 022 && "$STS_POSTFIX" -c "$SMTP_DIR/etc" start) >"$SMTP_DIR/start.log" 2>&1 ||
+		bail "postfix start for $sts_a failed: $(cat "$SMTP_DIR/start.log" "$SMTP_LOG" 2>/dev/null)"
+	sts_listening "$sts_a" 25 ||
+		bail "Postfix does not listen on $sts_a:25: $(cat "$SMTP_LOG" 2>/dev/null)"
+	# shellcheck disable=SC2034 # for the caller
+	SMTP_PID=$(tr -dc 0-9 <"$SMTP_DIR/queue/pid/master.pid")
+}
+
+sts_smtp_stop() { # ADDR
+	sts_d=$STS_DIR/smtp-$1
+	[ -f "$sts_d/etc/main.cf" ] || return 0
+	sts_p=$(tr -dc 0-9 <"$sts_d/queue/pid/master.pid" 2>/dev/null)
+	"$STS_POSTFIX" -c "$sts_d/etc" stop >/dev/null 2>&1
+	[ -n "$sts_p" ] || return 0
+	for _ in $(seq 100); do
+		kill -0 "$sts_p" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -9 "$sts_p" 2>/dev/null
+}
+
+sts_py_tarpit='
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(64)
+held = []
+while True:
+    held.append(s.accept()[0])
+'
+
+sts_tarpit_start() { # ADDR PORT
+	"$STS_PYTHON" -c "$sts_py_tarpit" "$1" "$2" >"$STS_DIR/tarpit-$1-$2.log" 2>&1 &
+	TARPIT_PID=$!
+	echo "$TARPIT_PID" >"$STS_DIR/tarpit-$1-$2.pid"
+	sts_listening "$1" "$2" "$TARPIT_PID" ||
+		bail "the tarpit did not start on $1:$2: $(cat "$STS_DIR/tarpit-$1-$2.log")"
+}
+
+sts_tarpit_stop() { sts_kill "$STS_DIR/tarpit-$1-$2.pid"; } # ADDR PORT
+
+sts_cleanup() {
+	for sts_f in "$STS_DIR"/smtp-*/etc; do
+		[ -d "$sts_f" ] || continue
+		sts_f=${sts_f%/etc}
+		sts_smtp_stop "${sts_f##*/smtp-}"
+	done
+	for sts_f in "$STS_DIR"/*.pid; do
+		[ -f "$sts_f" ] && sts_kill "$sts_f"
+	done
+	DNS_PID=
+	rm -rf "$STS_DIR"
+}
