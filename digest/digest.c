@@ -58,6 +58,7 @@ struct digest_domain *digest_domain_new(const char *name, guint days)
 	dd->no_policy = g_ptr_array_new_with_free_func(g_free);
 	dd->missing = g_ptr_array_new_with_free_func(g_free);
 	dd->unauthenticated_senders = g_ptr_array_new_with_free_func(g_free);
+	dd->check_failures = g_ptr_array_new_with_free_func(g_free);
 	return dd;
 }
 
@@ -80,8 +81,25 @@ void digest_domain_free(struct digest_domain *dd)
 	g_ptr_array_unref(dd->no_policy);
 	g_ptr_array_unref(dd->missing);
 	g_ptr_array_unref(dd->unauthenticated_senders);
+	g_ptr_array_unref(dd->check_failures);
+	g_free(dd->check_date);
+	g_free(dd->check_id_change);
 	g_free(dd->reason);
 	g_free(dd);
+}
+
+char *digest_check_sentence(const struct digest_domain *dd)
+{
+	guint n = dd->check_failures->len;
+
+	if (dd->check_date == NULL)
+		return NULL;
+	if (n == 0)
+		return g_strdup_printf("live check of %s: the deployment is right%s%s",
+				       dd->check_date, dd->check_id_change ? "; MTA-STS " : "",
+				       dd->check_id_change ? dd->check_id_change : "");
+	return g_strdup_printf("live check of %s: %u failure%s", dd->check_date, n,
+			       n == 1 ? "" : "s");
 }
 
 char *digest_unauthenticated_sentence(const struct digest_domain *dd)

@@ -69,6 +69,12 @@ struct digest_domain {
 	 * (char *, by name). */
 	gint64 unauthenticated;
 	GPtrArray *unauthenticated_senders;
+	/* The last live check saved for the domain (tlswatch check --save),
+	 * or check_date NULL when there is none. */
+	char *check_date;	   /* "2026-12-01" */
+	gboolean check_ok;	   /* no check failed */
+	GPtrArray *check_failures; /* char *: "mx-tls mx2.example.com: ..." */
+	char *check_id_change;	   /* "id changed from A to B since DATE", or NULL */
 	enum digest_state state;
 	char *reason;	 /* one sentence */
 	gboolean capped; /* a figure reached G_MAXINT64 (common/figure.h) */
@@ -141,6 +147,10 @@ void digest_assess(struct digest_domain *dd, const struct digest_config *c);
 int digest_query(void *conn, const struct digest_period *p, const struct digest_period *prev,
 		 char **globs, const struct digest_config *c, struct digest **out,
 		 struct error *err);
+
+/* "live check of 2026-12-01: ok" or "... : 2 failures", or NULL when no
+ * check was saved; the caller g_free()s it. */
+char *digest_check_sentence(const struct digest_domain *dd);
 
 /* "3 unauthenticated reports from 2 senders, not counted", or NULL when
  * none was left out; the caller g_free()s it. */

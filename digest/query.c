@@ -17,6 +17,7 @@
 #include "common/db.h"
 #include "common/domain.h"
 #include "common/figure.h"
+#include "common/pgarray.h"
 #include "common/tally.h"
 #include "digest/digest.h"
 
@@ -120,6 +121,19 @@ static const char *const q_reporters[2][FILTER_N] = TRUST_VARIANTS(Q_REPORTERS);
 static const char *const q_failures[2][FILTER_N] = TRUST_VARIANTS(Q_FAILURES);
 static const char *const q_policies[2][FILTER_N] = TRUST_VARIANTS(Q_POLICIES);
 static const char *const q_unauthenticated[FILTER_N] = VARIANTS(Q_UNAUTHENTICATED);
+
+/* $1 the digest's domains: the last check saved for each (tlswatch check
+ * --save), its failures and the policy-id finding. */
+static const char *const q_checks =
+	"SELECT DISTINCT ON (c.domain) c.domain, to_char(c.checked_at AT TIME ZONE 'UTC',"
+	" 'YYYY-MM-DD'), c.ok,"
+	" (SELECT string_agg(f->>'check' || ' ' || coalesce(f->>'subject' || ': ', '')"
+	" || (f->>'message'), E'\\n') FROM jsonb_array_elements(c.result->'findings') f"
+	" WHERE f->>'level' = 'FAIL'),"
+	" (SELECT f->>'message' FROM jsonb_array_elements(c.result->'findings') f"
+	" WHERE f->>'check' = 'policy-id' AND f->>'level' = 'ok' LIMIT 1)"
+	" FROM tlswatch.checks c WHERE c.domain = ANY ($1::text[])"
+	" ORDER BY c.domain, c.checked_at DESC";
 
 struct query_ctx {
 	PGconn *conn;
@@ -349,6 +363,51 @@ static int query_unauthenticated(struct query_ctx *q, struct error *err)
 	return 0;
 }
 
+/* The last live check of each domain of the digest, those --domain named
+ * without reports included. */
+static int query_checks(struct query_ctx *q, struct error *err)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	g_autoptr(GHashTable) by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autofree char *array = NULL;
+	const char *params[1];
+	PGresult *res;
+
+	for (guint i = 0; i < q->d->domains->len; i++) {
+		struct digest_domain *dd = g_ptr_array_index(q->d->domains, i);
+
+		g_ptr_array_add(names, dd->domain);
+		g_hash_table_insert(by_name, dd->domain, dd);
+	}
+	if (names->len == 0)
+		return 0;
+	array = pg_array_of_strings(names);
+	params[0] = array;
+	res = PQexecParams(q->conn, q_checks, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_error(q->conn, res, err, "digest live checks");
+		PQclear(res);
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct digest_domain *dd = g_hash_table_lookup(by_name, PQgetvalue(res, i, 0));
+		g_auto(GStrv) failures = NULL;
+
+		if (dd == NULL)
+			continue;
+		dd->check_date = g_strdup(PQgetvalue(res, i, 1));
+		dd->check_ok = g_str_equal(PQgetvalue(res, i, 2), "t");
+		failures =
+			PQgetisnull(res, i, 3) ? NULL : g_strsplit(PQgetvalue(res, i, 3), "\n", -1);
+		for (gsize j = 0; failures != NULL && failures[j] != NULL; j++)
+			g_ptr_array_add(dd->check_failures, g_strdup(failures[j]));
+		if (!PQgetisnull(res, i, 4))
+			dd->check_id_change = g_strdup(PQgetvalue(res, i, 4));
+	}
+	PQclear(res);
+	return 0;
+}
+
 static void query_trim(GPtrArray *list, guint top)
 {
 	digest_items_sort(list);
@@ -431,6 +490,8 @@ int digest_query(void *conn, const struct digest_period *p, const struct digest_
 	    query_unauthenticated(&q, err) < 0)
 		goto fail;
 	query_finish(&q, c->top);
+	if (query_checks(&q, err) < 0)
+		goto fail;
 	*out = g_steal_pointer(&q.d);
 	rc = 0;
 fail:

@@ -97,9 +97,16 @@ static void digest_problems(GString *s, const struct digest_domain *dd,
 				       c->min_days);
 		sep = "; ";
 	}
-	if (!(digest_rate(&dd->cur) < c->max_failure_rate))
+	if (!(digest_rate(&dd->cur) < c->max_failure_rate)) {
 		g_string_append_printf(s, "%sfailure rate %.2f%% is not under %g%%", sep,
 				       digest_rate(&dd->cur), c->max_failure_rate);
+		sep = "; ";
+	}
+	/* The reports say what senders saw; the live check what is
+	 * published now (tlswatch check --save). */
+	if (dd->check_date != NULL && dd->check_failures->len > 0)
+		g_string_append_printf(s, "%sthe live check of %s failed: %s", sep, dd->check_date,
+				       (const char *)g_ptr_array_index(dd->check_failures, 0));
 }
 
 void digest_assess(struct digest_domain *dd, const struct digest_config *c)

@@ -190,6 +190,7 @@ static void html_strings(GString *s, const char *title, GPtrArray *list)
 static void html_domain(GString *s, const struct digest *d, const struct digest_domain *dd)
 {
 	g_autofree char *unauthenticated = digest_unauthenticated_sentence(dd);
+	g_autofree char *check = digest_check_sentence(dd);
 
 	g_string_append(s, "<h2 style=\"font-size:18px;margin:24px 0 4px\">");
 	html_text(s, dd->domain);
@@ -202,6 +203,16 @@ static void html_domain(GString *s, const struct digest *d, const struct digest_
 	/* Before the figures: a domain may have nothing else. */
 	if (unauthenticated != NULL)
 		html_strings(s, unauthenticated, dd->unauthenticated_senders);
+	if (check != NULL) {
+		g_string_append(s, "<p><b>");
+		html_text(s, check);
+		g_string_append(s, "</b></p>\n");
+	}
+	for (guint i = 0; i < dd->check_failures->len; i++) {
+		g_string_append(s, i == 0 ? "<ul>\n<li>" : "<li>");
+		html_text(s, g_ptr_array_index(dd->check_failures, i));
+		g_string_append(s, i + 1 == dd->check_failures->len ? "</li>\n</ul>\n" : "</li>\n");
+	}
 	if (dd->cur.reports == 0 && dd->prev.reports == 0)
 		return;
 	html_totals(s, dd);

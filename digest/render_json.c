@@ -105,6 +105,13 @@ static json_t *json_domain(const struct digest *d, const struct digest_domain *d
 	json_object_set_new(o, "unauthenticated_reports", json_integer(dd->unauthenticated));
 	json_object_set_new(o, "unauthenticated_senders",
 			    json_strings(dd->unauthenticated_senders));
+	json_object_set_new(o, "live_check",
+			    dd->check_date == NULL
+				    ? json_null()
+				    : json_pack("{s:s,s:b,s:o,s:s?}", "date", dd->check_date, "ok",
+						dd->check_ok, "failures",
+						json_strings(dd->check_failures), "id_change",
+						dd->check_id_change));
 	return o;
 }
 

@@ -73,6 +73,7 @@ static void md_domain(GString *s, const struct digest *d, const struct digest_do
 {
 	g_autofree char *spark = NULL, *fspark = NULL, *unit = NULL;
 	g_autofree char *unauthenticated = digest_unauthenticated_sentence(dd);
+	g_autofree char *check = digest_check_sentence(dd);
 
 	g_string_append(s, "\n## ");
 	md_escaped(s, dd->domain);
@@ -80,6 +81,16 @@ static void md_domain(GString *s, const struct digest *d, const struct digest_do
 	/* Before the figures: a domain may have nothing else. */
 	if (unauthenticated != NULL)
 		md_strings(s, unauthenticated, dd->unauthenticated_senders);
+	if (check != NULL) {
+		g_string_append(s, "\n**");
+		md_escaped(s, check);
+		g_string_append(s, "**\n");
+	}
+	for (guint i = 0; i < dd->check_failures->len; i++) {
+		g_string_append(s, "- ");
+		md_escaped(s, g_ptr_array_index(dd->check_failures, i));
+		g_string_append_c(s, '\n');
+	}
 	if (dd->cur.reports == 0 && dd->prev.reports == 0)
 		return;
 	md_totals(s, dd);

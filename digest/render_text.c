@@ -59,6 +59,7 @@ static void text_domain(GString *s, const struct digest *d, const struct digest_
 {
 	g_autofree char *spark = NULL, *fspark = NULL, *unit = NULL, *a = NULL, *b = NULL;
 	g_autofree char *unauthenticated = digest_unauthenticated_sentence(dd);
+	g_autofree char *check = digest_check_sentence(dd);
 
 	g_string_append_printf(s, "\n%s: %s\n  %s\n", dd->domain, digest_state_name(dd->state),
 			       dd->reason);
@@ -68,6 +69,11 @@ static void text_domain(GString *s, const struct digest *d, const struct digest_
 
 		text_strings(s, title, dd->unauthenticated_senders);
 	}
+	if (check != NULL)
+		g_string_append_printf(s, "  %s\n", check);
+	for (guint i = 0; i < dd->check_failures->len; i++)
+		g_string_append_printf(s, "    %s\n",
+				       (char *)g_ptr_array_index(dd->check_failures, i));
 	if (dd->cur.reports == 0 && dd->prev.reports == 0)
 		return;
 	g_string_append(s, "  sessions          ");

@@ -401,7 +401,7 @@ sts_dig() { # [-s] NAME TYPE [PORT]
 # client that connects and says nothing holds up no other. The SNI the
 # client sent is in the log, for tests that want it to be mta-sts.DOMAIN.
 sts_py_https='
-import http.server, os, ssl, sys, time, urllib.parse
+import http.server, os, ssl, sys, threading, time, urllib.parse
 addr, cert, key, root, tls = sys.argv[1:6]
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
@@ -413,8 +413,9 @@ if tls == "tls1.1":
     ctx.maximum_version = ssl.TLSVersion.TLSv1_1
 else:
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+seen = threading.local()
 def sni(sock, name, _):
-    sock.sni = name
+    seen.name = name
 ctx.sni_callback = sni
 def log(*words):
     print(*words, flush=True)
@@ -455,16 +456,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if with_body:
             self.wfile.write(body)
         self.close_connection = True
-        log(getattr(self.request, "sni", None), self.command, self.path,
+        log(getattr(seen, "name", None), self.command, self.path,
             "host=%s" % self.headers.get("Host"), status)
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     def finish_request(self, raw, client):
         raw.settimeout(10)
+        seen.name = None
         try:
             conn = ctx.wrap_socket(raw, server_side=True)
         except (OSError, ssl.SSLError) as e:
-            log(None, "handshake failed:", e)
+            log(seen.name, "handshake failed:", e)
             return
         try:
             Handler(conn, client, self)
@@ -497,7 +499,9 @@ sts_smtp_start() { # ADDR CERT KEY [nostarttls | tls1.1 | PARAM=VALUE]...
 	SMTP_DIR=$STS_DIR/smtp-$1
 	SMTP_LOG=$SMTP_DIR/maillog
 	sts_pc="postconf -c $SMTP_DIR/etc"
-	mkdir -p "$SMTP_DIR/etc" "$SMTP_DIR/queue"
+	# Postfix's account goes through $STS_DIR to its queue, whatever the
+	# test's umask (tap.sh's is 027).
+	(umask 022 && mkdir -p "$SMTP_DIR/etc" "$SMTP_DIR/queue")
 	# Debian's pristine files, not /etc/postfix's.
 	cp /usr/share/postfix/main.cf.debian "$SMTP_DIR/etc/main.cf"
 	cp /usr/share/postfix/master.cf.dist "$SMTP_DIR/etc/master.cf"
@@ -533,8 +537,6 @@ sts_smtp_start() { # ADDR CERT KEY [nostarttls | tls1.1 | PARAM=VALUE]...
 	$sts_pc -M# smtp/inet
 	$sts_pc -F '*/*/chroot = n'
 	$sts_pc -Me "$sts_a:25/inet = $sts_a:25 inet n - n - - smtpd"
-	# Postfix's account goes through $STS_DIR to its queue, whatever the
-	# test's umask (tap.sh's is 027).
 	(umask 022 && "$STS_POSTFIX" -c "$SMTP_DIR/etc" start) >"$SMTP_DIR/start.log" 2>&1 ||
 		bail "postfix start for $sts_a failed: $(cat "$SMTP_DIR/start.log" "$SMTP_LOG" 2>/dev/null)"
 	sts_listening "$sts_a" 25 ||
@@ -546,7 +548,8 @@ sts_smtp_start() { # ADDR CERT KEY [nostarttls | tls1.1 | PARAM=VALUE]...
 sts_smtp_stop() { # ADDR
 	sts_d=$STS_DIR/smtp-$1
 	[ -f "$sts_d/etc/main.cf" ] || return 0
-	sts_p=$(tr -dc 0-9 <"$sts_d/queue/pid/master.pid" 2>/dev/null)
+	sts_p=
+	[ -f "$sts_d/queue/pid/master.pid" ] && sts_p=$(tr -dc 0-9 <"$sts_d/queue/pid/master.pid")
 	"$STS_POSTFIX" -c "$sts_d/etc" stop >/dev/null 2>&1
 	[ -n "$sts_p" ] || return 0
 	for _ in $(seq 100); do
