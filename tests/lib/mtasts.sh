@@ -19,9 +19,10 @@
 #                       (wildcards too; the first is also the CN), signed
 #                       by the CA: $STS_DIR/FILE.pem and FILE.key, also in
 #                       STS_CERT and STS_KEY. Valid from a day ago for 90
-#                       days; -days N: until N days from now (-days 10:
-#                       expiring soon); -expired: from 30 days ago until
-#                       yesterday; -self: self-signed, trusted by nobody.
+#                       days; -days N: until N x 24 h from now (-days 10:
+#                       expiring soon; a second later, 9.99 days are left);
+#                       -expired: from 30 days ago until yesterday; -self:
+#                       self-signed, trusted by nobody (not with -expired).
 #                       A certificate for the wrong name is one issued for
 #                       another NAME and served at this host's address.
 #   sts_dns_start ZONE [PORT]  dnsmasq on 127.0.0.1:PORT (default: a free
@@ -48,24 +49,32 @@
 #                       unless FILE.status says otherwise), FILE.delay
 #                       (seconds to wait before answering). Sets HTTPS_PID
 #                       and HTTPS_LOG ($STS_DIR/https-ADDR.log: a line per
-#                       request, "SNI METHOD PATH host=HOST STATUS", or per
-#                       failed handshake, "SNI handshake failed: REASON")
+#                       request, "SNI METHOD PATH host=HOST STATUS", per
+#                       failed handshake "SNI handshake failed: REASON", per
+#                       client gone before the answer "SNI connection lost:
+#                       REASON"; SNI is None when the client sent none)
 #   sts_https_stop ADDR stops it
 #   sts_smtp_start ADDR CERT KEY [nostarttls | tls1.1 | PARAM=VALUE]...
 #                       a private Postfix instance in $STS_DIR/smtp-ADDR
 #                       whose smtpd listens on ADDR:25 only and offers
-#                       STARTTLS with CERT and KEY (any TLS version OpenSSL
-#                       allows: 1.2, 1.3); nostarttls: not offered (CERT
-#                       and KEY may be ""); tls1.1: TLS 1.0 and 1.1 only;
+#                       STARTTLS with CERT and KEY (TLS 1.2 or 1.3: OpenSSL
+#                       3 allows no less at its default security level);
+#                       nostarttls: not offered (CERT and KEY may be "");
+#                       tls1.1: TLS 1.0 and 1.1 only (a default OpenSSL 3
+#                       client fails the handshake: "legacy sigalg
+#                       disallowed or unsupported");
 #                       PARAM=VALUE: any main.cf line (myhostname=mx1.x,
 #                       the 220 greeting's name; default mx.invalid). Sets
 #                       SMTP_PID (the master's), SMTP_DIR, SMTP_LOG (its
 #                       maillog: "disconnect from ... ehlo=2 starttls=1
 #                       quit=1 commands=4" tells what the client did)
-#   sts_smtp_stop ADDR  stops it, waits for its master to be gone
+#   sts_smtp_stop ADDR  stops it, waits until its master is gone and
+#                       nothing listens on ADDR:25; sts_smtp_start ADDR may
+#                       then start it again, with other options
 #   sts_tarpit_start ADDR PORT  accepts connections on ADDR:PORT and never
 #                       says a word (timeouts); sets TARPIT_PID
 #   sts_tarpit_stop ADDR PORT   stops it
+# A server started twice on one address bails.
 #   sts_cleanup         stops every server started here, removes $STS_DIR:
 #                       the caller puts it in its EXIT trap, as nothing here
 #                       sets a trap
@@ -78,6 +87,8 @@
 #   NAME A 127.X.Y.Z    several lines for several addresses
 #   NAME CNAME TARGET   TARGET must have records here too
 # A name may have several records of a type (two TXT: two records).
+
+# shellcheck disable=SC2034 # STS_CA, HTTPS_PID...: set for the caller
 
 : "${STS_PYTHON:=/usr/bin/python3}"
 # Not in a non-root PATH.
@@ -113,7 +124,7 @@ sts_require() {
 # earlier server does not count, as the servers reuse addresses too).
 sts_py_addr='
 import errno, random, socket, sys
-used = open(sys.argv[1]).read().split()
+used, why = open(sys.argv[1]).read().split(), None
 for _ in range(200):
     a = "127.%d.%d.%d" % (random.randint(1, 254), random.randint(0, 255),
                           random.randint(1, 254))
@@ -144,28 +155,52 @@ sts_addr() { # VAR
 	eval "$1=\$sts_a"
 }
 
-# Waits until something listens on ADDR:PORT, from /proc/net/tcp rather
-# than by connecting: a probe would be a line in the server's log. Fails
-# after 10 s, or as soon as PID (when given) is gone.
+# Waits until something listens on ADDR:PORT (with "closed": until
+# nothing does), from /proc/net/tcp rather than by connecting: a probe
+# would be a line in the server's log. Fails after 10 s.
 sts_py_listening='
-import os, socket, sys, time
-addr, port, pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3] or 0)
+import socket, sys, time
+addr, port, closed = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "closed"
 want = "%s:%04X" % (socket.inet_aton(addr)[::-1].hex().upper(), port)
 for _ in range(100):
     with open("/proc/net/tcp") as f:
-        if any(l.split()[1] == want and l.split()[3] == "0A" for l in f.readlines()[1:]):
+        if closed != any(l.split()[1] == want and l.split()[3] == "0A"
+                         for l in f.readlines()[1:]):
             sys.exit(0)
-    if pid:
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            sys.exit(1)
     time.sleep(0.1)
 sys.exit(1)
 '
 
-sts_listening() { # ADDR PORT [PID]
+sts_listening() { # ADDR PORT [closed]
 	"$STS_PYTHON" -c "$sts_py_listening" "$1" "$2" "${3:-}"
+}
+
+# Starts the python3 program CODE with ARGS in the background as server
+# NAME: its pid in $STS_DIR/NAME.pid (sts_pid too), its output in NAME.log.
+# CODE makes the file $STS_READY once it listens: no port to poll, and a
+# server that could not bind is not taken for another on the same port.
+sts_spawn() { # NAME CODE ARGS...
+	sts_n=$1 sts_code=$2
+	shift 2
+	[ -f "$STS_DIR/$sts_n.pid" ] && bail "$sts_n: started already"
+	rm -f "$STS_DIR/$sts_n.ready"
+	STS_READY=$STS_DIR/$sts_n.ready "$STS_PYTHON" -c "$sts_code" "$@" \
+		>"$STS_DIR/$sts_n.log" 2>&1 &
+	sts_pid=$!
+	echo "$sts_pid" >"$STS_DIR/$sts_n.pid"
+	for _ in $(seq 100); do
+		[ -f "$STS_DIR/$sts_n.ready" ] && return 0
+		kill -0 "$sts_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	bail "$sts_n did not start: $(cat "$STS_DIR/$sts_n.log")"
+}
+
+# PID is alive, and not a zombie: a Postfix master is reparented to init,
+# which may take a second or more to reap it.
+sts_running() { # PID
+	sts_st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$sts_st" ] && [ "$sts_st" != Z ]
 }
 
 # Kills the process in FILE and waits for it (our own child).
@@ -214,7 +249,6 @@ EOF
 		-addext "basicConstraints=critical,CA:TRUE" \
 		-addext "keyUsage=critical,keyCertSign,cRLSign" \
 		>"$sts_c/err" 2>&1 || bail "sts_ca: $(cat "$sts_c/err")"
-	# shellcheck disable=SC2034 # for the caller
 	STS_CA=$STS_DIR/ca.pem
 }
 
@@ -401,7 +435,8 @@ sts_dig() { # [-s] NAME TYPE [PORT]
 # client that connects and says nothing holds up no other. The SNI the
 # client sent is in the log, for tests that want it to be mta-sts.DOMAIN.
 sts_py_https='
-import http.server, os, ssl, sys, threading, time, urllib.parse
+import http.server, os, ssl, sys, threading, time, urllib.parse, warnings
+warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0 and 1.1
 addr, cert, key, root, tls = sys.argv[1:6]
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
@@ -470,6 +505,8 @@ class Server(http.server.ThreadingHTTPServer):
             return
         try:
             Handler(conn, client, self)
+        except OSError as e:  # the client gave up (a .delay, say)
+            log(seen.name, "connection lost:", e)
         finally:
             conn.close()
 try:
@@ -477,16 +514,13 @@ try:
 except OSError as e:
     log("cannot listen on %s:443: %s" % (addr, e))
     sys.exit(1)
+open(os.environ["STS_READY"], "w").close()
 server.serve_forever()
 '
 
 sts_https_start() { # ADDR CERT KEY DOCROOT [tls1.1]
-	HTTPS_LOG=$STS_DIR/https-$1.log
-	"$STS_PYTHON" -c "$sts_py_https" "$1" "$2" "$3" "$4" "${5:-}" >"$HTTPS_LOG" 2>&1 &
-	HTTPS_PID=$!
-	echo "$HTTPS_PID" >"$STS_DIR/https-$1.pid"
-	sts_listening "$1" 443 "$HTTPS_PID" ||
-		bail "the HTTPS server did not start on $1:443: $(cat "$HTTPS_LOG")"
+	sts_spawn "https-$1" "$sts_py_https" "$1" "$2" "$3" "$4" "${5:-}"
+	HTTPS_PID=$sts_pid HTTPS_LOG=$STS_DIR/https-$1.log
 }
 
 sts_https_stop() { sts_kill "$STS_DIR/https-$1.pid"; } # ADDR
@@ -498,6 +532,9 @@ sts_https_stop() { sts_kill "$STS_DIR/https-$1.pid"; } # ADDR
 sts_smtp_start() { # ADDR CERT KEY [nostarttls | tls1.1 | PARAM=VALUE]...
 	SMTP_DIR=$STS_DIR/smtp-$1
 	SMTP_LOG=$SMTP_DIR/maillog
+	[ -f "$SMTP_DIR/queue/pid/master.pid" ] &&
+		sts_running "$(tr -dc 0-9 <"$SMTP_DIR/queue/pid/master.pid")" &&
+		bail "sts_smtp_start: Postfix on $1 started already"
 	sts_pc="postconf -c $SMTP_DIR/etc"
 	# Postfix's account goes through $STS_DIR to its queue, whatever the
 	# test's umask (tap.sh's is 027).
@@ -537,11 +574,13 @@ sts_smtp_start() { # ADDR CERT KEY [nostarttls | tls1.1 | PARAM=VALUE]...
 	$sts_pc -M# smtp/inet
 	$sts_pc -F '*/*/chroot = n'
 	$sts_pc -Me "$sts_a:25/inet = $sts_a:25 inet n - n - - smtpd"
+	# Postfix reads no main.cf changed in the last second or two: it waits
+	# (in 0.3 s steps) until the file is still, 2 s a start otherwise.
+	touch -d '1 minute ago' "$SMTP_DIR/etc/main.cf" "$SMTP_DIR/etc/master.cf"
 	(umask 022 && "$STS_POSTFIX" -c "$SMTP_DIR/etc" start) >"$SMTP_DIR/start.log" 2>&1 ||
 		bail "postfix start for $sts_a failed: $(cat "$SMTP_DIR/start.log" "$SMTP_LOG" 2>/dev/null)"
 	sts_listening "$sts_a" 25 ||
 		bail "Postfix does not listen on $sts_a:25: $(cat "$SMTP_LOG" 2>/dev/null)"
-	# shellcheck disable=SC2034 # for the caller
 	SMTP_PID=$(tr -dc 0-9 <"$SMTP_DIR/queue/pid/master.pid")
 }
 
@@ -551,31 +590,34 @@ sts_smtp_stop() { # ADDR
 	sts_p=
 	[ -f "$sts_d/queue/pid/master.pid" ] && sts_p=$(tr -dc 0-9 <"$sts_d/queue/pid/master.pid")
 	"$STS_POSTFIX" -c "$sts_d/etc" stop >/dev/null 2>&1
-	[ -n "$sts_p" ] || return 0
-	for _ in $(seq 100); do
-		kill -0 "$sts_p" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -9 "$sts_p" 2>/dev/null
+	if [ -n "$sts_p" ]; then
+		for _ in $(seq 100); do
+			sts_running "$sts_p" || break
+			sleep 0.1
+		done
+		sts_running "$sts_p" && kill -9 "$sts_p" 2>/dev/null
+	fi
+	# An smtpd child holds the listening socket too until it sees its
+	# master gone: a client would be taken in and never answered.
+	sts_listening "$1" 25 closed
+	return 0
 }
 
 sts_py_tarpit='
-import socket, sys, time
+import os, socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2])))
 s.listen(64)
+open(os.environ["STS_READY"], "w").close()
 held = []
 while True:
     held.append(s.accept()[0])
 '
 
 sts_tarpit_start() { # ADDR PORT
-	"$STS_PYTHON" -c "$sts_py_tarpit" "$1" "$2" >"$STS_DIR/tarpit-$1-$2.log" 2>&1 &
-	TARPIT_PID=$!
-	echo "$TARPIT_PID" >"$STS_DIR/tarpit-$1-$2.pid"
-	sts_listening "$1" "$2" "$TARPIT_PID" ||
-		bail "the tarpit did not start on $1:$2: $(cat "$STS_DIR/tarpit-$1-$2.log")"
+	sts_spawn "tarpit-$1-$2" "$sts_py_tarpit" "$1" "$2"
+	TARPIT_PID=$sts_pid
 }
 
 sts_tarpit_stop() { sts_kill "$STS_DIR/tarpit-$1-$2.pid"; } # ADDR PORT
