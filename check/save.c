@@ -16,7 +16,7 @@
 static const char *const q_last =
 	"SELECT sts_id, policy_text, to_char(checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 	" FROM tlswatch.checks WHERE domain = $1 AND policy_text IS NOT NULL"
-	" ORDER BY checked_at DESC LIMIT 1";
+	" ORDER BY checked_at DESC, id DESC LIMIT 1";
 
 static const char *const q_insert =
 	"INSERT INTO tlswatch.checks (domain, checked_at, ok, failures, warnings, sts_id,"

@@ -133,7 +133,7 @@ static const char *const q_checks =
 	" (SELECT f->>'message' FROM jsonb_array_elements(c.result->'findings') f"
 	" WHERE f->>'check' = 'policy-id' AND f->>'level' = 'ok' LIMIT 1)"
 	" FROM tlswatch.checks c WHERE c.domain = ANY ($1::text[])"
-	" ORDER BY c.domain, c.checked_at DESC";
+	" ORDER BY c.domain, c.checked_at DESC, c.id DESC";
 
 struct query_ctx {
 	PGconn *conn;
