@@ -78,6 +78,17 @@ A_MX2_MORE=$A_MX
 mxhost mx3.more.test "" tls1.1
 A_MX3_MORE=$A_MX
 
+# pol.test: one policy server whose file each case rewrites (read on
+# every request); wrongcert.test: a policy server whose certificate is
+# for another name.
+policy pol.test testing 604800 mx1.good.test
+A_POLICY_POL=$A_HTTPS
+sts_addr A_WRONGCERT
+sts_cert web-wrongcert other.invalid
+mkdir -p "$S/www-wrongcert/.well-known"
+cp "$S/www-good.test/.well-known/mta-sts.txt" "$S/www-wrongcert/.well-known/"
+sts_https_start "$A_WRONGCERT" "$STS_CERT" "$STS_KEY" "$S/www-wrongcert"
+
 zone() {
 	cat <<EOF
 _smtp._tls.good.test TXT v=TLSRPTv1; rua=mailto:tlsrpt@good.test,https://tlsrpt.good.test/v1
@@ -106,6 +117,10 @@ mta-sts.more.test A $A_POLICY_MORE
 mx1.more.test A $A_MX1_MORE
 mx2.more.test A $A_MX2_MORE
 mx3.more.test A $A_MX3_MORE
+_mta-sts.pol.test TXT v=STSv1; id=pol1
+pol.test MX 10 mx1.good.test
+mta-sts.pol.test A $A_POLICY_POL
+mta-sts.wrongcert.test A $A_WRONGCERT
 EOF
 }
 zone >"$S/zone"
@@ -171,6 +186,35 @@ like "$(cat "$S/out")" "HTTP 301 \\(a redirect\\): senders accept 200 only" "a r
 like "$(grep mx1.more.test "$S/out")" "FAIL +mx-tls .*STARTTLS is not offered" "no STARTTLS: FAIL"
 like "$(grep mx2.more.test "$S/out")" "FAIL +mx-tls .*(subject name|does not match)" "a certificate for another name: FAIL"
 like "$(grep mx3.more.test "$S/out")" "FAIL +mx-tls .*TLS 1.2 or newer is needed" "TLS 1.1 only: FAIL"
+
+# ---- the policy file, case by case ----------------------------------------------
+
+P=$S/www-pol.test/.well-known/mta-sts.txt
+polcheck() { # CASE: check pol.test, its policy findings in $S/pol
+	check pol.test
+	grep ' policy ' "$S/out" >"$S/pol"
+}
+polcheck
+is "$(awk '{ print $1 }' "$S/pol")" ok "pol.test as served first: the policy is ok"
+echo 404 >"$P.status"
+polcheck
+like "$(cat "$S/pol")" "FAIL +policy .*HTTP 404: senders accept 200 only" "a 404: FAIL"
+rm -f "$P.status"
+head -c 70000 /dev/zero | tr '\0' '#' >"$S/big"
+{ printf 'version: STSv1\r\nmode: testing\r\nmx: mx1.good.test\r\nmax_age: 604800\r\n'; cat "$S/big"; } >"$P"
+polcheck
+like "$(cat "$S/pol")" "FAIL +policy .*larger than 65536 bytes" "a policy over 64 KiB: FAIL"
+printf 'mode: testing\nversion: STSv1\nmx: mx1.good.test\nmax_age: 604800\n' >"$P"
+polcheck
+like "$(cat "$S/pol")" "FAIL +policy .*the first line must be version: STSv1" "version not first: FAIL"
+printf 'version: STSv1\nmode: testing\nmx: mx1.good.test\nmax_age: 99999999999\n' >"$P"
+polcheck
+like "$(cat "$S/pol")" "FAIL +policy .*max_age 99999999999: a whole number of seconds up to 31557600" "max_age over a year: FAIL"
+printf 'version: STSv1\nmode: testing\nmx: mx1.good.test\nmax_age: 604800\n' >"$P"
+polcheck
+is "$(awk '{ print $1 }' "$S/pol")" ok "the same with LF line ends: ok"
+check wrongcert.test
+like "$(grep ' policy ' "$S/out")" "FAIL +policy .*(subject name|does not match)" "a policy server with a certificate for another name: FAIL"
 
 check nxdomain.test
 is "$rc" 1 "a domain with nothing published: exit 1"
