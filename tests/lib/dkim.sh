@@ -46,58 +46,8 @@ dkim_sign() { # KEYNAME DOMAIN SELECTOR [OPTIONS...]
 	"$DKIM_PYTHON" tests/lib/dkim_sign.py "$dkim_key" "$@"
 }
 
-# A minimal DNS client, as neither dig nor dnspython can be counted on: one
-# TXT query without EDNS over UDP, again over TCP when the answer is
-# truncated (a long record, or several).
-dkim_py_txt='
-import random, socket, struct, sys
-name, port, wait = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-q = struct.pack(">6H", random.getrandbits(16), 0x100, 1, 0, 0, 0)
-q += b"".join(bytes([len(l)]) + l for l in name.strip(".").encode().split(b"."))
-q += b"\0" + struct.pack(">HH", 16, 1)
-def ask(kind):
-    s = socket.socket(socket.AF_INET, kind)
-    s.settimeout(wait)
-    s.connect(("127.0.0.1", port))
-    if kind == socket.SOCK_DGRAM:
-        s.send(q)
-        return s.recv(65535)
-    s.sendall(struct.pack(">H", len(q)) + q)
-    r = b""
-    while len(r) < 2 or len(r) < 2 + struct.unpack(">H", r[:2])[0]:
-        more = s.recv(65535)
-        if not more:
-            raise OSError("connection closed")
-        r += more
-    return r[2:]
-def skip(r, i):
-    while r[i] and r[i] < 0xc0:
-        i += r[i] + 1
-    return i + (2 if r[i] else 1)
-try:
-    r = ask(socket.SOCK_DGRAM)
-    if r[2] & 2:
-        r = ask(socket.SOCK_STREAM)
-except OSError as e:
-    sys.stderr.write("dns_txt: %s: no answer: %s\n" % (name, e or "timeout"))
-    sys.exit(3)
-i, found = skip(r, 12) + 4, 0
-for _ in range(struct.unpack(">H", r[6:8])[0]):
-    i = skip(r, i)
-    typ, _, _, n = struct.unpack(">HHIH", r[i:i + 10])
-    rd, i, j, txt = r[i + 10:i + 10 + n], i + 10 + n, 0, b""
-    while typ == 16 and j < len(rd):
-        txt, j = txt + rd[j + 1:j + 1 + rd[j]], j + 1 + rd[j]
-    if typ == 16:
-        sys.stdout.buffer.write(txt + b"\n")
-        found = 1
-if not found:
-    sys.stderr.write("dns_txt: %s: no TXT, rcode %d\n" % (name, r[3] & 15))
-    sys.exit(1)
-'
-
 dns_txt() { # NAME PORT
-	"$DKIM_PYTHON" -c "$dkim_py_txt" "$1" "$2" "${DNS_TIMEOUT:-2}"
+	"$DKIM_PYTHON" tests/lib/dns_query.py - "$1" TXT "$2" "${DNS_TIMEOUT:-2}"
 }
 
 # A loopback port free for both UDP and TCP, as a nameserver takes both.
