@@ -37,7 +37,8 @@ static size_t policy_write(char *data, size_t size, size_t n, void *user)
 	/* One byte past the cap is kept, to say "larger"; returning less
 	 * than was given stops the transfer (CURLE_WRITE_ERROR). */
 	if (body->len + len > POLICY_MAX) {
-		g_byte_array_append(body, (const guint8 *)data, (guint)(POLICY_MAX + 1 - body->len));
+		g_byte_array_append(body, (const guint8 *)data,
+				    (guint)(POLICY_MAX + 1 - body->len));
 		return 0;
 	}
 	g_byte_array_append(body, (const guint8 *)data, (guint)len);

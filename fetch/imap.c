@@ -100,8 +100,11 @@ int imap_open(struct imap **out, const struct imap_account *a, struct error *err
 	curl_easy_setopt(im->curl, CURLOPT_PROTOCOLS_STR, "imap,imaps");
 	curl_easy_setopt(im->curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	curl_easy_setopt(im->curl, CURLOPT_NOSIGNAL, 1L);
+	/* timeout is time without progress, not for a whole command: a
+	 * large message on a slow link must not fail every run. */
 	curl_easy_setopt(im->curl, CURLOPT_CONNECTTIMEOUT, (long)a->timeout);
-	curl_easy_setopt(im->curl, CURLOPT_TIMEOUT, (long)a->timeout);
+	curl_easy_setopt(im->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(im->curl, CURLOPT_LOW_SPEED_TIME, (long)a->timeout);
 	curl_easy_setopt(im->curl, CURLOPT_ERRORBUFFER, im->errbuf);
 	curl_easy_setopt(im->curl, CURLOPT_USERNAME, a->user);
 	if (a->ca_file != NULL)
@@ -162,10 +165,8 @@ static int imap_request(struct imap *im, const char *url, const char *command, s
 	rc = curl_easy_perform(im->curl);
 	if (rc == CURLE_OK)
 		return 0;
-	/* A message gone since the search (another client moved it) is no
-	 * failure of the server's: ERR_INPUT says "skip it". */
-	return error_set(err, rc == CURLE_REMOTE_FILE_NOT_FOUND ? ERR_INPUT : ERR_TEMP,
-			 "[imap %s] %s: %s%s", im->a->name, command ? command : "FETCH",
+	return error_set(err, ERR_TEMP, "[imap %s] %s: %s%s", im->a->name,
+			 command ? command : "FETCH",
 			 im->errbuf[0] ? im->errbuf : curl_easy_strerror(rc), imap_hint(rc));
 }
 
@@ -174,7 +175,9 @@ static char *imap_answer(struct imap *im, const char *url, const char *command, 
 {
 	struct sink s = { g_byte_array_new(), IMAP_ANSWER_MAX, FALSE };
 
-	if (imap_request(im, url, command, &s, err) < 0) {
+	if (imap_request(im, url, command, &s, err) < 0 ||
+	    (s.truncated && error_set(err, ERR_TEMP, "[imap %s] %s: answer over %d bytes",
+				      im->a->name, command, IMAP_ANSWER_MAX) < 0)) {
 		g_byte_array_free(s.bytes, TRUE);
 		return NULL;
 	}
@@ -237,9 +240,9 @@ static gint imap_uid_cmp(gconstpointer a, gconstpointer b)
 
 int imap_search(struct imap *im, guint64 after_uid, GArray **uids, struct error *err)
 {
-	g_autofree char *command =
-		g_strdup_printf("UID SEARCH UID %" G_GUINT64_FORMAT ":*%s%s", after_uid + 1,
-				im->a->search ? " " : "", im->a->search ? im->a->search : "");
+	g_autofree char *command = g_strdup_printf(
+		"UID SEARCH UID %" G_GUINT64_FORMAT ":*%s%s", MIN(after_uid, G_MAXUINT32 - 1) + 1,
+		im->a->search ? " " : "", im->a->search ? im->a->search : "");
 	g_autofree char *answer = imap_answer(im, im->mailbox_url, command, err);
 	g_auto(GStrv) lines = NULL;
 	GArray *list;
@@ -247,6 +250,12 @@ int imap_search(struct imap *im, guint64 after_uid, GArray **uids, struct error 
 	if (answer == NULL)
 		return -1;
 	list = g_array_new(FALSE, FALSE, sizeof(guint64));
+	/* Past the largest UID there is nothing to ask for (a server that
+	 * gave it would get a BAD for every search after). */
+	if (after_uid >= G_MAXUINT32) {
+		*uids = list;
+		return 0;
+	}
 	lines = g_strsplit(answer, "\n", -1);
 	for (gsize i = 0; lines[i] != NULL; i++) {
 		g_auto(GStrv) words = NULL;
@@ -267,14 +276,42 @@ int imap_search(struct imap *im, guint64 after_uid, GArray **uids, struct error 
 	return 0;
 }
 
+/* Whether message uid is still in the mailbox: libcurl answers "remote
+ * file not found" to a FETCH that got no message, whatever the server
+ * said (gone, or a NO for throttling). */
+static int imap_exists(struct imap *im, guint64 uid, gboolean *exists, struct error *err)
+{
+	g_autofree char *command = g_strdup_printf("UID SEARCH UID %" G_GUINT64_FORMAT, uid);
+	g_autofree char *answer = imap_answer(im, im->mailbox_url, command, err);
+	g_autofree char *want = g_strdup_printf(" %" G_GUINT64_FORMAT, uid);
+	const char *line = answer ? strstr(answer, "* SEARCH") : NULL;
+	gsize n = strlen(want);
+	const char *at;
+
+	if (answer == NULL)
+		return -1;
+	*exists = FALSE;
+	for (at = line ? strstr(line, want) : NULL; at != NULL && !*exists;
+	     at = strstr(at + 1, want))
+		*exists = at[n] == '\r' || at[n] == '\n' || at[n] == ' ' || at[n] == '\0';
+	return 0;
+}
+
 int imap_fetch(struct imap *im, guint64 uid, guint64 max, GBytes **raw, gboolean *truncated,
 	       struct error *err)
 {
 	g_autofree char *url = g_strdup_printf("%s;UID=%" G_GUINT64_FORMAT, im->mailbox_url, uid);
 	struct sink s = { g_byte_array_new(), max, FALSE };
+	gboolean exists = TRUE;
+	struct error probe = ERROR_INIT;
 
 	if (imap_request(im, url, NULL, &s, err) < 0) {
 		g_byte_array_free(s.bytes, TRUE);
+		/* Skipped only when the server says it is gone. */
+		if (imap_exists(im, uid, &exists, &probe) == 0 && !exists)
+			error_set(err, ERR_INPUT, "[imap %s] UID %" G_GUINT64_FORMAT ": gone",
+				  im->a->name, uid);
+		error_clear(&probe);
 		return -1;
 	}
 	*truncated = s.truncated;

@@ -12,10 +12,6 @@
 #include "ingest/authres.h"
 #include "ingest/dkim.h"
 
-/* Fields read per message, and bytes per field: an MTA writes one or two
- * short ones; the rest are a sender's. */
-#define AUTHRES_FIELD_MAX 8192
-
 /* The dkim results of RFC 8601 2.7.1. */
 static const char *const authres_results[] = { "none",	  "pass",      "fail",	    "policy",
 					       "neutral", "temperror", "permerror", NULL };
@@ -176,8 +172,6 @@ gboolean authres_dkim(GPtrArray *fields, const char *authserv_id, GPtrArray *sig
 		g_autoptr(GPtrArray) sections = NULL;
 		g_auto(GStrv) head = NULL;
 
-		if (strlen(value) > AUTHRES_FIELD_MAX)
-			continue;
 		plain = authres_strip_comments(value);
 		sections = authres_split(plain, ';');
 		/* The first section is the authserv-id, then perhaps a
@@ -192,7 +186,10 @@ gboolean authres_dkim(GPtrArray *fields, const char *authserv_id, GPtrArray *sig
 			if (sig != NULL)
 				g_ptr_array_add(sigs, sig);
 		}
-		return TRUE;
+		/* A field of the host without a dkim result (one its DMARC
+		 * or SPF milter added on top) says nothing of the signatures:
+		 * they are verified here instead. */
+		return sigs->len > 0;
 	}
 	return FALSE;
 }

@@ -104,26 +104,27 @@ static DKIM_CBSTAT dkim_key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, s
 	enum dns_status status;
 	DKIM_CBSTAT rc = DKIM_CBSTAT_NOTFOUND;
 
+	/* Every failure is NOTFOUND to libopendkim, its reason kept here:
+	 * TRYAGAIN or ERROR would make it stop, and leave the signatures
+	 * after this one unchecked. */
 	g_hash_table_insert(run->keys, sig, k);
 	if (++run->lookups > DKIM_SIGNATURES_MAX) {
 		k->why = g_strdup_printf("not verified: more than %d signatures",
 					 DKIM_SIGNATURES_MAX);
-		return DKIM_CBSTAT_ERROR;
+		return DKIM_CBSTAT_NOTFOUND;
 	}
 	name = g_strdup_printf("%s._domainkey.%s", selector ? selector : "", domain ? domain : "");
 	status = dns_lookup_txt(run->dns, name, &records, &k->why);
-	if (status == DNS_TEMPFAIL) {
+	if (status == DNS_TEMPFAIL)
 		k->temporary = TRUE;
-		return DKIM_CBSTAT_TRYAGAIN;
-	}
-	if (status == DNS_NOTFOUND)
+	if (status != DNS_OK)
 		return DKIM_CBSTAT_NOTFOUND;
 	/* Several records at one name: the first is used, as libopendkim's
 	 * own lookup does. */
 	record = key_record_for_libopendkim(g_ptr_array_index(records, 0), &k->tlsrpt);
 	if (strlen(record) >= buflen) {
 		k->why = g_strdup_printf("%s: key record too long", name);
-		rc = DKIM_CBSTAT_ERROR;
+		rc = DKIM_CBSTAT_NOTFOUND;
 	} else {
 		memcpy(buf, record, strlen(record) + 1);
 		rc = DKIM_CBSTAT_CONTINUE;

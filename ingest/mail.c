@@ -156,9 +156,12 @@ static void mail_read_auth_results(struct mail *m, GMimeHeaderList *headers)
 
 		if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Authentication-Results") != 0)
 			continue;
-		value = mail_text_collapsed(g_mime_header_get_value(h));
-		if (value != NULL)
-			g_ptr_array_add(m->auth_results, value);
+		/* Whole, never cut as other kept fields are: a cut could
+		 * change what it says (header.d=example.net.attacker.test).
+		 * max-header-size bounds it. */
+		value = g_utf8_make_valid(
+			g_mime_header_get_value(h) ? g_mime_header_get_value(h) : "", -1);
+		g_ptr_array_add(m->auth_results, value);
 	}
 }
 

@@ -287,6 +287,22 @@ with_ar 'mx.test.example; dkim=bogus header.d=example.net' >"$D/ar.eml"
 ingest authserv <"$D/ar.eml"
 is "$(verdict)" "false permerror example.net" "a result RFC 8601 does not define: permerror"
 
+report_mail
+{
+	printf 'Authentication-Results: mx.test.example; spf=pass smtp.mailfrom=example.net\n'
+	dkim_sign reporter example.net sel <"$D/new.eml"
+} >"$D/ar.eml"
+ingest authserv <"$D/ar.eml"
+is "$(verdict)" "true pass example.net sel" \
+	"the trusted host's field has no dkim result (a DMARC or SPF milter's): the signature is verified here"
+
+# A field of 4 KB: read whole. Cut where other fields are kept (3992
+# bytes), it would have said header.d=example.net.
+pad=$(head -c 3942 /dev/zero | tr '\0' x)
+with_ar "mx.test.example; dkim=pass ($pad) header.d=example.net.attacker.test" >"$D/ar.eml"
+ingest authserv <"$D/ar.eml"
+is "$(verdict)" "false pass example.net.attacker.test" "a long trusted field is read whole, never cut into another meaning"
+
 # ---- the corpus ------------------------------------------------------------
 # Real report mail from ../shared/corpus, against dnsmasq that has none of
 # their keys (and no internet): what each must give is read from its own

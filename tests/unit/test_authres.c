@@ -2,7 +2,8 @@
  * test_authres.c: the dkim results of an Authentication-Results field
  * (RFC 8601): comments (nested, holding ';'), quoted strings (holding ';'
  * and escapes), white space around '=', method versions, the trusted
- * host's topmost field only, and results RFC 8601 does not define. Each
+ * host's topmost field only (none when it has no dkim result), and
+ * results RFC 8601 does not define. Each
  * expected value is read off the field by hand.
  */
 #include "ingest/authres.h"
@@ -54,8 +55,10 @@ static void test_syntax(void)
 	      "mx.example.com; dkim=pass header.d=a.example header.s=a; dkim=fail "
 	      "header.d=b.example header.s=b");
 	CHECK("permerror x.example -", "mx.example.com; dkim=maybe header.d=x.example");
-	CHECK("", "mx.example.com; spf=pass smtp.mailfrom=x.example");
-	CHECK("", "mx.example.com; none");
+	/* No dkim result in the host's field: the signatures are verified
+	 * instead. */
+	CHECK("(none)", "mx.example.com; spf=pass smtp.mailfrom=x.example");
+	CHECK("(none)", "mx.example.com; none");
 	/* Unbalanced quote and comment: read to the end, never past it. */
 	CHECK("pass x.example -", "mx.example.com; dkim=pass header.d=x.example (open");
 	CHECK("pass x.example -", "mx.example.com; dkim=pass header.d=x.example reason=\"open\\");
