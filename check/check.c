@@ -58,18 +58,33 @@ static void check_finding_free(gpointer data)
 	g_free(f);
 }
 
+/* s as a finding keeps it: valid UTF-8 (JSON and the database want it),
+ * control characters made '?' (a TXT record or a policy file could move
+ * a terminal's cursor). A new string. */
+static char *check_text(const char *s)
+{
+	char *text = g_utf8_make_valid(s, -1);
+
+	for (char *c = text; *c != '\0'; c++)
+		if ((guchar)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return text;
+}
+
 void check_add(struct check_result *r, const char *check, enum check_level level,
 	       const char *subject, const char *fmt, ...)
 {
 	struct check_finding *f = g_new0(struct check_finding, 1);
+	g_autofree char *message = NULL;
 	va_list ap;
 
 	f->check = g_strdup(check);
 	f->level = level;
-	f->subject = g_strdup(subject);
+	f->subject = subject ? check_text(subject) : NULL;
 	va_start(ap, fmt);
-	f->message = g_strdup_vprintf(fmt, ap);
+	message = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
+	f->message = check_text(message);
 	g_ptr_array_add(r->findings, f);
 }
 

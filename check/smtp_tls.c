@@ -23,6 +23,7 @@ struct probe {
 	CURL *curl;
 	struct curl_slist *resolve;
 	char errbuf[CURL_ERROR_SIZE];
+	gboolean done; /* libcurl said it ended, with rc */
 	CURLcode rc;
 };
 
@@ -100,8 +101,9 @@ static void probe_judge(struct check_result *r, struct probe *p)
 {
 	gint64 expiry, days;
 
-	if (p->why != NULL) {
-		check_add(r, "mx-tls", CHECK_FAIL, p->host, "%s", p->why);
+	if (p->why != NULL || !p->done) {
+		check_add(r, "mx-tls", CHECK_FAIL, p->host, "%s",
+			  p->why ? p->why : "the probe did not run");
 		return;
 	}
 	if (p->rc == CURLE_USE_SSL_FAILED) {
@@ -157,7 +159,8 @@ void check_mx_tls(struct dns *dns, const struct check_config *c, struct check_re
 			continue;
 		}
 		curl_easy_setopt(p->curl, CURLOPT_PRIVATE, p);
-		curl_multi_add_handle(multi, p->curl);
+		if (curl_multi_add_handle(multi, p->curl) != CURLM_OK)
+			p->why = g_strdup("libcurl: cannot start the probe");
 	}
 	do {
 		CURLMsg *msg;
@@ -171,6 +174,7 @@ void check_mx_tls(struct dns *dns, const struct check_config *c, struct check_re
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
 			p->rc = msg->data.result;
+			p->done = TRUE;
 		}
 		if (running > 0)
 			curl_multi_poll(multi, NULL, 0, 1000, NULL);

@@ -37,7 +37,7 @@ static enum error_class fetch_round(struct ingest_ctx *ctx, GPtrArray *accounts)
 		struct error err = ERROR_INIT;
 		struct ingest_totals before = ctx->totals;
 		g_autofree char *alerts = NULL;
-		int rc = fetch_account(ctx, a, &n, &err);
+		int rc = fetch_account(ctx, a, &fetch_stop, &n, &err);
 
 		alerts = alert_after_delivery(store_conn(ctx->store), ctx->cfg, ctx->alert_domains);
 		if (n.fetched > 0 || rc < 0)

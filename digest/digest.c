@@ -94,17 +94,19 @@ char *digest_check_sentence(const struct digest_domain *dd)
 
 	if (dd->check_date == NULL)
 		return NULL;
-	if (n == 0)
+	if (n == 0 && dd->check_ok)
 		return g_strdup_printf("live check of %s: the deployment is right%s%s",
 				       dd->check_date, dd->check_id_change ? "; MTA-STS " : "",
 				       dd->check_id_change ? dd->check_id_change : "");
+	if (n == 0)
+		return g_strdup_printf("live check of %s: failed", dd->check_date);
 	return g_strdup_printf("live check of %s: %u failure%s", dd->check_date, n,
 			       n == 1 ? "" : "s");
 }
 
 char *digest_unauthenticated_sentence(const struct digest_domain *dd)
 {
-	guint senders = dd->unauthenticated_senders->len;
+	guint senders = dd->unauthenticated_sender_count;
 
 	if (dd->unauthenticated == 0)
 		return NULL;

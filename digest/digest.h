@@ -68,7 +68,8 @@ struct digest_domain {
 	/* authenticated-only: the reports not counted, and their reporters
 	 * (char *, by name). */
 	gint64 unauthenticated;
-	GPtrArray *unauthenticated_senders;
+	guint unauthenticated_sender_count; /* all of them */
+	GPtrArray *unauthenticated_senders; /* the first [digest] top, by name */
 	/* The last live check saved for the domain (tlswatch check --save),
 	 * or check_date NULL when there is none. */
 	char *check_date;	   /* "2026-12-01" */

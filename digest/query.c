@@ -335,29 +335,45 @@ static int query_policies(struct query_ctx *q, struct error *err)
 	return 0;
 }
 
-/* With authenticated-only, the reports left out, per domain: a domain
- * that has nothing else still gets its entry, saying so. */
-static int query_unauthenticated(struct query_ctx *q, struct error *err)
+/* The digest's domains by name, those --domain named without reports
+ * included (after query_finish). A new table the caller unrefs. */
+static GHashTable *query_by_name(const struct query_ctx *q)
 {
+	GHashTable *by_name = g_hash_table_new(g_str_hash, g_str_equal);
+
+	for (guint i = 0; i < q->d->domains->len; i++) {
+		struct digest_domain *dd = g_ptr_array_index(q->d->domains, i);
+
+		g_hash_table_insert(by_name, dd->domain, dd);
+	}
+	return by_name;
+}
+
+/* With authenticated-only, the reports left out, per domain of the
+ * digest: never a domain of their own (a forger could fill the digest
+ * with them), at most top senders named (all counted). */
+static int query_unauthenticated(struct query_ctx *q, guint top, struct error *err)
+{
+	g_autoptr(GHashTable) by_name = NULL;
 	PGresult *res;
 
 	if (!q->counted)
 		return 0;
+	by_name = query_by_name(q);
 	res = query_run(q, q_unauthenticated[q->filter], q->p->from, q->p->to, 0, 4,
 			"digest unauthenticated reports", err);
 	if (res == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(res); i++) {
-		const char *name = PQgetvalue(res, i, 0);
-		struct digest_domain *dd = g_hash_table_lookup(q->seen, name);
+		struct digest_domain *dd = g_hash_table_lookup(by_name, PQgetvalue(res, i, 0));
 
-		if (dd == NULL) {
-			dd = digest_domain_new(name, q->p->days);
-			g_ptr_array_add(q->d->domains, dd);
-			g_hash_table_insert(q->seen, dd->domain, dd);
-		}
+		if (dd == NULL)
+			continue;
 		figure_add(&dd->unauthenticated, num(res, i, 2, dd), &dd->capped);
-		g_ptr_array_add(dd->unauthenticated_senders, g_strdup(PQgetvalue(res, i, 1)));
+		dd->unauthenticated_sender_count++;
+		if (top == 0 || dd->unauthenticated_senders->len < top)
+			g_ptr_array_add(dd->unauthenticated_senders,
+					g_strdup(PQgetvalue(res, i, 1)));
 	}
 	PQclear(res);
 	return 0;
@@ -368,17 +384,15 @@ static int query_unauthenticated(struct query_ctx *q, struct error *err)
 static int query_checks(struct query_ctx *q, struct error *err)
 {
 	g_autoptr(GPtrArray) names = g_ptr_array_new();
-	g_autoptr(GHashTable) by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GHashTable) by_name = query_by_name(q);
 	g_autofree char *array = NULL;
 	const char *params[1];
 	PGresult *res;
 
-	for (guint i = 0; i < q->d->domains->len; i++) {
-		struct digest_domain *dd = g_ptr_array_index(q->d->domains, i);
-
-		g_ptr_array_add(names, dd->domain);
-		g_hash_table_insert(by_name, dd->domain, dd);
-	}
+	for (guint i = 0; i < q->d->domains->len; i++)
+		g_ptr_array_add(
+			names,
+			((struct digest_domain *)g_ptr_array_index(q->d->domains, i))->domain);
 	if (names->len == 0)
 		return 0;
 	array = pg_array_of_strings(names);
@@ -486,11 +500,10 @@ int digest_query(void *conn, const struct digest_period *p, const struct digest_
 	q.d->prev = *prev;
 	q.seen = g_hash_table_new(g_str_hash, g_str_equal);
 	if (query_days(&q, err) < 0 || query_reporters(&q, err) < 0 ||
-	    query_failures(&q, err) < 0 || query_policies(&q, err) < 0 ||
-	    query_unauthenticated(&q, err) < 0)
+	    query_failures(&q, err) < 0 || query_policies(&q, err) < 0)
 		goto fail;
 	query_finish(&q, c->top);
-	if (query_checks(&q, err) < 0)
+	if (query_unauthenticated(&q, c->top, err) < 0 || query_checks(&q, err) < 0)
 		goto fail;
 	*out = g_steal_pointer(&q.d);
 	rc = 0;

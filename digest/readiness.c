@@ -104,9 +104,12 @@ static void digest_problems(GString *s, const struct digest_domain *dd,
 	}
 	/* The reports say what senders saw; the live check what is
 	 * published now (tlswatch check --save). */
-	if (dd->check_date != NULL && dd->check_failures->len > 0)
-		g_string_append_printf(s, "%sthe live check of %s failed: %s", sep, dd->check_date,
-				       (const char *)g_ptr_array_index(dd->check_failures, 0));
+	if (dd->check_date != NULL && (!dd->check_ok || dd->check_failures->len > 0))
+		g_string_append_printf(s, "%sthe live check of %s failed%s%s", sep, dd->check_date,
+				       dd->check_failures->len ? ": " : "",
+				       dd->check_failures->len ? (const char *)g_ptr_array_index(
+									 dd->check_failures, 0)
+							       : "");
 }
 
 void digest_assess(struct digest_domain *dd, const struct digest_config *c)

@@ -45,8 +45,8 @@ static int fetch_one(struct ingest_ctx *ctx, struct imap *im, const struct imap_
 	return imap_state_set(store_conn(ctx->store), a->name, validity, uid, err);
 }
 
-int fetch_account(struct ingest_ctx *ctx, const struct imap_account *a, struct fetch_counts *n,
-		  struct error *err)
+int fetch_account(struct ingest_ctx *ctx, const struct imap_account *a,
+		  const volatile sig_atomic_t *stop, struct fetch_counts *n, struct error *err)
 {
 	PGconn *conn = store_conn(ctx->store);
 	g_autoptr(GArray) uids = NULL;
@@ -73,7 +73,7 @@ int fetch_account(struct ingest_ctx *ctx, const struct imap_account *a, struct f
 		ctx->progress_total = MIN(uids->len, a->max_messages);
 		ctx->progress_start = g_get_monotonic_time();
 	}
-	for (guint i = 0; i < uids->len; i++) {
+	for (guint i = 0; i < uids->len && !*stop; i++) {
 		if (n->fetched >= a->max_messages || n->bytes >= a->max_bytes) {
 			n->more = TRUE;
 			break;

@@ -13,6 +13,7 @@
 #define TLSWATCH_FETCH_H
 
 #include <glib.h>
+#include <signal.h>
 
 #include "common/config.h"
 #include "common/error.h"
@@ -54,10 +55,11 @@ int fetch_config_load(GPtrArray **out, const struct config *cfg, char **only, st
 void imap_account_free(gpointer a);
 
 /* One run of account a: everything new, up to its caps, through ctx (its
- * store open). Returns -1 with err (ERR_TEMP: server, network, database;
- * ERR_CONFIG: a token command that fails) when the run stopped early;
- * what was committed before stays committed and recorded. */
-int fetch_account(struct ingest_ctx *ctx, const struct imap_account *a, struct fetch_counts *n,
-		  struct error *err);
+ * store open), until *stop is set (a signal: checked between messages).
+ * Returns -1 with err (ERR_TEMP: server, network, database, a token
+ * command that fails) when the run stopped early; what was committed
+ * before stays committed and recorded. */
+int fetch_account(struct ingest_ctx *ctx, const struct imap_account *a,
+		  const volatile sig_atomic_t *stop, struct fetch_counts *n, struct error *err);
 
 #endif

@@ -493,19 +493,26 @@ static int ingest_parse(struct ingest_ctx *ctx, const char *bare_name, gboolean 
 
 /* [ingest] dkim = require: a mail whose reports are not authenticated is
  * quarantined with the reason (p loses its reports), or, when a DNS
- * failure kept its key from us, tried again later (-1, ERR_TEMP). A
- * report POSTed over HTTP(S) has no signature to require: it is stored,
- * unauthenticated, and counts for nothing; a report file named on the
- * command line is not judged (trust.h). */
+ * failure kept its key from us, tried again later (-1, ERR_TEMP) when the
+ * sender retries (pipe, LMTP): fetched over IMAP it is stored as
+ * temperror instead, for `db reverify`, since a retry there would stop
+ * the mailbox at that message. A report POSTed over HTTP(S) has no
+ * signature to require: it is stored, unauthenticated, and counts for
+ * nothing; a report file named on the command line is not judged
+ * (trust.h). */
 static int ingest_require_authenticated(struct ingest_ctx *ctx, const struct trust *t,
-					struct parsed *p, const char *what, struct error *err)
+					struct parsed *p, const char *channel, const char *what,
+					struct error *err)
 {
 	if (ctx->cfg->dkim != CONFIG_DKIM_REQUIRE || t->authenticated || p->auth_method == NULL ||
 	    p->found->len == 0)
 		return 0;
-	if (g_str_equal(t->result, "temperror"))
+	if (g_str_equal(t->result, "temperror")) {
+		if (g_strcmp0(channel, "imap") == 0)
+			return 0;
 		return error_set(err, ERR_TEMP, "%s: DKIM key not available now: %s", what,
 				 t->note);
+	}
 	parsed_note(p, NULL, "not authenticated (dkim = require): %s", t->note);
 	g_ptr_array_set_size(p->found, 0);
 	return 0;
@@ -527,7 +534,7 @@ static int ingest_parsed(struct ingest_ctx *ctx, const char *bare_name, gboolean
 		goto done;
 	what = source_describe(src, p.header[HEADER_MESSAGE_ID]);
 	trust_judge(&trust, ctx->cfg, &p, src->channel, src->client);
-	if (ingest_require_authenticated(ctx, &trust, &p, what, err) < 0) {
+	if (ingest_require_authenticated(ctx, &trust, &p, src->channel, what, err) < 0) {
 		rc = -1;
 		goto done;
 	}

@@ -20,7 +20,8 @@ static const char *const q_raw = "SELECT raw FROM tlswatch.messages WHERE id = $
 static const char *const q_verdict =
 	"WITH m AS (UPDATE tlswatch.messages SET authenticated = $2::boolean, dkim_result = $3,"
 	" dkim_domain = $4, dkim_selector = $5, auth_note = $6, dkim_signatures = $7::jsonb,"
-	" raw = CASE WHEN $8::boolean THEN raw END WHERE id = $1::bigint RETURNING id),"
+	" raw = CASE WHEN $8::boolean OR reason IS NOT NULL OR status = 'quarantined' THEN raw END"
+	" WHERE id = $1::bigint RETURNING id),"
 	" r AS (UPDATE tlswatch.reports SET authenticated = $2::boolean"
 	" WHERE message_ref = $1::bigint RETURNING id, date_start)"
 	" UPDATE tlswatch.policies p SET authenticated = $2::boolean FROM r"
@@ -81,8 +82,14 @@ int ingest_reverify(struct ingest_ctx *ctx, struct reverify_counts *n, struct er
 		g_autoptr(GBytes) raw = reverify_raw(conn, id, err);
 		struct trust t = { 0 };
 
-		if (raw == NULL || ingest_judge(ctx, raw, &t, err) < 0 ||
-		    reverify_write(conn, id, &t, ctx->cfg->keep_raw, err) < 0) {
+		if (raw == NULL || ingest_judge(ctx, raw, &t, err) < 0) {
+			rc = -1;
+		} else if (!t.judged) {
+			/* Nothing to say now (its parse failed, limits changed):
+			 * it stays as it is, to be judged again. */
+			n->temperror++;
+			log_warning("message %s: could not be judged again", id);
+		} else if (reverify_write(conn, id, &t, ctx->cfg->keep_raw, err) < 0) {
 			rc = -1;
 		} else if (g_strcmp0(t.result, "temperror") == 0) {
 			n->temperror++;

@@ -84,7 +84,8 @@ static const char *trust_reporter_listed(const struct config *cfg, const struct 
 	for (guint i = 0; i < p->signatures->len; i++) {
 		const struct dkim_signature *sig = g_ptr_array_index(p->signatures, i);
 
-		if (g_strcmp0(sig->result, "pass") == 0 && trust_listed(cfg, sig->domain))
+		if (g_strcmp0(sig->result, "pass") == 0 && !sig->body_length &&
+		    trust_listed(cfg, sig->domain))
 			return sig->domain;
 	}
 	for (guint i = 0; i < p->found->len; i++) {
