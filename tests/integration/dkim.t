@@ -202,6 +202,19 @@ is "$rc" 75 "DNS does not answer, dkim = require: exit 75 (the MTA retries)"
 is "$(q "select count(*) from tlswatch.messages")" "$before" "... and nothing is stored"
 like "$(cat "$D/err")" "DKIM key not available now" "... and stderr says why"
 
+# An unsigned copy first (as an https POST would come), then the signed
+# mail of the same report: the report counts from then on.
+report_mail
+cp "$D/new.eml" "$D/copy-unsigned.eml"
+dkim_sign reporter example.net sel <"$D/new.eml" >"$D/copy-signed.eml"
+ingest record <"$D/copy-unsigned.eml"
+rid=$(q "select r.id from tlswatch.reports r join tlswatch.messages m on m.id = r.message_ref order by m.id desc limit 1")
+is "$(q "select authenticated::text from tlswatch.reports where id = $rid")" false "an unsigned copy first: its report does not count"
+ingest record <"$D/copy-signed.eml"
+is "$(last status)" duplicate "... then the signed mail of the same report: a duplicate"
+is "$(q "select r.authenticated::text || ' ' || string_agg(p.authenticated::text, ',') from tlswatch.reports r join tlswatch.policies p on p.report_ref = r.id and p.date_start = r.date_start where r.id = $rid group by 1")" \
+	"true true" "... which makes the stored report and its policies count"
+
 # ---- policy ----------------------------------------------------------------
 
 report_mail
