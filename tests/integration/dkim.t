@@ -212,7 +212,7 @@ rid=$(q "select r.id from tlswatch.reports r join tlswatch.messages m on m.id = 
 is "$(q "select authenticated::text from tlswatch.reports where id = $rid")" false "an unsigned copy first: its report does not count"
 ingest record <"$D/copy-signed.eml"
 is "$(last status)" duplicate "... then the signed mail of the same report: a duplicate"
-is "$(q "select r.authenticated::text || ' ' || string_agg(p.authenticated::text, ',') from tlswatch.reports r join tlswatch.policies p on p.report_ref = r.id and p.date_start = r.date_start where r.id = $rid group by 1")" \
+is "$(q "select string_agg(distinct r.authenticated::text || ' ' || p.authenticated::text, ',') from tlswatch.reports r join tlswatch.policies p on p.report_ref = r.id and p.date_start = r.date_start where r.id = $rid")" \
 	"true true" "... which makes the stored report and its policies count"
 
 # ---- policy ----------------------------------------------------------------
