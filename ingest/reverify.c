@@ -82,17 +82,15 @@ int ingest_reverify(struct ingest_ctx *ctx, struct reverify_counts *n, struct er
 		g_autoptr(GBytes) raw = reverify_raw(conn, id, err);
 		struct trust t = { 0 };
 
-		if (raw == NULL || ingest_judge(ctx, raw, &t, err) < 0) {
+		/* Without a verdict (its parse failed, limits changed) it
+		 * stays as it is, to be judged again. */
+		if (raw == NULL || ingest_judge(ctx, raw, &t, err) < 0 ||
+		    (t.judged && reverify_write(conn, id, &t, ctx->cfg->keep_raw, err) < 0)) {
 			rc = -1;
-		} else if (!t.judged) {
-			/* Nothing to say now (its parse failed, limits changed):
-			 * it stays as it is, to be judged again. */
+		} else if (!t.judged || g_strcmp0(t.result, "temperror") == 0) {
 			n->temperror++;
-			log_warning("message %s: could not be judged again", id);
-		} else if (reverify_write(conn, id, &t, ctx->cfg->keep_raw, err) < 0) {
-			rc = -1;
-		} else if (g_strcmp0(t.result, "temperror") == 0) {
-			n->temperror++;
+			if (!t.judged)
+				log_warning("message %s: could not be judged again", id);
 		} else {
 			if (t.authenticated)
 				n->authenticated++;
