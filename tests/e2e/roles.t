@@ -53,7 +53,7 @@ like "$(as mta "delete from tlswatch.messages")" "permission denied" "a login ro
 # port: delivery fails, which is not a permission problem.
 T=$PG_DIR/roles
 mkdir -p "$T"
-printf '[webhook ops]\nurl = http://127.0.0.1:9/x\n[alert]\nmax-attempts = 1\nauthenticated-only = false\n[rule any]\nwindow = 24h\nmin-failed-sessions = 1\nnotify = ops\n' >"$T/a.conf"
+printf '[webhook ops]\nurl = http://127.0.0.1:9/x\n[alert]\nmax-attempts = 1\nauthenticated-only = false\n[digest]\nauthenticated-only = false\n[rule any]\nwindow = 24h\nmin-failed-sessions = 1\nnotify = ops\n' >"$T/a.conf"
 NOW="--now 2026-05-13T00:00:00Z"
 PGUSER=mta $TW alert --config "$T/a.conf" $NOW --list >"$T/out" 2>"$T/err"; rc=$?
 is "$rc" 0 "alert --list as a login role in tlswatch_ingest: exit 0"
@@ -62,7 +62,7 @@ PGUSER=mta $TW alert --config "$T/a.conf" $NOW >/dev/null 2>"$T/err"
 unlike "$(cat "$T/err")" "permission denied" "alert pass as tlswatch_ingest: no permission error"
 is "$(q "select count(*) > 0 from tlswatch.alerts") $(q "select count(*) > 0 from tlswatch.alert_state")" "t t" \
 	"alert pass: the outbox and the state were written"
-PGUSER=mta $TW digest --from 2026-05-12 --to 2026-05-12 >"$T/out" 2>"$T/err"; rc=$?
+PGUSER=mta $TW digest --config "$T/a.conf" --from 2026-05-12 --to 2026-05-12 >"$T/out" 2>"$T/err"; rc=$?
 is "$rc" 0 "digest as tlswatch_ingest: exit 0" || diag "$(cat "$T/err")"
 like "$(cat "$T/out")" "example.com" "digest: example.com listed"
 PGUSER=mta $TW ingest --config "$T/a.conf" <$FX/qp-json.eml 2>"$T/err"; rc=$?
