@@ -52,17 +52,7 @@ dns_txt() { # NAME PORT
 
 # A loopback port free for both UDP and TCP, as a nameserver takes both.
 dkim_free_port() {
-	"$DKIM_PYTHON" -c '
-import socket
-while True:
-    t, u = socket.socket(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    t.bind(("127.0.0.1", 0))
-    try:
-        u.bind(t.getsockname())
-        break
-    except OSError:
-        pass
-print(t.getsockname()[1])'
+	"$DKIM_PYTHON" tests/lib/free_port.py
 }
 
 dns_start() { # ZONEFILE

@@ -287,17 +287,7 @@ sts_cert() { # [-expired | -days N | -self] FILE NAME...
 
 # A loopback port free for both UDP and TCP, as a nameserver takes both.
 sts_free_port() {
-	"$STS_PYTHON" -c '
-import socket
-while True:
-    t, u = socket.socket(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    t.bind(("127.0.0.1", 0))
-    try:
-        u.bind(t.getsockname())
-        break
-    except OSError:
-        pass
-print(t.getsockname()[1])'
+	"$STS_PYTHON" tests/lib/free_port.py
 }
 
 # The zone file as dnsmasq options. A plain TEXT is quoted so that ; , #
