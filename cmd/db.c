@@ -111,8 +111,7 @@ static int db_reverify(const struct config *cfg, struct error *err)
 			 n.authenticated, n.unauthenticated, n.temperror);
 		rc = 0;
 	}
-	ingest_parser_stop(&ctx);
-	store_free(ctx.store);
+	ingest_ctx_release(&ctx);
 	return rc;
 }
 

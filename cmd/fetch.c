@@ -137,10 +137,7 @@ done:
 		status = failed == ERR_CONFIG ? EX_CONFIG : EX_TEMPFAIL;
 	else
 		status = EX_OK;
-	ingest_parser_stop(&ctx);
-	store_free(ctx.store);
-	if (ctx.alert_domains != NULL)
-		g_ptr_array_unref(ctx.alert_domains);
+	ingest_ctx_release(&ctx);
 	config_release(&cfg);
 	return status;
 }

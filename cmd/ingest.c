@@ -168,10 +168,7 @@ int cmd_ingest(int argc, char **argv)
 		ctx.alert_domains = g_ptr_array_new_with_free_func(g_free);
 	status =
 		in_mta ? ingest_pipe(&ctx) : ingest_paths(&ctx, argv + 1, use_syslog || cfg.syslog);
-	ingest_parser_stop(&ctx);
-	store_free(ctx.store);
-	if (ctx.alert_domains != NULL)
-		g_ptr_array_unref(ctx.alert_domains);
+	ingest_ctx_release(&ctx);
 	config_release(&cfg);
 	return status;
 }

@@ -145,8 +145,7 @@ int cmd_quarantine(int argc, char **argv)
 	else
 		quarantine_retry(&ctx, argc - 2, argv + 2, all, &err);
 	status = err.cls != ERR_NONE ? cmd_fail(&err, FALSE) : EX_OK;
-	ingest_parser_stop(&ctx);
-	store_free(ctx.store);
+	ingest_ctx_release(&ctx);
 	config_release(&cfg);
 	return status;
 }

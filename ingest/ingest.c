@@ -460,6 +460,13 @@ void ingest_parser_stop(struct ingest_ctx *ctx)
 	g_clear_pointer(&ctx->parser, contain_free);
 }
 
+void ingest_ctx_release(struct ingest_ctx *ctx)
+{
+	ingest_parser_stop(ctx);
+	g_clear_pointer(&ctx->store, store_free);
+	g_clear_pointer(&ctx->alert_domains, g_ptr_array_unref);
+}
+
 /* What the bytes hold, in p (parsed_init'ed), parsed in the child. A
  * child that failed leaves its reason as p's one note: the message is
  * quarantined. The time the child takes does not count against this

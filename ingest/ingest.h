@@ -70,6 +70,10 @@ int ingest_parser_start(struct ingest_ctx *ctx, struct error *err);
 /* End the parse child (at the end of a run). */
 void ingest_parser_stop(struct ingest_ctx *ctx);
 
+/* The end of a run: the parse child ended, and the store and the alert
+ * domains freed (the caller opened and made them; both may be NULL). */
+void ingest_ctx_release(struct ingest_ctx *ctx);
+
 /* Handle one RFC 5322 message. truncated means raw holds only the head of a
  * message larger than max-message-size (it is quarantined, headers only).
  * Returns -1 only for failures that a retry may cure (err ERR_TEMP or

@@ -27,10 +27,7 @@ void serve_ingest_init(struct serve_ingest *si, const struct config *cfg,
 
 void serve_ingest_release(struct serve_ingest *si)
 {
-	ingest_parser_stop(&si->ctx);
-	store_free(si->ctx.store);
-	si->ctx.store = NULL;
-	g_clear_pointer(&si->ctx.alert_domains, g_ptr_array_unref);
+	ingest_ctx_release(&si->ctx);
 }
 
 /* The ingest path for raw, on the kept connection or a new one. */
