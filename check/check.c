@@ -25,8 +25,7 @@ int check_config_load(struct check_config *c, const struct config *cfg, struct e
 	GKeyFile *kf = cfg->keyfile;
 	const char *path = cfg->path ? cfg->path : "configuration";
 	g_auto(GStrv) keys = kf ? g_key_file_get_keys(kf, GROUP, NULL, NULL) : NULL;
-	g_autofree char *parallel = NULL;
-	guint64 n = 0;
+	guint64 n = c->parallel;
 
 	for (gsize i = 0; keys != NULL && keys[i] != NULL; i++)
 		if (!g_strv_contains(check_keys, keys[i]))
@@ -34,17 +33,10 @@ int check_config_load(struct check_config *c, const struct config *cfg, struct e
 					 keys[i]);
 	if (keys == NULL)
 		return 0;
-	g_free(c->ca_file);
-	c->ca_file = g_key_file_get_string(kf, GROUP, "ca-file", NULL);
-	if (c->ca_file != NULL && *g_strstrip(c->ca_file) == '\0')
-		return error_set(err, ERR_CONFIG, "%s: [%s] ca-file: empty value", path, GROUP);
-	parallel = g_key_file_get_string(kf, GROUP, "parallel", NULL);
-	if (parallel != NULL) {
-		if (!g_ascii_string_to_unsigned(g_strstrip(parallel), 10, 1, 64, &n, NULL))
-			return error_set(err, ERR_CONFIG,
-					 "%s: [%s] parallel: a number from 1 to 64", path, GROUP);
-		c->parallel = (guint)n;
-	}
+	if (config_get_string(kf, path, GROUP, "ca-file", &c->ca_file, err) < 0 ||
+	    config_get_uint(kf, path, GROUP, "parallel", 1, 64, &n, err) < 0)
+		return -1;
+	c->parallel = (guint)n;
 	return config_get_duration(kf, path, GROUP, "timeout", &c->timeout, err);
 }
 

@@ -150,17 +150,55 @@ static int config_read_number(struct config *c, GKeyFile *kf, const struct numbe
 	return 0;
 }
 
-static int config_read_bool(struct config *c, GKeyFile *kf, const char *key, gboolean *out,
-			    struct error *err)
+int config_get_string(GKeyFile *kf, const char *path, const char *group, const char *key,
+		      char **out, struct error *err)
+{
+	g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
+
+	if (v == NULL)
+		return 0;
+	if (*g_strstrip(v) == '\0')
+		return error_set(err, ERR_CONFIG, "%s: [%s] %s: empty value", path, group, key);
+	g_free(*out);
+	*out = g_steal_pointer(&v);
+	return 0;
+}
+
+int config_get_bool(GKeyFile *kf, const char *path, const char *group, const char *key,
+		    gboolean *out, struct error *err)
 {
 	g_autoptr(GError) gerr = NULL;
-	gboolean v = g_key_file_get_boolean(kf, "ingest", key, &gerr);
+	gboolean v;
 
+	if (!g_key_file_has_key(kf, group, key, NULL))
+		return 0;
+	v = g_key_file_get_boolean(kf, group, key, &gerr);
 	if (gerr != NULL)
-		return error_set(err, ERR_CONFIG, "%s: [ingest] %s: expected true or false",
-				 c->path, key);
+		return error_set(err, ERR_CONFIG, "%s: [%s] %s: expected true or false", path,
+				 group, key);
 	*out = v;
 	return 0;
+}
+
+int config_get_uint(GKeyFile *kf, const char *path, const char *group, const char *key, guint64 min,
+		    guint64 max, guint64 *out, struct error *err)
+{
+	g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
+	guint64 n = 0;
+
+	if (v == NULL)
+		return 0;
+	if (g_ascii_string_to_unsigned(g_strstrip(v), 10, min, max, &n, NULL)) {
+		*out = n;
+		return 0;
+	}
+	if (min == 0)
+		return error_set(err, ERR_CONFIG, "%s: [%s] %s: expected a whole number, got '%s'",
+				 path, group, key, v);
+	return error_set(err, ERR_CONFIG,
+			 "%s: [%s] %s: expected a number from %" G_GUINT64_FORMAT
+			 " to %" G_GUINT64_FORMAT ", got '%s'",
+			 path, group, key, min, max, v);
 }
 
 /* A ;-separated list, each entry stripped, empty ones left out; NULL
@@ -248,7 +286,7 @@ static int config_read_ingest(struct config *c, GKeyFile *kf, struct error *err)
 		if (g_str_equal(key, "keep-raw") || g_str_equal(key, "syslog")) {
 			gboolean *flag = g_str_equal(key, "syslog") ? &c->syslog : &c->keep_raw;
 
-			if (config_read_bool(c, kf, key, flag, err) < 0)
+			if (config_get_bool(kf, c->path, "ingest", key, flag, err) < 0)
 				return -1;
 			known = TRUE;
 		}

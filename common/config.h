@@ -93,6 +93,22 @@ gint64 config_parse_duration(const char *s);
 /* The duration of key in group of kf (read from path) in *out; nothing
  * changes when the key is absent. An empty or unparsable value is an
  * ERR_CONFIG naming file, group and key (-1). */
+/* The readers every group uses: key of group in kf (read from path, for
+ * the messages). Nothing changes when the key is absent; a bad value is
+ * an ERR_CONFIG naming file, group and key (-1). */
+
+/* The value stripped, in *out (the old one freed); empty is an error. */
+int config_get_string(GKeyFile *kf, const char *path, const char *group, const char *key,
+		      char **out, struct error *err);
+
+/* true or false (as GKeyFile reads them: also 1 or 0). */
+int config_get_bool(GKeyFile *kf, const char *path, const char *group, const char *key,
+		    gboolean *out, struct error *err);
+
+/* A whole number from min to max. */
+int config_get_uint(GKeyFile *kf, const char *path, const char *group, const char *key, guint64 min,
+		    guint64 max, guint64 *out, struct error *err);
+
 int config_get_duration(GKeyFile *kf, const char *path, const char *group, const char *key,
 			gint64 *out, struct error *err);
 

@@ -37,22 +37,6 @@ void digest_config_release(struct digest_config *c)
 	g_clear_pointer(&c->from, g_free);
 }
 
-static int digest_config_uint(GKeyFile *kf, const char *path, const char *key, guint64 max,
-			      guint64 *out, struct error *err)
-{
-	g_autofree char *v = g_key_file_get_string(kf, GROUP, key, NULL);
-	guint64 n = 0;
-
-	if (v == NULL)
-		return 0;
-	g_strstrip(v);
-	if (!g_ascii_string_to_unsigned(v, 10, 0, max, &n, NULL))
-		return error_set(err, ERR_CONFIG, "%s: [%s] %s: expected a whole number, got '%s'",
-				 path, GROUP, key, v);
-	*out = n;
-	return 0;
-}
-
 /* "0.5" or "0.5%": a percentage from 0 to 100. */
 static int digest_config_percent(GKeyFile *kf, const char *path, const char *key, double *out,
 				 struct error *err)
@@ -72,37 +56,6 @@ static int digest_config_percent(GKeyFile *kf, const char *path, const char *key
 				 "%s: [%s] %s: expected a percentage from 0 to 100, got '%s'", path,
 				 GROUP, key, v);
 	*out = x;
-	return 0;
-}
-
-static int digest_config_string(GKeyFile *kf, const char *path, const char *key, char **out,
-				struct error *err)
-{
-	g_autofree char *v = g_key_file_get_string(kf, GROUP, key, NULL);
-
-	if (v == NULL)
-		return 0;
-	g_strstrip(v);
-	if (*v == '\0')
-		return error_set(err, ERR_CONFIG, "%s: [%s] %s: empty value", path, GROUP, key);
-	g_free(*out);
-	*out = g_steal_pointer(&v);
-	return 0;
-}
-
-static int digest_config_bool(GKeyFile *kf, const char *path, const char *key, gboolean *out,
-			      struct error *err)
-{
-	g_autoptr(GError) gerr = NULL;
-	gboolean v;
-
-	if (!g_key_file_has_key(kf, GROUP, key, NULL))
-		return 0;
-	v = g_key_file_get_boolean(kf, GROUP, key, &gerr);
-	if (gerr != NULL)
-		return error_set(err, ERR_CONFIG, "%s: [%s] %s: expected true or false", path,
-				 GROUP, key);
-	*out = v;
 	return 0;
 }
 
@@ -130,16 +83,16 @@ int digest_config_load(struct digest_config *c, GKeyFile *kf, const char *path, 
 	if (path == NULL)
 		path = "configuration";
 	if (digest_config_check_keys(kf, path, err) < 0 ||
-	    digest_config_uint(kf, path, "min-reporters", G_MAXUINT, &reporters, err) < 0 ||
-	    digest_config_uint(kf, path, "min-sessions", G_MAXINT64, &sessions, err) < 0 ||
-	    digest_config_uint(kf, path, "min-days", 3660, &days, err) < 0 ||
-	    digest_config_uint(kf, path, "top", 1000, &top, err) < 0 ||
+	    config_get_uint(kf, path, GROUP, "min-reporters", 0, G_MAXUINT, &reporters, err) < 0 ||
+	    config_get_uint(kf, path, GROUP, "min-sessions", 0, G_MAXINT64, &sessions, err) < 0 ||
+	    config_get_uint(kf, path, GROUP, "min-days", 0, 3660, &days, err) < 0 ||
+	    config_get_uint(kf, path, GROUP, "top", 0, 1000, &top, err) < 0 ||
 	    digest_config_percent(kf, path, "max-failure-rate", &c->max_failure_rate, err) < 0 ||
-	    digest_config_string(kf, path, "sendmail", &c->sendmail, err) < 0 ||
-	    digest_config_string(kf, path, "from", &c->from, err) < 0 ||
+	    config_get_string(kf, path, GROUP, "sendmail", &c->sendmail, err) < 0 ||
+	    config_get_string(kf, path, GROUP, "from", &c->from, err) < 0 ||
 	    config_get_duration(kf, path, GROUP, "sendmail-timeout", &c->sendmail_timeout, err) <
 		    0 ||
-	    digest_config_bool(kf, path, "authenticated-only", &c->authenticated_only, err) < 0)
+	    config_get_bool(kf, path, GROUP, "authenticated-only", &c->authenticated_only, err) < 0)
 		return -1;
 	if (!g_shell_parse_argv(c->sendmail, NULL, &argv, NULL))
 		return error_set(err, ERR_CONFIG, "%s: [%s] sendmail: not a command line: '%s'",

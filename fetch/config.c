@@ -52,29 +52,13 @@ static int imap_bad(const struct place *at, const char *key, const char *why, st
 	return error_set(err, ERR_CONFIG, "%s: [%s] %s: %s", at->path, at->group, key, why);
 }
 
-/* The string value of key, stripped, or NULL when absent; an empty value
- * is an error. */
-static int imap_string(GKeyFile *kf, const struct place *at, const char *key, char **out,
-		       struct error *err)
-{
-	g_autofree char *v = g_key_file_get_string(kf, at->group, key, NULL);
-
-	if (v == NULL)
-		return 0;
-	g_strstrip(v);
-	if (*v == '\0')
-		return imap_bad(at, key, "empty value", err);
-	*out = g_steal_pointer(&v);
-	return 0;
-}
-
 /* A folder name goes into IMAP commands as a quoted string: ASCII only
  * (a name beyond it needs modified UTF-7, RFC 3501 5.1.3), no control
  * characters. */
 static int imap_folder(GKeyFile *kf, const struct place *at, const char *key, char **out,
 		       struct error *err)
 {
-	if (imap_string(kf, at, key, out, err) < 0)
+	if (config_get_string(kf, at->path, at->group, key, out, err) < 0)
 		return -1;
 	for (const char *c = *out; c != NULL && *c != '\0'; c++) {
 		if ((guchar)*c < 0x20 || (guchar)*c > 0x7e)
@@ -119,15 +103,12 @@ done:
 static int imap_numbers(struct imap_account *a, GKeyFile *kf, const struct place *at,
 			struct error *err)
 {
-	g_autofree char *max = g_key_file_get_string(kf, at->group, "max-messages", NULL);
 	g_autofree char *bytes = g_key_file_get_string(kf, at->group, "max-bytes", NULL);
-	guint64 n = 0;
+	guint64 n = a->max_messages;
 
-	if (max != NULL) {
-		if (!g_ascii_string_to_unsigned(g_strstrip(max), 10, 1, 1000000, &n, NULL))
-			return imap_bad(at, "max-messages", "a number from 1 to 1000000", err);
-		a->max_messages = (guint)n;
-	}
+	if (config_get_uint(kf, at->path, at->group, "max-messages", 1, 1000000, &n, err) < 0)
+		return -1;
+	a->max_messages = (guint)n;
 	if (bytes != NULL && config_parse_size(g_strstrip(bytes), &a->max_bytes) < 0)
 		return imap_bad(at, "max-bytes", "not a size (like 512M)", err);
 	return config_get_duration(kf, at->path, at->group, "timeout", &a->timeout, err);
@@ -137,25 +118,23 @@ static int imap_read(struct imap_account *a, GKeyFile *kf, const struct place *a
 		     struct error *err)
 {
 	g_auto(GStrv) keys = g_key_file_get_keys(kf, at->group, NULL, NULL);
-	g_autoptr(GError) gerr = NULL;
 
 	for (gsize i = 0; keys != NULL && keys[i] != NULL; i++)
 		if (!g_strv_contains(imap_keys, keys[i]))
 			return imap_bad(at, keys[i], "unknown key", err);
-	if (imap_string(kf, at, "url", &a->url, err) < 0 ||
-	    imap_string(kf, at, "user", &a->user, err) < 0 ||
-	    imap_string(kf, at, "password-file", &a->password_file, err) < 0 ||
-	    imap_string(kf, at, "oauth2-token-command", &a->token_command, err) < 0 ||
+	if (config_get_string(kf, at->path, at->group, "url", &a->url, err) < 0 ||
+	    config_get_string(kf, at->path, at->group, "user", &a->user, err) < 0 ||
+	    config_get_string(kf, at->path, at->group, "password-file", &a->password_file, err) <
+		    0 ||
+	    config_get_string(kf, at->path, at->group, "oauth2-token-command", &a->token_command,
+			      err) < 0 ||
 	    imap_folder(kf, at, "processed-folder", &a->processed, err) < 0 ||
 	    imap_folder(kf, at, "quarantine-folder", &a->quarantine, err) < 0 ||
-	    imap_string(kf, at, "ca-file", &a->ca_file, err) < 0 ||
-	    imap_string(kf, at, "search", &a->search, err) < 0 || imap_numbers(a, kf, at, err) < 0)
+	    config_get_string(kf, at->path, at->group, "ca-file", &a->ca_file, err) < 0 ||
+	    config_get_string(kf, at->path, at->group, "search", &a->search, err) < 0 ||
+	    config_get_bool(kf, at->path, at->group, "delete", &a->delete_handled, err) < 0 ||
+	    imap_numbers(a, kf, at, err) < 0)
 		return -1;
-	if (g_key_file_has_key(kf, at->group, "delete", NULL)) {
-		a->delete_handled = g_key_file_get_boolean(kf, at->group, "delete", &gerr);
-		if (gerr != NULL)
-			return imap_bad(at, "delete", "expected true or false", err);
-	}
 	if (a->url == NULL)
 		return imap_bad(at, "url", "missing (imaps://imap.example.com/INBOX)", err);
 	if (a->user == NULL)

@@ -67,34 +67,15 @@ static int serve_read_lmtp(struct serve_config *c, GKeyFile *kf, const char *pat
 	return 0;
 }
 
+/* config_get_uint into a guint: every count of [serve] starts at 1. */
 static int serve_read_uint(GKeyFile *kf, const char *path, const char *key, guint max, guint *out,
 			   struct error *err)
 {
-	g_autofree char *v = g_key_file_get_string(kf, GROUP, key, NULL);
-	guint64 n = 0;
+	guint64 n = *out;
 
-	if (v == NULL)
-		return 0;
-	if (!g_ascii_string_to_unsigned(g_strstrip(v), 10, 1, max, &n, NULL)) {
-		g_autofree char *why = g_strdup_printf("expected a number from 1 to %u", max);
-
-		return serve_bad(path, key, why, v, err);
-	}
+	if (config_get_uint(kf, path, GROUP, key, 1, max, &n, err) < 0)
+		return -1;
 	*out = (guint)n;
-	return 0;
-}
-
-static int serve_read_string(GKeyFile *kf, const char *path, const char *key, char **out,
-			     struct error *err)
-{
-	g_autofree char *v = g_key_file_get_string(kf, GROUP, key, NULL);
-
-	if (v == NULL)
-		return 0;
-	if (*g_strstrip(v) == '\0')
-		return serve_bad(path, key, "empty value", NULL, err);
-	g_free(*out);
-	*out = g_steal_pointer(&v);
 	return 0;
 }
 
@@ -105,7 +86,7 @@ static int serve_read_pem(GKeyFile *kf, const char *path, const char *key, char 
 	g_autofree char *file = NULL;
 	g_autoptr(GError) gerr = NULL;
 
-	if (serve_read_string(kf, path, key, &file, err) < 0)
+	if (config_get_string(kf, path, GROUP, key, &file, err) < 0)
 		return -1;
 	if (file == NULL)
 		return 0;
@@ -122,10 +103,10 @@ static int serve_read_pem(GKeyFile *kf, const char *path, const char *key, char 
 static int serve_read_http(struct serve_config *c, GKeyFile *kf, const char *path,
 			   struct error *err)
 {
-	if (serve_read_string(kf, path, "http", &c->http, err) < 0 ||
-	    serve_read_string(kf, path, "https", &c->https, err) < 0 ||
-	    serve_read_string(kf, path, "https-path", &c->https_path, err) < 0 ||
-	    serve_read_string(kf, path, "metrics", &c->metrics, err) < 0 ||
+	if (config_get_string(kf, path, GROUP, "http", &c->http, err) < 0 ||
+	    config_get_string(kf, path, GROUP, "https", &c->https, err) < 0 ||
+	    config_get_string(kf, path, GROUP, "https-path", &c->https_path, err) < 0 ||
+	    config_get_string(kf, path, GROUP, "metrics", &c->metrics, err) < 0 ||
 	    serve_read_pem(kf, path, "certificate", &c->certificate_pem, err) < 0 ||
 	    serve_read_pem(kf, path, "key", &c->key_pem, err) < 0 ||
 	    serve_read_uint(kf, path, "http-connections", 100000, &c->http_connections, err) < 0 ||
