@@ -86,7 +86,7 @@ units: $(UNIT_BIN)
 FUZZ_CC      ?= clang
 FUZZ_TARGETS = message report decode config
 FUZZ_TIME    ?= 60
-FUZZ_SRC     = common/buffer.c common/config.c common/error.c ingest/mail.c ingest/decode.c ingest/report.c ingest/report_datetime.c ingest/report_json.c ingest/parse.c common/text.c \
+FUZZ_SRC     = common/buffer.c common/config.c common/error.c common/json.c ingest/mail.c ingest/decode.c ingest/report.c ingest/report_datetime.c ingest/report_json.c ingest/parse.c common/text.c \
 	common/dns.c ingest/authres.c ingest/dkim.c
 FUZZ_BIN     = $(FUZZ_TARGETS:%=fuzz/build/fuzz_%)
 FUZZ_CFLAGS  = -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -I. \

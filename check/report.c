@@ -4,6 +4,7 @@
 #include <jansson.h>
 
 #include "check/check.h"
+#include "common/json.h"
 
 char *check_render_text(const struct check_result *r)
 {
@@ -24,15 +25,6 @@ char *check_render_text(const struct check_result *r)
 	return g_string_free(s, FALSE);
 }
 
-static json_t *json_strings(const GPtrArray *list)
-{
-	json_t *a = json_array();
-
-	for (guint i = 0; list != NULL && i < list->len; i++)
-		json_array_append_new(a, json_string(g_ptr_array_index(list, i)));
-	return a;
-}
-
 char *check_render_json(const struct check_result *r)
 {
 	json_t *findings = json_array();
@@ -50,13 +42,13 @@ char *check_render_json(const struct check_result *r)
 	o = json_pack("{s:s,s:I,s:b,s:i,s:i,s:s?,s:o,s:o}", "domain", r->domain, "checked_at",
 		      (json_int_t)r->checked_at, "ok", check_count(r, CHECK_FAIL) == 0, "failures",
 		      (int)check_count(r, CHECK_FAIL), "warnings", (int)check_count(r, CHECK_WARN),
-		      "sts_id", r->sts_id, "mx_hosts", json_strings(r->mx_hosts), "findings",
-		      findings);
+		      "sts_id", r->sts_id, "mx_hosts", json_array_of_strings(r->mx_hosts),
+		      "findings", findings);
 	if (r->policy != NULL)
 		json_object_set_new(o, "policy",
 				    json_pack("{s:s?,s:I,s:o,s:s}", "mode", r->policy->mode,
 					      "max_age", (json_int_t)r->policy->max_age, "mx",
-					      json_strings(r->policy->mx), "text",
+					      json_array_of_strings(r->policy->mx), "text",
 					      r->policy->text));
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);

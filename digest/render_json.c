@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "common/json.h"
 #include "digest/digest.h"
 
 static json_t *json_period(const struct digest_period *p)
@@ -56,15 +57,6 @@ static json_t *json_items(GPtrArray *list, const char *key, gboolean reporters)
 	return a;
 }
 
-static json_t *json_strings(GPtrArray *list)
-{
-	json_t *a = json_array();
-
-	for (guint i = 0; i < list->len; i++)
-		json_array_append_new(a, json_string(g_ptr_array_index(list, i)));
-	return a;
-}
-
 static json_t *json_days(const struct digest *d, const struct digest_domain *dd)
 {
 	json_t *a = json_array();
@@ -100,18 +92,18 @@ static json_t *json_domain(const struct digest *d, const struct digest_domain *d
 	json_object_set_new(o, "reporters", json_items(dd->reporters, NULL, 1));
 	json_object_set_new(o, "policy_types", json_items(dd->policy_types, "sessions", 0));
 	json_object_set_new(o, "sts_modes", json_items(dd->sts_modes, "sessions", 0));
-	json_object_set_new(o, "no_policy_found_reporters", json_strings(dd->no_policy));
-	json_object_set_new(o, "missing_reporters", json_strings(dd->missing));
+	json_object_set_new(o, "no_policy_found_reporters", json_array_of_strings(dd->no_policy));
+	json_object_set_new(o, "missing_reporters", json_array_of_strings(dd->missing));
 	json_object_set_new(o, "unauthenticated_reports", json_integer(dd->unauthenticated));
 	json_object_set_new(o, "unauthenticated_senders",
-			    json_strings(dd->unauthenticated_senders));
+			    json_array_of_strings(dd->unauthenticated_senders));
 	json_object_set_new(o, "live_check",
 			    dd->check_date == NULL
 				    ? json_null()
 				    : json_pack("{s:s,s:b,s:o,s:s?}", "date", dd->check_date, "ok",
 						dd->check_ok, "failures",
-						json_strings(dd->check_failures), "id_change",
-						dd->check_id_change));
+						json_array_of_strings(dd->check_failures),
+						"id_change", dd->check_id_change));
 	return o;
 }
 
@@ -125,7 +117,7 @@ char *digest_render_json(const struct digest *d)
 	for (guint i = 0; i < d->domains->len; i++)
 		json_array_append_new(domains, json_domain(d, g_ptr_array_index(d->domains, i)));
 	json_object_set_new(root, "domains", domains);
-	json_object_set_new(root, "unmatched_patterns", json_strings(d->unmatched));
+	json_object_set_new(root, "unmatched_patterns", json_array_of_strings(d->unmatched));
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	out = g_strconcat(text, "\n", NULL);
 	free(text);

@@ -3,18 +3,8 @@
  * report_to_json (the --dry-run output): the RFC's field names, dates in
  * UTC to the second, counts as integers, plus what tlswatch derived.
  */
+#include "common/json.h"
 #include "ingest/report.h"
-
-static json_t *report_strings_to_json(const GPtrArray *a)
-{
-	json_t *arr = json_array();
-
-	for (guint i = 0; arr != NULL && a != NULL && i < a->len; i++) {
-		if (json_array_append_new(arr, json_string(g_ptr_array_index(a, i))) < 0)
-			g_clear_pointer(&arr, json_decref);
-	}
-	return arr;
-}
 
 /* Whole seconds, UTC, "YYYY-MM-DDTHH:MM:SSZ": fractions are dropped. */
 static json_t *report_datetime_to_json(GDateTime *dt)
@@ -52,13 +42,13 @@ static json_t *report_policy_to_json(const struct policy *p)
 			g_clear_pointer(&failures, json_decref);
 	}
 	return json_pack("{s:{s:s, s:o, s:s, s:o, s:s*, s:o*}, s:{s:I, s:I}, s:o}", "policy",
-			 "policy-type", p->type, "policy-string",
-			 report_strings_to_json(p->strings), "policy-domain", p->domain, "mx-host",
-			 report_strings_to_json(p->mx_hosts), "sts-mode", p->sts_mode,
-			 "sts-max-age", p->sts_max_age >= 0 ? json_integer(p->sts_max_age) : NULL,
-			 "summary", "total-successful-session-count",
-			 (json_int_t)p->successful_sessions, "total-failure-session-count",
-			 (json_int_t)p->failed_sessions, "failure-details", failures);
+			 "policy-type", p->type, "policy-string", json_array_of_strings(p->strings),
+			 "policy-domain", p->domain, "mx-host", json_array_of_strings(p->mx_hosts),
+			 "sts-mode", p->sts_mode, "sts-max-age",
+			 p->sts_max_age >= 0 ? json_integer(p->sts_max_age) : NULL, "summary",
+			 "total-successful-session-count", (json_int_t)p->successful_sessions,
+			 "total-failure-session-count", (json_int_t)p->failed_sessions,
+			 "failure-details", failures);
 }
 
 json_t *report_to_json(const struct report *r)
@@ -79,5 +69,5 @@ json_t *report_to_json(const struct report *r)
 			 report_datetime_to_json(r->date_start), "end-datetime",
 			 report_datetime_to_json(r->date_end), "contact-info", r->contact_info,
 			 "report-id", r->report_id, "policies", policies, "warnings",
-			 report_strings_to_json(r->warnings));
+			 json_array_of_strings(r->warnings));
 }
