@@ -82,6 +82,16 @@ is "$(q "select concat_ws(' ', dkim_result, (raw is null)::text) from tlswatch.m
 like "$(as mta "update tlswatch.reports set organization_name = 'x'")" "permission denied" \
 	"tlswatch_ingest: only a report's authenticated may change"
 like "$(as mta "delete from tlswatch.alert_state")" "permission denied" "tlswatch_ingest: no DELETE of alert state"
+# check --save and fetch's state, as the account that runs them (the
+# timer and cron line: tlswatch, role tlswatch_ingest). DNS asked of a
+# port where nothing answers: every check fails, and is kept all the same.
+printf '[dns]\nnameservers = 127.0.0.1:9\ntimeout = 1s\n' >"$T/check.conf"
+PGUSER=mta $TW check --config "$T/check.conf" --save roles.invalid >/dev/null 2>"$T/err"; rc=$?
+is "$rc" 1 "check --save as tlswatch_ingest: exit 1 (its checks failed), not a permission error" || diag "$(cat "$T/err")"
+is "$(q "select concat_ws(' ', domain, ok::text) from tlswatch.checks")" "roles.invalid false" "check --save: the check kept"
+is "$(as mta "insert into tlswatch.imap_state (account, uidvalidity, last_uid) values ('r', 1, 2)
+   on conflict (account) do update set last_uid = excluded.last_uid")" "" "fetch's state: tlswatch_ingest records it"
+like "$(as mta "delete from tlswatch.checks")" "permission denied" "tlswatch_ingest: no DELETE of saved checks"
 
 psql -XAtq -c "create role grafana login in role tlswatch_read" >/dev/null
 is "$(as grafana "select count(*) from tlswatch.domain_sessions where successful_sessions >= 0") " \
