@@ -56,10 +56,12 @@ enum statement_id {
  * report points at the message meant planning a query over every
  * partition of reports, a cost that grew with the history. An
  * authenticated copy of a report stored unauthenticated (the https POST
- * came first, or an unsigned copy) makes it count (a, ap): the copy
- * vouches for the same content, since the key claim refuses another. */
+ * came first, or an unsigned copy) makes it count: the key claim does
+ * that (sql/010), since an UPDATE of a partitioned table here would have
+ * the whole statement planned again at every execution. */
 #define SQL_REPORT_AND_POLICIES(digest, authenticated)                                             \
-	"WITH k AS (SELECT WHERE tlswatch.report_key_claim($2, $3, decode(" digest ", 'hex'))),"   \
+	"WITH k AS (SELECT WHERE tlswatch.report_key_claim($2, $3, decode(" digest ", 'hex'),"     \
+	" " authenticated "::boolean, $5::timestamptz, $6::timestamptz)),"                         \
 	" r AS ("                                                                                  \
 	"INSERT INTO tlswatch.reports (message_ref, organization_name, report_id, contact_info,"   \
 	" date_start, date_end, document, warnings, authenticated)"                                \
@@ -69,12 +71,6 @@ enum statement_id {
 	" s AS (UPDATE tlswatch.messages SET status = 'stored'"                                    \
 	" WHERE id = coalesce($1::bigint, " LAST_MESSAGE ") AND status = 'duplicate'"              \
 	" AND EXISTS (SELECT FROM r)),"                                                            \
-	" a AS (UPDATE tlswatch.reports SET authenticated = true WHERE " authenticated "::boolean" \
-	" AND NOT EXISTS (SELECT FROM k) AND organization_name = $2 AND report_id = $3"            \
-	" AND date_start = $5::timestamptz AND date_end = $6::timestamptz"                         \
-	" AND authenticated IS FALSE RETURNING id, date_start),"                                   \
-	" ap AS (UPDATE tlswatch.policies x SET authenticated = true FROM a"                       \
-	" WHERE x.report_ref = a.id AND x.date_start = a.date_start),"                             \
 	" p AS ("                                                                                  \
 	"INSERT INTO tlswatch.policies (report_ref, date_start, policy_index, policy_type,"        \
 	" policy_domain, policy_string, mx_host, sts_mode, sts_max_age, successful_sessions,"      \

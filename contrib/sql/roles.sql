@@ -86,7 +86,7 @@ GRANT SELECT, INSERT ON tlswatch.report_keys TO tlswatch_ingest;
 GRANT SELECT, INSERT, UPDATE ON tlswatch.imap_state TO tlswatch_ingest;
 -- tlswatch check --save.
 GRANT SELECT, INSERT ON tlswatch.checks TO tlswatch_ingest;
-GRANT EXECUTE ON FUNCTION tlswatch.report_key_claim(text, text, bytea) TO tlswatch_ingest;
+GRANT EXECUTE ON FUNCTION tlswatch.report_key_claim(text, text, bytea, boolean, timestamptz, timestamptz) TO tlswatch_ingest;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA tlswatch TO tlswatch_ingest;
 -- The alert pass (same account as ingest) keeps the next three months'
 -- partitions ready. SECURITY DEFINER: runs as the schema owner; without
