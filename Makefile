@@ -60,7 +60,7 @@ common/resources.c: sql/tlswatch.gresource.xml $(SQL)
 
 # The version /metrics reports (tlswatch_build_info).
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-serve/metrics.o: CFLAGS += -DTLSWATCH_VERSION='"$(VERSION)"'
+serve/counters.o: CFLAGS += -DTLSWATCH_VERSION='"$(VERSION)"'
 
 %.o: %.c $(BUILD_FLAGS)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<

@@ -1,7 +1,8 @@
 /*
  * serve.c: `tlswatch serve`, the master process (serve/serve.h). It opens
  * the listeners, starts [serve] workers processes for each kind of
- * listener (LMTP, HTTP, HTTPS) and starts another when one ends. SIGTERM
+ * listener (LMTP, HTTP, HTTPS) and one for metrics, and starts another
+ * when one ends. It never touches the database itself. SIGTERM
  * or SIGINT stop it: the workers finish the message in hand, say 421 to
  * the LMTP sessions they hold and end; after STOP_GRACE seconds the ones
  * left are killed (their clients retry what was not acknowledged). SIGHUP
@@ -14,11 +15,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
-
-#include <microhttpd.h>
 
 #include "cmd/cmd.h"
 #include "common/log.h"
@@ -27,11 +27,9 @@
 
 #define STOP_GRACE 30
 
-enum serve_kind { SERVE_LMTP, SERVE_HTTP, SERVE_HTTPS };
-
 /* A worker process and what it serves. */
 struct serve_slot {
-	enum serve_kind kind;
+	enum serve_worker_kind kind;
 	pid_t pid; /* 0: not running */
 	gint64 started;
 };
@@ -40,8 +38,7 @@ struct serve_master {
 	struct config cfg;
 	struct serve_config sc;
 	struct serve_listeners l;
-	GArray *slots;		    /* struct serve_slot */
-	struct MHD_Daemon *metrics; /* GET /metrics, /healthz; NULL when not asked for */
+	GArray *slots; /* struct serve_slot */
 };
 
 static volatile sig_atomic_t serve_stop, serve_reload;
@@ -70,15 +67,19 @@ static void serve_signals(void)
 	signal(SIGCHLD, SIG_DFL);
 }
 
-static int serve_worker(struct serve_master *m, enum serve_kind kind)
+static int serve_worker(struct serve_master *m, enum serve_worker_kind kind)
 {
 	switch (kind) {
-	case SERVE_LMTP:
+	case SERVE_LMTP_WORKER:
 		return serve_worker_run(&m->cfg, &m->sc, m->l.lmtp, &serve_stop);
-	case SERVE_HTTP:
+	case SERVE_HTTP_WORKER:
 		return serve_http_run(&m->cfg, &m->sc, m->l.http, FALSE, &serve_stop);
-	case SERVE_HTTPS:
+	case SERVE_HTTPS_WORKER:
 		return serve_http_run(&m->cfg, &m->sc, m->l.https, TRUE, &serve_stop);
+	case SERVE_METRICS_WORKER:
+		return serve_metrics_run(&m->cfg, &m->sc, m->l.metrics, &serve_stop);
+	case SERVE_WORKER_KINDS:
+		break;
 	}
 	return EX_SOFTWARE;
 }
@@ -86,10 +87,15 @@ static int serve_worker(struct serve_master *m, enum serve_kind kind)
 /* Start the worker of slot s (pid 0 when fork failed). */
 static void serve_spawn(struct serve_master *m, struct serve_slot *s)
 {
-	pid_t pid = fork();
+	pid_t master = getpid(), pid = fork();
 
 	if (pid == 0) {
-		serve_metrics_worker_started();
+		/* A master that dies without stopping its workers (SIGKILL, a
+		 * crash) stops them all the same, as a SIGTERM: orphans would
+		 * keep the listeners, and a new serve could not take them. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != master)
+			_exit(0);
+		serve_metrics_worker_started(s->kind);
 		_exit(serve_worker(m, s->kind));
 	}
 	if (pid < 0)
@@ -206,20 +212,17 @@ static void serve_reap(struct serve_master *m, gboolean restart)
 	}
 }
 
-/* Until a stop: restart workers, reread the configuration on SIGHUP and
- * answer scrapes, looking five times a second rather than blocking in
- * waitpid, so that a signal arriving just before the wait is never left
- * unseen until a worker ends. */
+/* Until a stop: restart workers and reread the configuration on SIGHUP,
+ * looking five times a second rather than blocking in waitpid, so that a
+ * signal arriving just before the wait is never left unseen until a
+ * worker ends. */
 static void serve_supervise(struct serve_master *m)
 {
 	while (!serve_stop) {
 		if (serve_reload)
 			serve_reread(m);
 		serve_reap(m, TRUE);
-		if (m->metrics != NULL)
-			MHD_run_wait(m->metrics, 200);
-		else
-			g_usleep(200 * 1000);
+		g_usleep(200 * 1000);
 	}
 }
 
@@ -251,15 +254,15 @@ static void serve_stop_workers(struct serve_master *m)
 	}
 }
 
-/* workers slots of kind, when that listener is configured. */
-static void serve_add_slots(struct serve_master *m, enum serve_kind kind, gboolean wanted,
-			    GString *where, const char *what)
+/* n slots of kind, when that listener is configured. */
+static void serve_add_slots(struct serve_master *m, enum serve_worker_kind kind, guint n,
+			    gboolean wanted, GString *where, const char *what)
 {
 	struct serve_slot s = { .kind = kind };
 
 	if (!wanted)
 		return;
-	for (guint i = 0; i < m->sc.workers; i++)
+	for (guint i = 0; i < n; i++)
 		g_array_append_val(m->slots, s);
 	g_string_append_printf(where, "%s%s", where->len ? ", " : "", what);
 }
@@ -269,7 +272,7 @@ int cmd_serve(int argc, char **argv)
 	struct serve_master m = { 0 };
 	struct error err = ERROR_INIT;
 	g_autoptr(GString) where = g_string_new(NULL);
-	g_autofree char *lmtp = NULL, *http = NULL, *https = NULL;
+	g_autofree char *lmtp = NULL, *http = NULL, *https = NULL, *metrics = NULL;
 	int status;
 
 	status = cmd_setup(
@@ -288,10 +291,6 @@ int cmd_serve(int argc, char **argv)
 	if (serve_config_load(&m.sc, m.cfg.keyfile, m.cfg.path, &err) < 0 ||
 	    serve_listen(&m.sc, &m.l, &err) < 0 || serve_metrics_init(&err) < 0)
 		goto fail;
-	if (m.l.metrics != NULL && (m.metrics = serve_metrics_start(&m.cfg, m.l.metrics)) == NULL) {
-		error_set(&err, ERR_TEMP, "[serve] metrics: cannot serve on %s", m.sc.metrics);
-		goto fail;
-	}
 	mail_library_init();
 	serve_signals();
 	if (m.sc.lmtp != NULL) {
@@ -301,15 +300,15 @@ int cmd_serve(int argc, char **argv)
 	}
 	http = g_strdup_printf("HTTP on %s", m.sc.http ? m.sc.http : "");
 	https = g_strdup_printf("HTTPS on %s", m.sc.https ? m.sc.https : "");
-	serve_add_slots(&m, SERVE_LMTP, m.l.lmtp->len > 0, where, lmtp);
-	serve_add_slots(&m, SERVE_HTTP, m.l.http != NULL, where, http);
-	serve_add_slots(&m, SERVE_HTTPS, m.l.https != NULL, where, https);
+	metrics = g_strdup_printf("metrics on %s", m.sc.metrics ? m.sc.metrics : "");
+	serve_add_slots(&m, SERVE_LMTP_WORKER, m.sc.workers, m.l.lmtp->len > 0, where, lmtp);
+	serve_add_slots(&m, SERVE_HTTP_WORKER, m.sc.workers, m.l.http != NULL, where, http);
+	serve_add_slots(&m, SERVE_HTTPS_WORKER, m.sc.workers, m.l.https != NULL, where, https);
+	serve_add_slots(&m, SERVE_METRICS_WORKER, 1, m.l.metrics != NULL, where, metrics);
 	for (guint i = 0; i < m.slots->len; i++)
 		serve_spawn(&m, &g_array_index(m.slots, struct serve_slot, i));
 	log_info("serving %s; %u workers each", where->str, m.sc.workers);
 	serve_supervise(&m);
-	if (m.metrics != NULL)
-		MHD_stop_daemon(m.metrics);
 	serve_stop_workers(&m);
 	serve_unlisten(&m.sc);
 	log_info("stopped");

@@ -20,12 +20,17 @@ static const char *const serve_keys[] = { "lmtp",
 					  "http-connections",
 					  "http-per-client",
 					  "metrics",
+					  "metrics-domains",
 					  NULL };
 
 void serve_config_init(struct serve_config *c)
 {
 	*c = (struct serve_config){
-		.workers = 4, .idle_timeout = 300, .http_connections = 64, .http_per_client = 8
+		.workers = 4,
+		.idle_timeout = 300,
+		.http_connections = 64,
+		.http_per_client = 8,
+		.metrics_domains = 50,
 	};
 }
 
@@ -110,7 +115,8 @@ static int serve_read_http(struct serve_config *c, GKeyFile *kf, const char *pat
 	    serve_read_pem(kf, path, "certificate", &c->certificate_pem, err) < 0 ||
 	    serve_read_pem(kf, path, "key", &c->key_pem, err) < 0 ||
 	    serve_read_uint(kf, path, "http-connections", 100000, &c->http_connections, err) < 0 ||
-	    serve_read_uint(kf, path, "http-per-client", 100000, &c->http_per_client, err) < 0)
+	    serve_read_uint(kf, path, "http-per-client", 100000, &c->http_per_client, err) < 0 ||
+	    serve_read_uint(kf, path, "metrics-domains", 1000, &c->metrics_domains, err) < 0)
 		return -1;
 	if (c->https_path != NULL && c->https_path[0] != '/')
 		return serve_bad(path, "https-path", "expected a path starting with /",

@@ -2,10 +2,9 @@
  * http.c: the HTTPS receiver of `tlswatch serve`, for `rua=https:` (RFC
  * 8460, 3): a reporter POSTs one report, application/tlsrpt+gzip or
  * application/tlsrpt+json, to the URL the domain published. One worker
- * process runs one libmicrohttpd daemon on one listener it inherited from
- * the master, from its own loop (MHD_run_wait): single-threaded, like the
- * LMTP workers, so that its parse child is forked safely. The body goes
- * through the pipe's path as a bare report (deliver.c).
+ * process runs one libmicrohttpd daemon (mhd.c) on one listener it
+ * inherited from the master. The body goes through the pipe's path as a
+ * bare report (deliver.c).
  *
  * Replies: 201 stored, 200 duplicate, 400 not a report (kept in
  * quarantine with its reason: nothing is lost), 413 a body over
@@ -17,9 +16,7 @@
  * holds the other caps on the wire: header memory, connections per
  * client address, idle time.
  */
-#include <errno.h>
 #include <netinet/in.h>
-#include <unistd.h>
 #include <string.h>
 
 #include <gio/gio.h>
@@ -209,8 +206,6 @@ int serve_http_run(const struct config *cfg, const struct serve_config *sc, GSoc
 {
 	struct http_worker w = { .sc = sc, .scheme = tls ? "https" : "http" };
 	struct MHD_OptionItem opts[] = {
-		/* A copy: MHD_stop_daemon closes it, the GSocket its own. */
-		{ MHD_OPTION_LISTEN_SOCKET, dup(g_socket_get_fd(listener)), NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)sc->idle_timeout, NULL },
 		{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)sc->http_connections, NULL },
 		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)sc->http_per_client, NULL },
@@ -220,16 +215,10 @@ int serve_http_run(const struct config *cfg, const struct serve_config *sc, GSoc
 		{ MHD_OPTION_HTTPS_MEM_CERT, 0, sc->certificate_pem },
 		{ MHD_OPTION_END, 0, NULL },
 	};
+	g_autofree char *what = g_strdup_printf("%s receiver", w.scheme);
 	struct MHD_Daemon *d = NULL;
 	struct error err = ERROR_INIT;
 	int rc = 75;
-
-	/* Without its copy of the listener, libmicrohttpd would open a socket
-	 * of its own on a random port. */
-	if (opts[0].value < 0) {
-		log_error("cannot start the %s receiver: dup: %s", w.scheme, g_strerror(errno));
-		return rc;
-	}
 
 	serve_ingest_init(&w.si, cfg, tls ? SERVE_HTTPS_CHANNEL : SERVE_HTTP_CHANNEL);
 	if (ingest_parser_start(&w.si.ctx, &err) < 0) {
@@ -238,21 +227,12 @@ int serve_http_run(const struct config *cfg, const struct serve_config *sc, GSoc
 		goto out;
 	}
 	/* Without TLS the list ends before the key and certificate. */
-	d = MHD_start_daemon(tls ? MHD_USE_TLS : MHD_NO_FLAG, 0, NULL, NULL, http_handle, &w,
-			     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-	if (d == NULL) {
-		log_error("cannot start the %s receiver (libmicrohttpd refused its options)",
-			  w.scheme);
+	d = serve_mhd_start(listener, tls ? MHD_USE_TLS : MHD_NO_FLAG, http_handle, &w, opts, what);
+	if (d == NULL)
 		goto out;
-	}
-	while (!*stop) {
-		if (MHD_run_wait(d, 1000) == MHD_NO)
-			g_usleep(100 * 1000); /* out of descriptors, say: no busy loop */
-	}
+	serve_mhd_run(d, stop);
 	rc = 0;
 out:
-	if (d != NULL)
-		MHD_stop_daemon(d);
 	serve_ingest_release(&w.si);
 	return rc;
 }

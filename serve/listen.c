@@ -31,14 +31,33 @@ static GSocketAddress *listen_inet_address(const char *spec)
 	return g_inet_socket_address_new_from_string(host, (guint)port);
 }
 
-/* A stale socket from a run that did not end cleanly is replaced; any
- * other file at the path is left alone (bind then fails, naming it). */
-static void listen_remove_stale(const char *path)
+/* Whether a process accepts connections on the Unix socket at addr. */
+static gboolean listen_socket_live(GSocketAddress *addr)
 {
+	g_autoptr(GSocket) probe = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
+						G_SOCKET_PROTOCOL_DEFAULT, NULL);
+
+	return probe != NULL && g_socket_connect(probe, addr, NULL, NULL);
+}
+
+/* A stale socket from a run that did not end cleanly is replaced. One
+ * that a process still accepts on (another serve) is ERR_TEMP: taking
+ * its path over would leave it serving nobody, and the MTA delivering to
+ * whichever started last. Any other file at the path is left alone (bind
+ * then fails, naming it). */
+static int listen_remove_stale(const char *spec, GSocketAddress *addr, struct error *err)
+{
+	const char *path = spec + 5;
 	struct stat st;
 
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
+	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	if (listen_socket_live(addr))
+		return error_set(err, ERR_TEMP,
+				 "[serve] lmtp: %s: in use: another tlswatch serve listens there",
+				 spec);
+	unlink(path);
+	return 0;
 }
 
 /* The listener spec ("unix:/path", "inet:address:port") of key, bound
@@ -51,8 +70,9 @@ static GSocket *listen_one(const char *spec, const char *key, struct error *err)
 	const char *path = g_str_has_prefix(spec, "unix:") ? spec + 5 : NULL;
 
 	if (path != NULL) {
-		listen_remove_stale(path);
 		addr = g_unix_socket_address_new(path);
+		if (listen_remove_stale(spec, addr, err) < 0)
+			return NULL;
 	} else {
 		addr = listen_inet_address(spec + 5);
 	}
@@ -117,8 +137,13 @@ void serve_listeners_release(struct serve_listeners *l)
 
 void serve_unlisten(const struct serve_config *c)
 {
+	struct stat st;
+
 	for (gsize i = 0; c->lmtp != NULL && c->lmtp[i] != NULL; i++) {
-		if (g_str_has_prefix(c->lmtp[i], "unix:"))
-			listen_remove_stale(c->lmtp[i] + 5);
+		const char *path = c->lmtp[i] + 5;
+
+		if (g_str_has_prefix(c->lmtp[i], "unix:") && lstat(path, &st) == 0 &&
+		    S_ISSOCK(st.st_mode))
+			unlink(path);
 	}
 }

@@ -4,7 +4,8 @@
  * worker serves one LMTP session at a time (lmtp.h) with its own database
  * connection and its own parse child, and hands every message to the same
  * ingest path as the pipe (ingest_message): same caps, outcomes and
- * quarantine. The model is Postfix's and Dovecot's: processes, not
+ * quarantine; HTTP workers do the same for POSTs; one metrics worker
+ * answers scrapes. The model is Postfix's and Dovecot's: processes, not
  * threads, so a worker may fork its parse child safely and a crash takes
  * one session, never the service.
  */
@@ -13,6 +14,8 @@
 
 #include <signal.h>
 #include <gio/gio.h>
+#include <libpq-fe.h>
+#include <microhttpd.h>
 
 #include "common/config.h"
 #include "common/error.h"
@@ -28,6 +31,7 @@ struct serve_config {
 	char *key_pem;		/* the key file's PEM; owned */
 	char *https_path;	/* POSTs elsewhere get 404; NULL: any path */
 	char *metrics;		/* "ADDRESS:PORT" of GET /metrics and /healthz; owned */
+	guint metrics_domains;	/* policy domains named in /metrics (default 50) */
 	guint http_connections; /* per worker (default 64) */
 	guint http_per_client;	/* per worker and client address (default 8) */
 };
@@ -49,15 +53,23 @@ struct serve_listeners {
 };
 /* A listening, non-blocking GSocket for each listener of c, in *out (the
  * caller frees it with serve_listeners_release). A Unix socket's path is
- * replaced when a stale socket is there (never another kind of file) and
- * made mode 0666: the folder decides who may connect. ERR_CONFIG for a
- * bad address, ERR_TEMP when the address is in use. */
+ * replaced when a stale socket is there (never another kind of file, nor
+ * a socket a process still accepts on) and made mode 0666: the folder
+ * decides who may connect. ERR_CONFIG for a bad address, ERR_TEMP when
+ * the address is in use. */
 int serve_listen(const struct serve_config *c, struct serve_listeners *out, struct error *err);
 void serve_listeners_release(struct serve_listeners *l);
 /* Remove the Unix sockets serve_listen made (at exit). */
 void serve_unlisten(const struct serve_config *c);
 
-/* metrics.c */
+/* counters.c */
+enum serve_worker_kind {
+	SERVE_LMTP_WORKER,
+	SERVE_HTTP_WORKER,
+	SERVE_HTTPS_WORKER,
+	SERVE_METRICS_WORKER,
+	SERVE_WORKER_KINDS
+};
 enum serve_channel { SERVE_LMTP_CHANNEL, SERVE_HTTP_CHANNEL, SERVE_HTTPS_CHANNEL, SERVE_CHANNELS };
 enum serve_outcome {
 	SERVE_STORED,
@@ -71,11 +83,32 @@ int serve_metrics_init(struct error *err);
 /* One message or POST on ch: its outcome, and usec from its last byte to
  * it. */
 void serve_metrics_count(enum serve_channel ch, enum serve_outcome out, gint64 usec);
-void serve_metrics_worker_started(void);
-struct MHD_Daemon;
-/* GET /metrics and /healthz on listener, run by the caller's loop
- * (MHD_run_wait); NULL when libmicrohttpd refused. */
-struct MHD_Daemon *serve_metrics_start(const struct config *cfg, GSocket *listener);
+void serve_metrics_worker_started(enum serve_worker_kind kind);
+/* The counters in the text format, appended to t. */
+void serve_metrics_counters_text(GString *t);
+
+/* gauges.c */
+/* The figures of /metrics the database holds (the outbox, the last 24
+ * hours of reports, at most domains policy domains named), in the text
+ * format: a new string the caller g_free()s, NULL with err when a query
+ * failed. */
+char *serve_gauges_text(PGconn *conn, guint domains, struct error *err);
+
+/* metrics.c */
+/* The metrics worker: GET /metrics and /healthz on listener until *stop.
+ * Returns the exit status. */
+int serve_metrics_run(const struct config *cfg, const struct serve_config *sc, GSocket *listener,
+		      volatile sig_atomic_t *stop);
+
+/* mhd.c */
+/* A libmicrohttpd daemon (flags, handler with cls, options ending in
+ * MHD_OPTION_END) on a copy of listener, for the caller's loop; what
+ * names it in the log. NULL when it cannot start (logged). */
+struct MHD_Daemon *serve_mhd_start(GSocket *listener, unsigned int flags,
+				   MHD_AccessHandlerCallback handler, void *cls,
+				   struct MHD_OptionItem *options, const char *what);
+/* Serve d until *stop, then stop it. */
+void serve_mhd_run(struct MHD_Daemon *d, volatile sig_atomic_t *stop);
 
 /* deliver.c */
 /* The ingest path as every channel of serve uses it: a worker's own

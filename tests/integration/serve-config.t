@@ -32,6 +32,10 @@ idle-timeout = soon" "\\[serve\\] idle-timeout: expected a duration" "idle-timeo
 bad "[serve]
 lmtp = unix:$T/s
 threads = 8" "\\[serve\\] threads: unknown key" "unknown key"
+bad "[serve]
+lmtp = unix:$T/s
+metrics-domains = 5000" "\\[serve\\] metrics-domains: expected a number from 1 to 1000, got '5000'" \
+	"metrics-domains past 1000"
 
 printf '[serve]\nlmtp = unix:%s/s\n' "$T" >"$T/c.conf"
 $TW serve --config "$T/c.conf" extra >/dev/null 2>"$T/err"; rc=$?
@@ -53,5 +57,46 @@ printf '[serve]\nlmtp = unix:%s/file\n' "$T" >"$T/c.conf"
 timeout 10 $TW serve --config "$T/c.conf" >/dev/null 2>"$T/err"; rc=$?
 is "$rc" 75 "a regular file at the socket's path: exit 75"
 is "$(cat "$T/file")" keep "... and the file is left alone"
+
+# A socket another serve accepts on is not taken over; a stale one is.
+# greeting SOCKET: the first three bytes a connection there reads, or
+# "refused".
+greeting() {
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(sys.argv[1])
+except OSError:
+    print("refused")
+    sys.exit()
+s.settimeout(10)
+print(s.recv(3).decode())' "$1"
+}
+printf '[serve]\nlmtp = unix:%s/live\nworkers = 1\n' "$T" >"$T/live.conf"
+$TW serve --config "$T/live.conf" 2>"$T/first.err" &
+first=$!
+for _ in $(seq 50); do [ -S "$T/live" ] && break; sleep 0.1; done
+inode=$(stat -c %i "$T/live")
+timeout 10 $TW serve --config "$T/live.conf" >/dev/null 2>"$T/err"; rc=$?
+is "$rc" 75 "a second serve on a socket in use: exit 75"
+like "$(cat "$T/err")" "unix:$T/live: in use: another tlswatch serve listens there" "... saying so"
+is "$(stat -c %i "$T/live")" "$inode" "... and the first one's socket is left in place"
+is "$(greeting "$T/live")" 220 "... where the first one still greets"
+# Killed, the master cannot stop its workers: they stop themselves
+# (parent-death signal), so no orphan keeps the socket.
+kill -KILL $first
+wait $first 2>/dev/null
+for _ in $(seq 50); do [ "$(greeting "$T/live")" = refused ] && break; sleep 0.1; done
+is "$(greeting "$T/live")" refused "the first one killed: its workers stop too, nobody accepts there"
+ok "$([ -S "$T/live" ] && echo y)" "... and its socket is left behind, stale"
+printf '[serve]\nlmtp = unix:%s/live\nworkers = 1\n' "$T" >"$T/live.conf"
+$TW serve --config "$T/live.conf" 2>"$T/again.err" &
+again=$!
+for _ in $(seq 50); do [ "$(stat -c %i "$T/live" 2>/dev/null)" != "$inode" ] && break; sleep 0.1; done
+is "$(greeting "$T/live")" 220 "a serve started on the stale socket replaces it and greets"
+kill -TERM $again
+wait $again
+is "$?" 0 "... and stops with exit 0"
+ok "$([ ! -e "$T/live" ] && echo y)" "... removing its socket"
 
 done_testing
