@@ -175,7 +175,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" -addext 
 	-keyout "$work/tls.key" -out "$work/tls.pem" >/dev/null 2>&1 || bail "openssl failed"
 http_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 https_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-printf '[serve]\nlmtp = unix:%s/lmtp\nworkers = %s\nhttp = 127.0.0.1:%s\nhttps = 127.0.0.1:%s\ncertificate = %s\nkey = %s\n' \
+# http-rate at its most: the POSTs all come from 127.0.0.1.
+printf '[serve]\nlmtp = unix:%s/lmtp\nworkers = %s\nhttp = 127.0.0.1:%s\nhttps = 127.0.0.1:%s\ncertificate = %s\nkey = %s\nhttp-rate = 1000000\n' \
 	"$work" "$LMTP_SESSIONS" "$http_port" "$https_port" "$work/tls.pem" "$work/tls.key" >"$work/serve.conf"
 $TW serve --config "$work/serve.conf" 2>"$work/serve.err" &
 serve_pid=$!

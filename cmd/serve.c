@@ -289,7 +289,8 @@ int cmd_serve(int argc, char **argv)
 		goto fail;
 	}
 	if (serve_config_load(&m.sc, m.cfg.keyfile, m.cfg.path, &err) < 0 ||
-	    serve_listen(&m.sc, &m.l, &err) < 0 || serve_metrics_init(&err) < 0)
+	    serve_listen(&m.sc, &m.l, &err) < 0 || serve_metrics_init(&err) < 0 ||
+	    serve_rate_init(&err) < 0)
 		goto fail;
 	mail_library_init();
 	serve_signals();

@@ -19,6 +19,7 @@ static const char *const serve_keys[] = { "lmtp",
 					  "https-path",
 					  "http-connections",
 					  "http-per-client",
+					  "http-rate",
 					  "metrics",
 					  "metrics-domains",
 					  NULL };
@@ -30,6 +31,7 @@ void serve_config_init(struct serve_config *c)
 		.idle_timeout = 300,
 		.http_connections = 64,
 		.http_per_client = 8,
+		.http_rate = 600,
 		.metrics_domains = 50,
 	};
 }
@@ -116,6 +118,7 @@ static int serve_read_http(struct serve_config *c, GKeyFile *kf, const char *pat
 	    serve_read_pem(kf, path, "key", &c->key_pem, err) < 0 ||
 	    serve_read_uint(kf, path, "http-connections", 100000, &c->http_connections, err) < 0 ||
 	    serve_read_uint(kf, path, "http-per-client", 100000, &c->http_per_client, err) < 0 ||
+	    serve_read_uint(kf, path, "http-rate", 1000000, &c->http_rate, err) < 0 ||
 	    serve_read_uint(kf, path, "metrics-domains", 1000, &c->metrics_domains, err) < 0)
 		return -1;
 	if (c->https_path != NULL && c->https_path[0] != '/')

@@ -9,7 +9,8 @@
  * Replies: 201 stored, 200 duplicate, 400 not a report (kept in
  * quarantine with its reason: nothing is lost), 413 a body over
  * max-message-size, 415 another type, 404 another path when https-path
- * is set, 405 another method, 503 with Retry-After when nothing could be
+ * is set, 405 another method, 429 with Retry-After past [serve]
+ * http-rate (rate.c), 503 with Retry-After when nothing could be
  * committed (the reporter retries), and also when the bodies this worker
  * holds at once would pass twice max-message-size (a few slow clients
  * must not make it hold connections × max-message-size). libmicrohttpd
@@ -26,7 +27,7 @@
 #include "serve/serve.h"
 
 #define HTTP_HEADER_MEMORY (32 * 1024)
-#define HTTP_RETRY_AFTER   "300"
+#define HTTP_RETRY_AFTER   300
 
 struct http_worker {
 	const struct serve_config *sc;
@@ -42,21 +43,31 @@ struct http_request {
 	gboolean too_busy; /* the worker's body budget was spent: 503 */
 };
 
-static enum MHD_Result http_reply(struct MHD_Connection *c, unsigned int code, const char *text)
+/* The reply, with Retry-After when retry_after (seconds) is not 0. */
+static enum MHD_Result http_reply_after(struct MHD_Connection *c, unsigned int code,
+					const char *text, guint retry_after)
 {
 	g_autofree char *body = g_strdup_printf("%s\n", text);
+	g_autofree char *after = g_strdup_printf("%u", retry_after);
 	struct MHD_Response *r =
 		MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result rc;
 
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-	if (code == MHD_HTTP_SERVICE_UNAVAILABLE)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, HTTP_RETRY_AFTER);
+	if (retry_after > 0)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, after);
 	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
 	rc = MHD_queue_response(c, code, r);
 	MHD_destroy_response(r);
 	return rc;
+}
+
+/* The reply; a 503 says when to come back. */
+static enum MHD_Result http_reply(struct MHD_Connection *c, unsigned int code, const char *text)
+{
+	return http_reply_after(c, code, text,
+				code == MHD_HTTP_SERVICE_UNAVAILABLE ? HTTP_RETRY_AFTER : 0);
 }
 
 /* The media type of the request without its parameters, lower case; a
@@ -72,8 +83,9 @@ static char *http_media_type(struct MHD_Connection *c)
 	return g_strstrip(g_ascii_strdown(v, semi ? semi - v : -1));
 }
 
-/* The client's address as text (a new string), NULL when unknown. */
-static char *http_client(struct MHD_Connection *c)
+/* The client's address (a new reference the caller unrefs), NULL when
+ * unknown. */
+static GInetAddress *http_client_address(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -87,8 +99,32 @@ static char *http_client(struct MHD_Connection *c)
 						      : sizeof(struct sockaddr_in));
 	if (sa == NULL || !G_IS_INET_SOCKET_ADDRESS(sa))
 		return NULL;
-	return g_inet_address_to_string(
-		g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa)));
+	return g_object_ref(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa)));
+}
+
+/* The client's address as text (a new string), NULL when unknown. */
+static char *http_client(struct MHD_Connection *c)
+{
+	g_autoptr(GInetAddress) a = http_client_address(c);
+
+	return a != NULL ? g_inet_address_to_string(a) : NULL;
+}
+
+/* Seconds until the client may POST again under [serve] http-rate, 0
+ * when it may now. An IPv4 address is counted as its IPv6 mapping
+ * (::ffff:a.b.c.d), so that it is one client whichever way it came. */
+static guint http_rate_wait(struct http_worker *w, struct MHD_Connection *c)
+{
+	g_autoptr(GInetAddress) a = http_client_address(c);
+	guint8 key[16] = { [10] = 0xff, [11] = 0xff };
+
+	if (a == NULL)
+		return 0;
+	if (g_inet_address_get_family(a) == G_SOCKET_FAMILY_IPV6)
+		memcpy(key, g_inet_address_to_bytes(a), 16);
+	else
+		memcpy(key + 12, g_inet_address_to_bytes(a), 4);
+	return serve_rate_take(key, w->sc->http_rate);
 }
 
 /* The headers are in: refuse what is not a report POST to our path. */
@@ -98,6 +134,7 @@ static enum MHD_Result http_begin(struct http_worker *w, struct MHD_Connection *
 	g_autofree char *type = http_media_type(c);
 	const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 	guint64 n = 0;
+	guint wait;
 	struct http_request *req;
 
 	if (!g_str_equal(method, MHD_HTTP_METHOD_POST))
@@ -112,6 +149,12 @@ static enum MHD_Result http_begin(struct http_worker *w, struct MHD_Connection *
 	if (length != NULL && g_ascii_string_to_unsigned(length, 10, 0, G_MAXUINT64, &n, NULL) &&
 	    n > w->si.cfg->max_message_size)
 		return http_reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "larger than max-message-size");
+	/* Counted once the POST is one the ingest path would take: every
+	 * such POST writes to the database. */
+	if ((wait = http_rate_wait(w, c)) > 0)
+		return http_reply_after(c, MHD_HTTP_TOO_MANY_REQUESTS,
+					"too many reports from this address: try again later",
+					wait);
 	req = g_new0(struct http_request, 1);
 	req->w = w;
 	req->body = g_byte_array_new();

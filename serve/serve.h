@@ -34,6 +34,7 @@ struct serve_config {
 	guint metrics_domains;	/* policy domains named in /metrics (default 50) */
 	guint http_connections; /* per worker (default 64) */
 	guint http_per_client;	/* per worker and client address (default 8) */
+	guint http_rate;	/* POSTs a minute per client address (default 600) */
 };
 
 /* config.c */
@@ -86,6 +87,15 @@ void serve_metrics_count(enum serve_channel ch, enum serve_outcome out, gint64 u
 void serve_metrics_worker_started(enum serve_worker_kind kind);
 /* The counters in the text format, appended to t. */
 void serve_metrics_counters_text(GString *t);
+
+/* rate.c */
+/* The table of [serve] http-rate, in memory the workers forked after
+ * this share. */
+int serve_rate_init(struct error *err);
+/* One POST from address (IPv6, or IPv4 mapped into it), at most
+ * per_minute a minute: 0 when it may go on, else the seconds until it
+ * may (for Retry-After). */
+guint serve_rate_take(const guint8 address[16], guint per_minute);
 
 /* gauges.c */
 /* The figures of /metrics the database holds (the outbox, the last 24

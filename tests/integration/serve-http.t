@@ -9,7 +9,8 @@
 # written, back 201 without a restart; a client that sends nothing is
 # dropped after idle-timeout; HTTPS with a CA made here, refused by a
 # client that does not trust it; one worker holding more than twice
-# max-message-size of bodies at once turns the next away with 503.
+# max-message-size of bodies at once turns the next away with 503; past
+# http-rate a client address gets 429, over all workers.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/serve.sh"
@@ -152,6 +153,29 @@ done
 wait $(jobs -p | grep -v "^$SERVE_PID\$")
 is "$(cat "$T"/slow.* | sort | tr '\n' ' ')" "400 400 503 " \
 	"three slow 900 KB bodies at once on one worker: two handled, one 503"
+serve_stop
+
+# http-rate = 3 POSTs a minute per address, shared by the two workers:
+# six POSTs of new reports from 127.0.0.1, each its own connection, so
+# that both workers take some: three handled, three 429 with Retry-After
+# (a token every 20 s) and nothing written for them; another address
+# (127.0.0.2) has a budget of its own.
+RATE=$(free_port)
+printf '[serve]\nhttp = 127.0.0.1:%s\nworkers = 2\nhttp-rate = 3\n' "$RATE" >"$T/rate.conf"
+serve_start "$T/rate.conf" "http://127.0.0.1:$RATE/"
+before=$(rows)
+codes=
+for i in 1 2 3 4 5 6; do
+	sed "s/fixture-bare-1/rate-$i/" $FX/bare-report.json >"$T/rate-$i.json"
+	codes="$codes $(curl -s -o /dev/null -D "$T/rate-$i.headers" -w '%{http_code}' \
+		-H 'Content-Type: application/tlsrpt+json' --data-binary @"$T/rate-$i.json" "http://127.0.0.1:$RATE/v1")"
+done
+is "$codes" " 201 201 201 429 429 429" "http-rate = 3: three POSTs handled, the next three 429"
+like "$(tr -d '\r' <"$T/rate-4.headers")" "^Retry-After: (2[01]|1[0-9])$" "... with Retry-After: the next token, about 20 s away"
+is "$(($(rows) - before))" 3 "... and only the three handled are written"
+sed "s/fixture-bare-1/rate-7/" $FX/bare-report.json >"$T/rate-7.json"
+is "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 -H 'Content-Type: application/tlsrpt+json' \
+	--data-binary @"$T/rate-7.json" "http://127.0.0.1:$RATE/v1")" 201 "another client address (127.0.0.2) has a budget of its own"
 serve_stop
 
 done_testing
