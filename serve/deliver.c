@@ -1,8 +1,19 @@
 /*
  * deliver.c: what every channel of `tlswatch serve` does with the bytes it
  * received: the pipe's ingest path (ingest_message, or ingest_bare_report
- * for an HTTPS POST), then the alerts after the commit, and the line the
- * pipe would print first. The database connection is opened at the first
+ * for an HTTPS POST), and the line the pipe would print first; then the
+ * alerts, as the pipe evaluates them after each commit, but off the
+ * reply's path and for many messages at once: a worker keeps the domains
+ * delivered and evaluates the rules for all of them at most
+ * SERVE_ALERT_DELAY after the first. Per message that evaluation cost
+ * more than the delivery (20 ms against 2 ms with three rules, most of it
+ * planning the queries); per second, it is the same few queries with a
+ * longer domain list. Nothing is repeated (the rules' cooldowns are in
+ * the database, as for the pipe) and nothing is lost: a worker evaluates
+ * what it holds before it ends, and a worker that dies leaves its
+ * domains to the next alert pass, which evaluates every domain.
+ *
+ * The database connection is opened at the first
  * message and kept; a temporary failure drops it, so the next message
  * connects again: a restarted PostgreSQL needs no restart here. A kept
  * connection only shows it is dead when used, so a message that fails on
@@ -14,6 +25,10 @@
 #include "ingest/watchdog.h"
 #include "serve/serve.h"
 
+#define SERVE_ALERT_DELAY (G_USEC_PER_SEC)
+/* Domains evaluated at once at most: past it the rules run at once. */
+#define SERVE_ALERT_BATCH 1000
+
 void serve_ingest_init(struct serve_ingest *si, const struct config *cfg,
 		       enum serve_channel channel)
 {
@@ -23,11 +38,13 @@ void serve_ingest_init(struct serve_ingest *si, const struct config *cfg,
 	si->ctx.verbose = TRUE;
 	si->ctx.status_line = TRUE;
 	si->ctx.alert_domains = g_ptr_array_new_with_free_func(g_free);
+	si->alert_pending = g_ptr_array_new_with_free_func(g_free);
 }
 
 void serve_ingest_release(struct serve_ingest *si)
 {
 	ingest_ctx_release(&si->ctx);
+	g_clear_pointer(&si->alert_pending, g_ptr_array_unref);
 }
 
 /* The ingest path for raw, on the kept connection or a new one. */
@@ -51,12 +68,52 @@ static int serve_ingest_once(struct serve_ingest *si, GBytes *raw, gboolean trun
 	return 0;
 }
 
+/* The domains the message just committed touched, kept for
+ * serve_alert_flush. */
+static void serve_alert_defer(struct serve_ingest *si)
+{
+	GPtrArray *touched = si->ctx.alert_domains;
+
+	for (guint i = 0; i < touched->len; i++) {
+		char *d = g_ptr_array_index(touched, i);
+
+		if (!g_ptr_array_find_with_equal_func(si->alert_pending, d, g_str_equal, NULL))
+			g_ptr_array_add(si->alert_pending, g_strdup(d));
+	}
+	g_ptr_array_set_size(touched, 0);
+	if (si->alert_pending->len > 0 && si->alert_due == 0)
+		si->alert_due = g_get_monotonic_time() + SERVE_ALERT_DELAY;
+	serve_alert_flush(si, si->alert_pending->len >= SERVE_ALERT_BATCH);
+}
+
+void serve_alert_flush(struct serve_ingest *si, gboolean now)
+{
+	struct error err = ERROR_INIT;
+	g_autofree char *unsent = NULL;
+	guint n = si->alert_pending->len;
+
+	if (n == 0 || (!now && g_get_monotonic_time() < si->alert_due))
+		return;
+	si->alert_due = 0;
+	if (si->ctx.store == NULL && store_open(&si->ctx.store, si->cfg->conninfo, &err) < 0) {
+		log_warning("alerts for %u domain%s not evaluated now (the next alert pass will): "
+			    "%s",
+			    n, n == 1 ? "" : "s", err.msg);
+		error_clear(&err);
+		g_ptr_array_set_size(si->alert_pending, 0);
+		return;
+	}
+	/* It empties the list. */
+	unsent = alert_after_delivery(store_conn(si->ctx.store), si->cfg, si->alert_pending);
+	if (unsent != NULL)
+		log_warning("alerts for %u domain%s delivered: %s", n, n == 1 ? "" : "s", unsent);
+}
+
 int serve_ingest(struct serve_ingest *si, GBytes *raw, gboolean truncated, gboolean bare,
 		 const struct ingest_source *src, enum message_status *status, char **text)
 {
 	struct ingest_ctx *ctx = &si->ctx;
 	struct error err = ERROR_INIT;
-	g_autofree char *alerts = NULL;
 	gboolean warn = FALSE, kept = ctx->store != NULL;
 	gint64 start = g_get_monotonic_time();
 	static const enum serve_outcome outcome[] = {
@@ -73,9 +130,9 @@ int serve_ingest(struct serve_ingest *si, GBytes *raw, gboolean truncated, gbool
 			goto fail;
 	}
 	watchdog_message_end();
-	alerts = alert_after_delivery(store_conn(ctx->store), si->cfg, ctx->alert_domains);
+	serve_alert_defer(si);
 	*status = ctx->status_last;
-	*text = ingest_status_take(ctx, alerts, &warn);
+	*text = ingest_status_take(ctx, NULL, &warn);
 	if (*text == NULL)
 		*text = g_strdup("handled");
 	serve_metrics_count(si->channel, outcome[*status], g_get_monotonic_time() - start);

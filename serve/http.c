@@ -273,7 +273,7 @@ int serve_http_run(const struct config *cfg, const struct serve_config *sc, GSoc
 	d = serve_mhd_start(listener, tls ? MHD_USE_TLS : MHD_NO_FLAG, http_handle, &w, opts, what);
 	if (d == NULL)
 		goto out;
-	serve_mhd_run(d, stop);
+	serve_mhd_run(d, &w.si, stop);
 	rc = 0;
 out:
 	serve_ingest_release(&w.si);

@@ -149,7 +149,7 @@ int serve_metrics_run(const struct config *cfg, const struct serve_config *sc, G
 
 	if (d == NULL)
 		return 75;
-	serve_mhd_run(d, stop);
+	serve_mhd_run(d, NULL, stop);
 	g_clear_pointer(&w.conn, PQfinish);
 	return 0;
 }

@@ -33,11 +33,15 @@ struct MHD_Daemon *serve_mhd_start(GSocket *listener, unsigned int flags,
 	return d;
 }
 
-void serve_mhd_run(struct MHD_Daemon *d, volatile sig_atomic_t *stop)
+void serve_mhd_run(struct MHD_Daemon *d, struct serve_ingest *si, volatile sig_atomic_t *stop)
 {
 	while (!*stop) {
 		if (MHD_run_wait(d, 1000) == MHD_NO)
 			g_usleep(100 * 1000); /* out of descriptors, say: no busy loop */
+		if (si != NULL)
+			serve_alert_flush(si, FALSE);
 	}
 	MHD_stop_daemon(d);
+	if (si != NULL)
+		serve_alert_flush(si, TRUE);
 }

@@ -110,23 +110,16 @@ char *serve_gauges_text(PGconn *conn, guint domains, struct error *err);
 int serve_metrics_run(const struct config *cfg, const struct serve_config *sc, GSocket *listener,
 		      volatile sig_atomic_t *stop);
 
-/* mhd.c */
-/* A libmicrohttpd daemon (flags, handler with cls, options ending in
- * MHD_OPTION_END) on a copy of listener, for the caller's loop; what
- * names it in the log. NULL when it cannot start (logged). */
-struct MHD_Daemon *serve_mhd_start(GSocket *listener, unsigned int flags,
-				   MHD_AccessHandlerCallback handler, void *cls,
-				   struct MHD_OptionItem *options, const char *what);
-/* Serve d until *stop, then stop it. */
-void serve_mhd_run(struct MHD_Daemon *d, volatile sig_atomic_t *stop);
-
 /* deliver.c */
 /* The ingest path as every channel of serve uses it: a worker's own
- * context (parse child, database connection), set up once. */
+ * context (parse child, database connection), set up once; and the
+ * policy domains whose alerts are still to be evaluated. */
 struct serve_ingest {
 	const struct config *cfg; /* borrowed */
 	enum serve_channel channel;
 	struct ingest_ctx ctx;
+	GPtrArray *alert_pending; /* char *, each domain once */
+	gint64 alert_due;	  /* monotonic usec to evaluate them by; 0: none pending */
 };
 void serve_ingest_init(struct serve_ingest *si, const struct config *cfg,
 		       enum serve_channel channel);
@@ -139,6 +132,22 @@ void serve_ingest_release(struct serve_ingest *si);
  * caller g_free()s *text. */
 int serve_ingest(struct serve_ingest *si, GBytes *raw, gboolean truncated, gboolean bare,
 		 const struct ingest_source *src, enum message_status *status, char **text);
+/* Evaluate the alert rules for the domains delivered since the last time
+ * (as the pipe does after each message), when that is due or with now;
+ * what was not sent is logged. Workers call it from their loops, at least
+ * once a second, and with now before they end. */
+void serve_alert_flush(struct serve_ingest *si, gboolean now);
+
+/* mhd.c */
+/* A libmicrohttpd daemon (flags, handler with cls, options ending in
+ * MHD_OPTION_END) on a copy of listener, for the caller's loop; what
+ * names it in the log. NULL when it cannot start (logged). */
+struct MHD_Daemon *serve_mhd_start(GSocket *listener, unsigned int flags,
+				   MHD_AccessHandlerCallback handler, void *cls,
+				   struct MHD_OptionItem *options, const char *what);
+/* Serve d until *stop, then stop it; with si, its alerts as they fall
+ * due, and the last ones at the end. */
+void serve_mhd_run(struct MHD_Daemon *d, struct serve_ingest *si, volatile sig_atomic_t *stop);
 
 /* http.c */
 /* One HTTP worker: POSTed reports on listener (TLS with tls) until *stop.

@@ -4,7 +4,8 @@
  * writes back its replies; at the end of each message it runs the pipe's
  * ingest path (deliver.c) and answers 250 with the pipe's status line, or
  * 451 with the reason when nothing could be committed (the MTA keeps the
- * message and retries, as it does on the pipe's exit 75). A query that
+ * message and retries, as it does on the pipe's exit 75); the alerts of
+ * the domains delivered follow within a second (deliver.c). A query that
  * hangs past max-processing-time ends this process as it ends the pipe
  * (watchdog.h): the client sees the connection drop and retries, the
  * master starts a new worker.
@@ -115,6 +116,7 @@ static void worker_session(struct worker *w, GSocket *conn)
 			worker_send(conn, out);
 			break;
 		}
+		serve_alert_flush(&w->si, FALSE);
 		if (!g_socket_condition_timed_wait(conn, G_IO_IN, G_USEC_PER_SEC, NULL, NULL)) {
 			if (++idle < w->sc->idle_timeout)
 				continue;
@@ -187,11 +189,13 @@ int serve_worker_run(const struct config *cfg, const struct serve_config *sc, GP
 	while (!*stop) {
 		GSocket *conn = worker_accept(listeners);
 
+		serve_alert_flush(&w.si, FALSE);
 		if (conn == NULL)
 			continue;
 		worker_session(&w, conn);
 		g_object_unref(conn);
 	}
+	serve_alert_flush(&w.si, TRUE);
 out:
 	serve_ingest_release(&w.si);
 	return rc;
