@@ -14,7 +14,9 @@
 #          LMTP_SESSIONS concurrent sessions delivering the BULK_N messages:
 #          messages/s, p50 and p99 reply latency, and the CPU time of
 #          serve's whole process tree per message beside the pipe's (the
-#          PIPE_N messages run one `tlswatch ingest` each, CPU per message)
+#          PIPE_N messages run one `tlswatch ingest` each, CPU per message);
+#          beside it, pgbench committing the same transaction per message
+#          (bench/floor-lmtp.sql) from as many clients: the database alone
 #   http   the same serve, HTTP_N reports (application/tlsrpt+json) POSTed
 #          by curl --parallel, LMTP_SESSIONS at a time, over plain HTTP and
 #          over TLS (a certificate made here with openssl): reports/s
@@ -181,6 +183,13 @@ printf '[serve]\nlmtp = unix:%s/lmtp\nworkers = %s\nhttp = 127.0.0.1:%s\nhttps =
 $TW serve --config "$work/serve.conf" 2>"$work/serve.err" &
 serve_pid=$!
 for _ in $(seq 100); do [ -S "$work/lmtp" ] && break; sleep 0.1; done
+# The peer of the LMTP row: PostgreSQL alone committing the same
+# transaction per message (bench/floor-lmtp.sql) from as many pgbench
+# clients, for 10 s: what any receiver could do here with this schema.
+floor_tps=$("$PG_BIN/pgbench" -n -M prepared -c "$LMTP_SESSIONS" -j 2 -T 10 -f bench/floor-lmtp.sql 2>&1 |
+	sed -n 's/^tps = \([0-9.]*\) .*/\1/p')
+[ -n "$floor_tps" ] || bail "pgbench failed (bench/floor-lmtp.sql)"
+reset
 cpu0=$(tree_cpu "$serve_pid")
 set -- $(bench/lmtp "$work/lmtp" "$LMTP_SESSIONS" "$work"/bulk/new/*) || bail "bench/lmtp failed"
 lmtp_n=$1 lmtp_s=$2 lmtp_p50=$3 lmtp_p99=$4
@@ -223,7 +232,7 @@ awk -v fs="$floor_s" -v ps="$pipe_s" -v fr="$floor_rss" -v pr="$pipe_rss" -v n="
 	-v rows="$BIG_ROWS" -v ci="$child_in" -v co="$child_out" -v cf="$child_fork" -v machine="$machine" -v load="$load" -v runs="$RUNS" -v out="$OUT" \
 	-v ln="$lmtp_n" -v ls="$lmtp_s" -v l50="$lmtp_p50" -v l99="$lmtp_p99" -v lc="$serve_cpu" -v lr="$serve_rss" \
 	-v pc="$pipe_cpu" -v sess="$LMTP_SESSIONS" -v hn="$HTTP_N" -v hs="$http_s" -v hts="$https_s" \
-	-v dko="$dkim_off_s" -v dkr="$dkim_rec_s" -v fts="$fetch_s" '
+	-v dko="$dkim_off_s" -v dkr="$dkim_rec_s" -v fts="$fetch_s" -v ft="$floor_tps" '
 function mib(k) { return sprintf("%.1f MiB", k / 1024) }
 function row(what, got, floor, ratio, target, rss) {
 	printf "| %-30s | %11s | %-24s | %6s | %-15s | %9s |\n", what, got, floor, ratio, target, rss
@@ -248,6 +257,8 @@ BEGIN {
 	row("  the fork, once per run", sprintf("%.3f ms", cf * 1000), "", "", "", "")
 	row("lmtp, " sess " sessions x " ln, sprintf("%.0f msg/s", ln / ls), sprintf("%.0f msg/s bulk", rate),
 	    sprintf("%.0f%%", 100 * (ln / ls) / rate), ">= 3000 msg/s", mib(lr))
+	row("  the database alone", sprintf("%.0f msg/s", ln / ls), sprintf("%.0f tx/s pgbench", ft),
+	    sprintf("%.0f%%", 100 * (ln / ls) / ft), "", "")
 	row("  reply latency p50 / p99", sprintf("%.1f ms", l50), sprintf("%.1f ms p99", l99), "", "p99 < 20 ms", "")
 	row("  CPU per message, serve", sprintf("%.3f ms", lc / ln * 1000), sprintf("%.3f ms pipe", pc / n * 1000),
 	    sprintf("%.2fx", (lc / ln) / (pc / n)), "<= 0.2x", "")
@@ -266,7 +277,7 @@ BEGIN {
 	printf "  \"bulk_1000\": {\"messages\": 1000, \"seconds\": %.3f, \"per_s\": %.1f, \"peak_rss_kib\": %d},\n", ks, krate, kr > out
 	printf "  \"big\": {\"failure_rows\": %d, \"seconds\": %.3f, \"dry_run_seconds\": %.3f, \"peak_rss_kib\": %d},\n", rows, gs, gd, gr > out
 	printf "  \"parse_child\": {\"messages\": %d, \"in_process_s\": %.6f, \"in_child_s\": %.6f, \"fork_s\": %.6f, \"share_of_pipe\": %.4f},\n", n, ci, co, cf, (co - ci) / n / ps > out
-	printf "  \"lmtp\": {\"sessions\": %d, \"messages\": %d, \"seconds\": %.3f, \"per_s\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"serve_cpu_s\": %.3f, \"pipe_cpu_per_msg_s\": %.6f, \"cpu_ratio\": %.3f, \"peak_rss_kib\": %d},\n", sess, ln, ls, ln / ls, l50, l99, lc, pc / n, (lc / ln) / (pc / n), lr > out
+	printf "  \"lmtp\": {\"sessions\": %d, \"messages\": %d, \"seconds\": %.3f, \"per_s\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"serve_cpu_s\": %.3f, \"pipe_cpu_per_msg_s\": %.6f, \"cpu_ratio\": %.3f, \"peak_rss_kib\": %d, \"database_alone_tx_per_s\": %.1f},\n", sess, ln, ls, ln / ls, l50, l99, lc, pc / n, (lc / ln) / (pc / n), lr, ft > out
 	printf "  \"http\": {\"clients\": %d, \"reports\": %d, \"http_seconds\": %.3f, \"http_per_s\": %.1f, \"https_seconds\": %.3f, \"https_per_s\": %.1f},\n", sess, hn, hs, hn / hs, hts, hn / hts > out
 	printf "  \"fetch\": {\"messages\": 1000, \"seconds\": %.3f, \"per_s\": %.1f, \"bulk_1000_per_s\": %.1f},\n", fts, 1000 / fts, krate > out
 	printf "  \"dkim\": {\"messages\": %d, \"off_median_s\": %.6f, \"record_median_s\": %.6f, \"verify_s\": %.6f}\n}\n", n, dko, dkr, dkr - dko > out
