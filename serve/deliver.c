@@ -106,7 +106,8 @@ void serve_alert_flush(struct serve_ingest *si, gboolean now)
 	/* It empties the list. */
 	unsent = alert_after_delivery(store_conn(si->ctx.store), si->cfg, si->alert_pending);
 	if (unsent != NULL)
-		log_warning("alerts for %u domain%s delivered: %s", n, n == 1 ? "" : "s", unsent);
+		log_warning("alerts for the %u domain%s just delivered: %s", n, n == 1 ? "" : "s",
+			    unsent);
 }
 
 int serve_ingest(struct serve_ingest *si, GBytes *raw, gboolean truncated, gboolean bare,
