@@ -84,10 +84,10 @@ units: $(UNIT_BIN)
 # apart from the objects above. `make fuzz-smoke` runs each for FUZZ_TIME
 # seconds (CI); fuzz/run.sh TARGET SECONDS runs one for longer.
 FUZZ_CC      ?= clang
-FUZZ_TARGETS = message report decode config
+FUZZ_TARGETS = message report decode config lmtp
 FUZZ_TIME    ?= 60
 FUZZ_SRC     = common/buffer.c common/config.c common/error.c common/json.c ingest/mail.c ingest/decode.c ingest/report.c ingest/report_datetime.c ingest/report_json.c ingest/parse.c common/text.c \
-	common/dns.c ingest/authres.c ingest/dkim.c
+	common/dns.c ingest/authres.c ingest/dkim.c serve/lmtp.c
 FUZZ_BIN     = $(FUZZ_TARGETS:%=fuzz/build/fuzz_%)
 FUZZ_CFLAGS  = -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -I. \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -95,7 +95,7 @@ FUZZ_CFLAGS  = -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-p
 
 fuzz: $(FUZZ_BIN)
 
-fuzz/build/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SRC) $(wildcard common/*.h ingest/*.h)
+fuzz/build/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SRC) $(wildcard common/*.h ingest/*.h serve/lmtp.h)
 	@mkdir -p fuzz/build
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(LDLIBS)
 

@@ -33,6 +33,8 @@ decode)
 	seed tests/fixtures/*.gz $(corpus -name '*.gz' -o -name '*.zip') ;;
 config)
 	seed contrib/tlswatch.conf.example fuzz/seeds/config/* ;;
+lmtp)
+	seed fuzz/seeds/lmtp/* ;;
 *)
 	echo "run.sh: unknown target $t" >&2; exit 64 ;;
 esac

@@ -277,6 +277,10 @@ static void lmtp_command_line(struct lmtp_session *s, GString *out)
 	}
 	if (len > 0 && s->line->data[len - 1] == '\r')
 		len--;
+	/* An empty line may have no buffer at all (data NULL, which memchr
+	 * must not see and g_strndup turns into NULL): fuzz_lmtp found it. */
+	if (len == 0)
+		return lmtp_error(s, out, "500 5.5.2 Empty command");
 	if (memchr(s->line->data, '\0', len) != NULL)
 		return lmtp_error(s, out, "500 5.5.2 NUL in command");
 	line = g_strndup((const char *)s->line->data, len);

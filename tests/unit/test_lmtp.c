@@ -265,6 +265,25 @@ static void test_too_many_errors(struct fixture *f, gconstpointer unused)
 	g_assert_cmpstr(said, ==, "421 4.3.2 Too many errors\r\n");
 }
 
+/* An empty line before anything else, when the session's line buffer
+ * has never held a byte (fuzz_lmtp found the crash), then after a
+ * command: 500 both times, and the session goes on. */
+static void test_empty_lines(struct fixture *f, gconstpointer unused)
+{
+	g_autofree char *first = NULL, *bare = NULL, *hello = NULL;
+	gboolean open = FALSE;
+
+	(void)unused;
+	first = feed(f, "\n", &open);
+	g_assert_true(open);
+	g_assert_cmpstr(first, ==, "500 5.5.2 Empty command\r\n");
+	hello = feed(f, "LHLO postfix.test\r\n", NULL);
+	g_assert_cmpstr(hello, ==, LHLO_REPLY);
+	bare = feed(f, "\r\n", &open);
+	g_assert_true(open);
+	g_assert_cmpstr(bare, ==, "500 5.5.2 Empty command\r\n");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -279,5 +298,6 @@ int main(int argc, char **argv)
 	ADD("temp-failure-and-hangup", test_temp_failure_and_hangup, 0);
 	ADD("too-many-errors", test_too_many_errors, 0);
 	ADD("reply-one-line", test_reply_one_line, 0);
+	ADD("empty-lines", test_empty_lines, 0);
 	return g_test_run();
 }
