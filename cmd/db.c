@@ -1,5 +1,5 @@
 /*
- * db.c: `tlswatch db init | migrate | status | prune | reverify`.
+ * db.c: `tlswatch db init | migrate | status | prune | reverify | report`.
  *
  * init and migrate are the same idempotent operation under two names: a
  * postmaster types init once, a package upgrade script runs migrate. Both
@@ -12,6 +12,10 @@
  *
  * reverify judges again the messages a DNS failure left as temperror
  * (ingest/reverify.h): run it from cron after an outage, or any time.
+ *
+ * report prints stored reports as their reporters sent them: the
+ * compressed reports.original (common/original.h), or the jsonb document
+ * of a row stored before schema version 11.
  */
 #include <stdio.h>
 #include <sysexits.h>
@@ -20,6 +24,7 @@
 #include "cmd/cmd.h"
 #include "common/db.h"
 #include "common/log.h"
+#include "common/original.h"
 #include "ingest/mail.h"
 #include "ingest/reverify.h"
 
@@ -31,6 +36,8 @@ struct db_opts {
 	char *older_than, *now;
 	gboolean dry_run, force;
 };
+
+static const char *const db_actions[] = { "init", "migrate", "status", "prune", "reverify", NULL };
 
 /* PostgreSQL's own databases: a schema built there by mistake (conninfo
  * forgotten, run as postgres) would work, and hold reports next to the
@@ -163,6 +170,59 @@ fail:
 	return rc;
 }
 
+/* Print the JSON of each report named in ids (reports.id), as received,
+ * each followed by a newline when it has none. */
+static int db_report(PGconn *conn, char **ids, int n, guint64 max, struct error *err)
+{
+	PGresult *res = NULL;
+	g_autoptr(GBytes) json = NULL;
+	guint64 id;
+	const char *data;
+	gsize len;
+
+	for (int i = 0; i < n; i++) {
+		if (!g_ascii_string_to_unsigned(ids[i], 10, 1, G_MAXINT64, &id, NULL)) {
+			error_set(err, ERR_USAGE, "db report: '%s' is not a report id", ids[i]);
+			goto fail;
+		}
+		/* Binary results: bytea and text arrive as their bytes. */
+		res = PQexecParams(conn,
+				   "SELECT original, document::text FROM tlswatch.reports"
+				   " WHERE id = $1::bigint",
+				   1, NULL, (const char *const *)&ids[i], NULL, NULL, 1);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			db_error(conn, res, err, "db report");
+			goto fail;
+		}
+		if (PQntuples(res) == 0) {
+			error_set(err, ERR_USAGE, "db report: no report has the id %s", ids[i]);
+			goto fail;
+		}
+		data = PQgetvalue(res, 0, 1);
+		len = (gsize)PQgetlength(res, 0, 1);
+		if (!PQgetisnull(res, 0, 0)) {
+			json = original_inflate(PQgetvalue(res, 0, 0),
+						(gsize)PQgetlength(res, 0, 0), max, err);
+			if (json == NULL) {
+				error_prefix(err, "db report %s: ", ids[i]);
+				goto fail;
+			}
+			data = g_bytes_get_data(json, &len);
+		}
+		if (fwrite(data, 1, len, stdout) != len ||
+		    ((len == 0 || data[len - 1] != '\n') && putchar('\n') == EOF)) {
+			error_set(err, ERR_TEMP, "db report: cannot write to stdout");
+			goto fail;
+		}
+		g_clear_pointer(&json, g_bytes_unref);
+		g_clear_pointer(&res, PQclear);
+	}
+	return 0;
+fail:
+	PQclear(res);
+	return -1;
+}
+
 int cmd_db(int argc, char **argv)
 {
 	struct db_opts o = { 0 };
@@ -187,18 +247,19 @@ int cmd_db(int argc, char **argv)
 	g_autofree char *target = NULL;
 	gboolean maintenance;
 
-	status = cmd_setup(&argc, &argv, "init|migrate|status|prune|reverify",
+	status = cmd_setup(&argc, &argv, "init|migrate|status|prune|reverify|report ID...",
 			   "Create or upgrade the database schema, show its version, remove"
-			   " reports past their retention, or verify again the messages whose"
-			   " DKIM key DNS did not give.",
+			   " reports past their retention, verify again the messages whose"
+			   " DKIM key DNS did not give, or print stored reports as sent.",
 			   entries, FALSE, &cfg);
 	if (status != 0)
 		goto out;
-	action = argc == 2 ? argv[1] : "";
-	if (!g_str_equal(action, "init") && !g_str_equal(action, "migrate") &&
-	    !g_str_equal(action, "status") && !g_str_equal(action, "prune") &&
-	    !g_str_equal(action, "reverify")) {
-		error_set(&err, ERR_USAGE, "usage: tlswatch db init|migrate|status|prune|reverify");
+	action = argc >= 2 ? argv[1] : "";
+	/* report takes ids; the others take nothing. */
+	if (g_str_equal(action, "report") ? argc < 3
+					  : argc != 2 || !g_strv_contains(db_actions, action)) {
+		error_set(&err, ERR_USAGE,
+			  "usage: tlswatch db init|migrate|status|prune|reverify|report ID...");
 		goto fail;
 	}
 	if (!g_str_equal(action, "prune") && (o.older_than != NULL || o.dry_run || o.now)) {
@@ -219,6 +280,12 @@ int cmd_db(int argc, char **argv)
 	conn = db_connect(cfg.conninfo, &err);
 	if (conn == NULL)
 		goto fail;
+	if (g_str_equal(action, "report")) {
+		if (db_report(conn, argv + 2, argc - 2, MAX(cfg.max_report_size, G_MAXINT32),
+			      &err) < 0)
+			goto fail;
+		goto done;
+	}
 	if (g_str_equal(action, "prune")) {
 		/* The partitions ahead follow the clock, not --now. */
 		if (db_prune(conn, &o, &cfg, now, &err) < 0 ||

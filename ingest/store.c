@@ -20,6 +20,7 @@
 
 #include "common/db.h"
 #include "common/domain.h"
+#include "common/original.h"
 #include "common/pgarray.h"
 #include "ingest/store.h"
 
@@ -64,9 +65,9 @@ enum statement_id {
 	" " authenticated "::boolean, $5::timestamptz, $6::timestamptz)),"                         \
 	" r AS ("                                                                                  \
 	"INSERT INTO tlswatch.reports (message_ref, organization_name, report_id, contact_info,"   \
-	" date_start, date_end, document, warnings, authenticated)"                                \
+	" date_start, date_end, original, warnings, authenticated)"                                \
 	" SELECT coalesce($1::bigint, " LAST_MESSAGE "), $2, $3, $4, $5::timestamptz,"             \
-	" $6::timestamptz, $7::jsonb, $8::text[], " authenticated "::boolean FROM k"               \
+	" $6::timestamptz, $7::bytea, $8::text[], " authenticated "::boolean FROM k"               \
 	" RETURNING id, date_start, authenticated),"                                               \
 	" s AS (UPDATE tlswatch.messages SET status = 'stored'"                                    \
 	" WHERE id = coalesce($1::bigint, " LAST_MESSAGE ") AND status = 'duplicate'"              \
@@ -437,51 +438,23 @@ static void store_failure_arrays(struct params *params, const struct report *r)
 }
 
 /* Whether v holds a real number (at most max-json-depth deep). */
-static gboolean json_has_real(json_t *v)
+/* reports.original: the JSON as received, deflated (common/original.h);
+ * the parsed document printed when there is none (a report given as a
+ * struct, not bytes). NULL when out of memory. A new GBytes. */
+static GBytes *store_original(const struct report *r, GBytes *json)
 {
-	const char *key;
-	json_t *item;
-	size_t i;
-
-	if (json_is_real(v))
-		return TRUE;
-	if (json_is_object(v)) {
-		json_object_foreach (v, key, item)
-			if (json_has_real(item))
-				return TRUE;
-	} else if (json_is_array(v)) {
-		json_array_foreach (v, i, item)
-			if (json_has_real(item))
-				return TRUE;
-	}
-	return FALSE;
-}
-
-/* The text of the reports.document jsonb: the JSON as received, when
- * PostgreSQL reads it as jansson did: valid UTF-8 (report_parse mends
- * what is not), no \u0000 (mended too, and refused by jsonb), no byte
- * order mark, no real number (jansson reads 1e-20000 as 0, jsonb refuses
- * it: the dry run and the store would disagree). That is faithful to the
- * sender (jansson would print 0.1 as 0.10000000000000001) and spares a
- * second serialisation; TLS reports hold counts, not reals. Else the
- * parsed document, printed; NULL when out of memory. */
-static char *store_document(const struct report *r, GBytes *json)
-{
-	gsize len = 0;
-	const char *data = json ? g_bytes_get_data(json, &len) : NULL;
+	g_autofree char *text = NULL;
 	json_t *norm;
-	char *text;
 
-	if (data != NULL && len > 0 && (guchar)data[0] != 0xef &&
-	    g_utf8_validate_len(data, len, NULL) && !g_strstr_len(data, (gssize)len, "\\u0000") &&
-	    (r->document == NULL || !json_has_real(r->document)))
-		return g_strndup(data, len);
-	if (r->document != NULL)
-		return json_dumps(r->document, JSON_COMPACT);
-	norm = report_to_json(r);
-	text = norm ? json_dumps(norm, JSON_COMPACT) : NULL;
-	json_decref(norm);
-	return text;
+	if (json != NULL)
+		return original_deflate(g_bytes_get_data(json, NULL), g_bytes_get_size(json));
+	if (r->document != NULL) {
+		text = json_dumps(r->document, JSON_COMPACT);
+	} else if ((norm = report_to_json(r)) != NULL) {
+		text = json_dumps(norm, JSON_COMPACT);
+		json_decref(norm);
+	}
+	return text ? original_deflate(text, strlen(text)) : NULL;
 }
 
 /* The digest of a report's content that tells a re-delivery (the same)
@@ -545,7 +518,7 @@ static int store_send_report(struct store *st, struct pending *p, gint64 message
 	 * information, $26 failure-reason-code. */
 	static const int not_content[] = { 0, 3, 6, 7, 24, 25, -1 };
 	struct params params = { .keep = g_ptr_array_new_with_free_func(g_free) };
-	char *document = store_document(r, json);
+	g_autoptr(GBytes) original = store_original(r, json);
 	enum statement_id sid = ST_INSERT_REPORT_NO_FAILURES;
 	int rc = -1;
 
@@ -558,7 +531,7 @@ static int store_send_report(struct store *st, struct pending *p, gint64 message
 	params_add(&params, r->contact_info);
 	params_take(&params, store_datetime(r->date_start));
 	params_take(&params, store_datetime(r->date_end));
-	params_take(&params, document);
+	params_add_raw(&params, original);
 	params_take(&params, pg_array_of_strings(r->warnings));
 	store_policy_arrays(&params, r);
 	for (guint i = 0; i < r->policies->len && sid != ST_INSERT_REPORT; i++) {
@@ -571,8 +544,8 @@ static int store_send_report(struct store *st, struct pending *p, gint64 message
 	params_add(&params, store_boolean(authenticated));
 	/* Not the data's fault (jansson fails only without memory): retry,
 	 * never drop. */
-	if (document == NULL) {
-		error_set(err, ERR_TEMP, "cannot encode the report as JSON");
+	if (original == NULL) {
+		error_set(err, ERR_TEMP, "cannot compress the report's JSON: out of memory");
 	} else if (store_send(st, p, sid, NULL, &params) == 0) {
 		g_array_index(p->steps, struct step, p->steps->len - 1).report = index;
 		rc = 0;

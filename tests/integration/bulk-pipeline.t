@@ -26,7 +26,7 @@ q "$reject"
 # Every stored row that says what a message became, in a stable order.
 dump() {
 	q "select m.message_id, m.status, m.reason, m.raw is not null, r.organization_name,
-	          r.report_id, r.contact_info, r.date_start, r.date_end, r.document, r.warnings,
+	          r.report_id, r.contact_info, r.date_start, r.date_end, md5(r.original), r.warnings,
 	          p.policy_index, p.policy_type, p.policy_domain, p.policy_string, p.mx_host,
 	          p.sts_mode, p.sts_max_age, p.successful_sessions, p.failed_sessions,
 	          f.detail_index, f.result_type, f.sending_mta_ip, f.receiving_mx_hostname,
@@ -50,8 +50,9 @@ is "$(q "select count(*) from tlswatch.messages m join tlswatch.reports r on r.m
 	"their neighbours in the same batch are stored"
 is "$(q "select count(*) from tlswatch.messages where raw is not null and status = 'quarantined'")" 2 \
 	"both keep their raw bytes"
+report_documents
 is "$(q "select count(*) from tlswatch.failures")" "$(q "select sum(jsonb_array_length(p->'failure-details'))
-          from tlswatch.reports, jsonb_array_elements(document->'policies') p")" \
+          from public.documents, jsonb_array_elements(document->'policies') p")" \
 	"every failure-detail of every stored report has its row"
 dump > "$tmp/bulk.rows"
 
@@ -91,15 +92,17 @@ got=$(echo "$done_line" | sed 's/.* after \([0-9]*\) messages.*/\1/')
 stored=$(PGDATABASE=int q "select count(*) from tlswatch.messages")
 is "$stored" "$got" "SIGINT: exactly the messages it reports are committed"
 ok "$([ "$stored" -gt 0 ] && [ "$stored" -lt 4000 ] && echo 1)" "SIGINT: stopped part way ($stored of 4000)"
+PGDATABASE=int report_documents
 is "$(PGDATABASE=int q "select count(*) from tlswatch.messages m
           left join tlswatch.reports r on r.message_ref = m.id
-          where r.id is null
+          left join public.documents d on d.id = r.id
+          where r.id is null or d.id is null
           or (select count(*) from tlswatch.policies p where p.report_ref = r.id)
-             <> jsonb_array_length(r.document->'policies')
+             <> jsonb_array_length(d.document->'policies')
           or (select count(*) from tlswatch.policies p join tlswatch.failures f on f.policy_ref = p.id
               where p.report_ref = r.id)
              <> (select sum(jsonb_array_length(e->'failure-details'))
-                 from jsonb_array_elements(r.document->'policies') e)")" 0 \
+                 from jsonb_array_elements(d.document->'policies') e)")" 0 \
 	"SIGINT: each committed message has its report, policies and failure rows"
 PGDATABASE=int $TW ingest "$tmp/int" 2>"$tmp/int.err"; rc=$?
 is "$rc" 0 "rerun: exit 0"

@@ -45,7 +45,7 @@ like "$(tail -n 1 "$tmp/err")" "^tlswatch: 1 stored, 1 duplicate, 0 quarantined,
 # Bulk and pipe store identical rows: a second database, fed through stdin.
 dump() {
 	q "select r.organization_name, r.report_id, r.contact_info, r.date_start, r.date_end,
-	          r.document, r.warnings, p.policy_index, p.policy_type, p.policy_domain,
+	          md5(r.original), r.warnings, p.policy_index, p.policy_type, p.policy_domain,
 	          p.policy_string, p.mx_host, p.sts_mode, p.sts_max_age, p.successful_sessions,
 	          p.failed_sessions, f.result_type, f.sending_mta_ip, f.receiving_mx_hostname,
 	          f.receiving_mx_helo, f.receiving_ip, f.failed_sessions,

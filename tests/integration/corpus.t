@@ -1,6 +1,6 @@
 #!/bin/sh
 # Every real sample in ../shared/corpus: the TLS reports are stored with the
-# counts their JSON says (checked by PostgreSQL reading the stored document,
+# counts their JSON says (checked by PostgreSQL reading the stored JSON,
 # independently of our parser's columns), the rest are quarantined.
 . "$(dirname "$0")/../lib/tap.sh"
 
@@ -52,11 +52,12 @@ while IFS= read -r f; do
 done < list.$$
 rm -f list.$$
 
-# Counts: the columns against the stored document, summed by SQL.
+# Counts: the columns against the stored JSON, summed by SQL.
+report_documents
 is "$(q "
 with doc as (
-  select r.id, p.value as pol
-  from tlswatch.reports r, jsonb_array_elements(r.document->'policies') p),
+  select d.id, p.value as pol
+  from public.documents d, jsonb_array_elements(d.document->'policies') p),
 want as (
   select id,
     sum((pol->'summary'->>'total-successful-session-count')::bigint) as ok,

@@ -118,9 +118,9 @@ diag "version 2: messages reports policies failures = $counts_before; sums = $su
 $TW db migrate >"$T/migrate.out" 2>&1; rc=$?
 is "$rc" 0 "tlswatch db migrate: exit 0"
 [ "$rc" -eq 0 ] || diag "$(cat "$T/migrate.out")"
-is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3,4,5,6,7,8,9,10 \
-	"schema version 10 after the migration (003 to 010)"
-like "$($TW db status 2>&1)" "schema version 10" "tlswatch db status says version 10"
+is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3,4,5,6,7,8,9,10,11 \
+	"schema version 11 after the migration (003 to 011)"
+like "$($TW db status 2>&1)" "schema version 11" "tlswatch db status says version 11"
 is "$(q "select count(*) from pg_class where relnamespace = 'tlswatch'::regnamespace and relname like '%\_v2%'")" 0 \
 	"no version-2 table, index or sequence left behind"
 

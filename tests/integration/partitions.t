@@ -118,7 +118,7 @@ done
 
 # ---- create_partitions ---------------------------------------------------------
 # Every row of the three tables, to compare after the move.
-ROWS_R="select id || ' ' || report_id || ' ' || date_start || ' ' || md5(document::text) from tlswatch.reports order by id"
+ROWS_R="select id || ' ' || report_id || ' ' || date_start || ' ' || md5(original) from tlswatch.reports order by id"
 ROWS_P="select id || ' ' || report_ref || ' ' || policy_index || ' ' || date_start || ' ' || policy_type || ' ' || successful_sessions
 	|| ' ' || failed_sessions from tlswatch.policies order by id"
 ROWS_F="select policy_ref || ' ' || detail_index || ' ' || date_start || ' ' || result_type || ' ' || failed_sessions

@@ -88,3 +88,25 @@ pg_start_schema() {
 }
 
 q() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+
+# report_documents: every stored report's JSON, as `tlswatch db report`
+# prints it, into public.documents (id bigint, document jsonb), so that a
+# test's SQL can read what each report said beside the rows stored from it
+# (reports.original is compressed). Adds the reports not loaded yet.
+report_documents() {
+	q "create table if not exists public.documents (id bigint primary key, document jsonb not null)"
+	_ids=$(q "select string_agg(r.id::text, ' ' order by r.id) from tlswatch.reports r
+		where not exists (select from public.documents d where d.id = r.id)")
+	[ -n "$_ids" ] || return 0
+	# shellcheck disable=SC2086 # the ids are words
+	"${TW:-./tlswatch}" db report $_ids | python3 -c '
+import json, sys
+text = sys.stdin.buffer.read().decode("utf-8", "replace")
+decoder, pos = json.JSONDecoder(), 0
+for id in sys.argv[1:]:
+    while text[pos].isspace() or text[pos] == "\ufeff":
+        pos += 1
+    doc, pos = decoder.raw_decode(text, pos)
+    print(id + "\t" + json.dumps(doc).replace("\\", "\\\\"))
+' $_ids | psql -XAtq -v ON_ERROR_STOP=1 -c "\copy public.documents from stdin"
+}
