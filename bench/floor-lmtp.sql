@@ -11,23 +11,21 @@ INSERT INTO tlswatch.messages (message_id, from_addr, subject, report_domain, re
     dkim_selector, auth_note, dkim_signatures)
 VALUES ('floor-' || :n || '@example.net', 'noreply-smtp-tls-reporting@google.com',
     'Report Domain: floor.example Submitter: google.com Report-ID: <' || :n || '>',
-    'floor.example', 'google.com', 'duplicate', NULL, NULL, 'lmtp', NULL, NULL, false, 'none',
+    'floor.example', 'google.com', 'stored', NULL, NULL, 'lmtp', NULL, NULL, false, 'none',
     NULL, NULL, 'unauthenticated: no DKIM signature', NULL)
 RETURNING id;
 WITH k AS (SELECT WHERE tlswatch.report_key_claim('Google Inc.', 'floor-' || :n,
         decode(md5(:n::text) || md5(:n::text), 'hex'), false,
         date_trunc('day', now()) - interval '1 day', date_trunc('day', now()) - interval '1 second')),
  r AS (INSERT INTO tlswatch.reports (message_ref, organization_name, report_id, contact_info,
-        date_start, date_end, document, warnings, authenticated)
+        date_start, date_end, original, warnings, authenticated)
     SELECT currval('tlswatch.messages_id_seq'::regclass), 'Google Inc.', 'floor-' || :n,
         'smtp-tls-reporting@google.com', date_trunc('day', now()) - interval '1 day',
         date_trunc('day', now()) - interval '1 second',
-        ('{"organization-name":"Google Inc.","date-range":{"start-datetime":"2026-12-01T00:00:00Z","end-datetime":"2026-12-01T23:59:59Z"},"contact-info":"smtp-tls-reporting@google.com","report-id":"floor-' || :n || '","policies":[{"policy":{"policy-type":"sts","policy-string":["version: STSv1","mode: testing","mx: mx1.floor.example","mx: mx2.floor.example","max_age: 604800"],"policy-domain":"floor.example","mx-host":["mx1.floor.example","mx2.floor.example"]},"summary":{"total-successful-session-count":1234,"total-failure-session-count":0}}]}')::jsonb,
+        -- the report's JSON compressed, about as many bytes as serve's
+        decode(repeat(md5(:n::text), 14), 'hex'),
         '{}'::text[], false FROM k
     RETURNING id, date_start, authenticated),
- s AS (UPDATE tlswatch.messages SET status = 'stored'
-    WHERE id = currval('tlswatch.messages_id_seq'::regclass) AND status = 'duplicate'
-    AND EXISTS (SELECT FROM r)),
  p AS (INSERT INTO tlswatch.policies (report_ref, date_start, policy_index, policy_type,
         policy_domain, policy_string, mx_host, sts_mode, sts_max_age, successful_sessions,
         failed_sessions, authenticated)

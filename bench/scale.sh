@@ -117,9 +117,15 @@ settings=$(q "select string_agg(name || '=' || current_setting(name), ', ' order
 pg_version=$("$PG_BIN/postgres" --version | awk '{ print $3 }')
 
 # --- configuration: the webhook is a loopback port nothing listens on (a
-# refused connection, at once); one attempt, so nothing waits for a retry ---
+# refused connection, at once); one attempt, so nothing waits for a retry.
+# bench/gen's mail is not DKIM-signed: its five reporters are trusted by
+# name, so their reports count, as signed ones would, and digest and alert
+# run their default, authenticated-only queries ---
 port=$(unused_port) || bail "python3 is needed to find a free port (make deps)"
 cat >"$work/rules.conf" <<EOF
+[ingest]
+trusted-reporters = Google Inc.; Microsoft Corporation; Yahoo; Mail.Ru; Comcast
+
 [webhook ops]
 url = http://127.0.0.1:$port/tlsrpt
 timeout = 2s

@@ -31,6 +31,7 @@ enum statement_id {
 	ST_INSERT_MESSAGE,
 	ST_LOCK_MESSAGE,
 	ST_UPDATE_MESSAGE,
+	ST_MARK_DUPLICATE,
 	ST_INSERT_REPORT,	      /* with failure-details */
 	ST_INSERT_REPORT_NO_FAILURES, /* the same, fewer plan nodes */
 	ST_SAVEPOINT,
@@ -51,11 +52,9 @@ enum statement_id {
  * (sql/004). The key goes in first: a report whose key exists inserts
  * nothing at all, or fails if it was stored with other content; of
  * concurrent deliveries the first to commit wins, the others wait for it
- * on the key's unique index, then skip. A new message goes in as a
- * duplicate and its first new report makes it stored (s): knowing that
- * here costs a primary-key update, where asking afterwards whether any
- * report points at the message meant planning a query over every
- * partition of reports, a cost that grew with the history. An
+ * on the key's unique index, then skip. A new message goes in as stored;
+ * when none of its reports was new, store_settle() makes it a duplicate
+ * (ST_MARK_DUPLICATE). An
  * authenticated copy of a report stored unauthenticated (the https POST
  * came first, or an unsigned copy) makes it count: the key claim does
  * that (sql/010), since an UPDATE of a partitioned table here would have
@@ -69,9 +68,6 @@ enum statement_id {
 	" SELECT coalesce($1::bigint, " LAST_MESSAGE "), $2, $3, $4, $5::timestamptz,"             \
 	" $6::timestamptz, $7::bytea, $8::text[], " authenticated "::boolean FROM k"               \
 	" RETURNING id, date_start, authenticated),"                                               \
-	" s AS (UPDATE tlswatch.messages SET status = 'stored'"                                    \
-	" WHERE id = coalesce($1::bigint, " LAST_MESSAGE ") AND status = 'duplicate'"              \
-	" AND EXISTS (SELECT FROM r)),"                                                            \
 	" p AS ("                                                                                  \
 	"INSERT INTO tlswatch.policies (report_ref, date_start, policy_index, policy_type,"        \
 	" policy_domain, policy_string, mx_host, sts_mode, sts_max_age, successful_sessions,"      \
@@ -111,6 +107,13 @@ enum statement_id {
 	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea, $9, $10::inet, $11, $12::boolean, $13,"   \
 	" $14, $15, $16, $17::jsonb) RETURNING id"
 
+/* A new message none of whose reports was new. Asked the other way round
+ * (stored as a duplicate, made stored by its first new report), nearly
+ * every message was written twice: status is in the predicate of the
+ * index messages_quarantined, so the update could not be HOT and left a
+ * dead row and index entries behind (about 250 bytes a message). */
+#define SQL_MARK_DUPLICATE "UPDATE tlswatch.messages SET status = 'duplicate' WHERE id = $1::bigint"
+
 #define SQL_LOCK_MESSAGE "SELECT status FROM tlswatch.messages WHERE id = $1::bigint FOR UPDATE"
 
 /* A retried row, in which $2 reports were found. The raw bytes stay while
@@ -134,6 +137,8 @@ static const struct statement {
 	[ST_LOCK_MESSAGE] = { "tw_lock_message", "reading the quarantined message",
 			      SQL_LOCK_MESSAGE },
 	[ST_UPDATE_MESSAGE] = { "tw_update_message", "updating the message", SQL_UPDATE_MESSAGE },
+	[ST_MARK_DUPLICATE] = { "tw_mark_duplicate", "marking the message a duplicate",
+				SQL_MARK_DUPLICATE },
 	[ST_INSERT_REPORT] = { "tw_insert_report", "storing the report",
 			       SQL_REPORT_AND_POLICIES("$27", "$28") SQL_FAILURES
 			       " SELECT id FROM r" },
@@ -165,6 +170,7 @@ struct pending {
 	GArray *steps; /* struct step, in the order sent */
 	guint reports;
 	guint inserted; /* reports that were new */
+	gboolean retry; /* a quarantined message again, not a new row */
 	int refused;	/* the report the database refused, or -1 */
 	gint64 id;
 	enum message_status status;
@@ -580,9 +586,9 @@ static int store_send_message(struct store *st, struct pending *p, const struct 
 		params_take(&params, store_text(rec->subject));
 		params_take(&params, store_text(rec->report_domain));
 		params_take(&params, store_text(rec->report_submitter));
-		/* With reports, a duplicate until one of them is new. */
-		params_add(&params, message_status_name(p->reports ? MESSAGE_DUPLICATE
-								   : MESSAGE_QUARANTINED));
+		/* With reports, stored unless none of them is new. */
+		params_add(&params,
+			   message_status_name(p->reports ? MESSAGE_STORED : MESSAGE_QUARANTINED));
 		params_take(&params, store_text(rec->reason));
 		params_add_raw(&params, rec->raw);
 		params_take(&params, store_text(rec->channel));
@@ -691,6 +697,27 @@ static int store_control_now(struct store *st, const char *sql, struct error *er
 	return store_read(st, NULL, NULL, err) < 0 || err->cls != ERR_NONE ? -1 : 0;
 }
 
+/* Make p's new row a duplicate (SQL_MARK_DUPLICATE), still behind its
+ * savepoint: nothing else has been sent since. */
+static int store_mark_duplicate(struct store *st, struct pending *p, struct error *err)
+{
+	struct params params = { .keep = g_ptr_array_new_with_free_func(g_free) };
+	int rc = -1;
+
+	g_array_set_size(p->steps, 0);
+	params_take(&params, g_strdup_printf("%" G_GINT64_FORMAT, p->id));
+	if (store_send(st, p, ST_MARK_DUPLICATE, NULL, &params) < 0 || !PQpipelineSync(st->conn)) {
+		db_error(st->conn, NULL, err, statements[ST_MARK_DUPLICATE].what);
+		goto fail;
+	}
+	if (store_read(st, NULL, p->steps, err) < 0 || err->cls != ERR_NONE)
+		goto fail;
+	rc = 0;
+fail:
+	g_ptr_array_free(params.keep, TRUE);
+	return rc;
+}
+
 /* Read the results of the message in flight. A message the data or the
  * retried row condemns is rolled back to its savepoint and told so;
  * anything else ends the transaction. Returns -1 when the transaction was
@@ -709,6 +736,11 @@ static int store_settle(struct store *st, struct error *err)
 		p->status = p->reports == 0 ? MESSAGE_QUARANTINED
 			    : p->inserted   ? MESSAGE_STORED
 					    : MESSAGE_DUPLICATE;
+		if (p->status == MESSAGE_DUPLICATE && !p->retry &&
+		    store_mark_duplicate(st, p, err) < 0) {
+			st->flight = p;
+			return store_abort(st, err);
+		}
 		g_ptr_array_add(st->batch, p);
 		return 0;
 	}
@@ -763,6 +795,7 @@ int store_submit(struct store *st, const struct message_record *rec, store_done_
 	p->data = data;
 	p->reports = rec->reports ? rec->reports->len : 0;
 	p->id = rec->retry_id;
+	p->retry = rec->retry_id > 0;
 	/* The last message first: its outcome may add a quarantine to send. */
 	while (st->flight != NULL) {
 		if (store_settle(st, err) < 0)

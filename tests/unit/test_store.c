@@ -352,6 +352,47 @@ static void test_duplicate(struct fixture *fx, gconstpointer data)
 	      NULL, "stored|1\nduplicate|0");
 }
 
+static void batch_outcome(gpointer data, enum message_status status, gint64 id, int refused,
+			  const struct error *err)
+{
+	g_string_append_printf(data, "%s%s", ((GString *)data)->len ? "," : "",
+			       err ? err->msg : message_status_name(status));
+}
+
+/* Messages sharing one transaction: a message is stored when one of its
+ * reports is new, even beside a known one, and a duplicate when none is,
+ * also when the report it repeats was stored earlier in the batch. */
+static void test_batch_duplicates(struct fixture *fx, gconstpointer data)
+{
+	g_autoptr(GPtrArray) a = reports_of(report_new(REPORT, "rpt-a"));
+	g_autoptr(GPtrArray) a_again = reports_of(report_new(REPORT, "rpt-a"));
+	g_autoptr(GPtrArray) a_b = reports_of(report_new(REPORT, "rpt-a"));
+	g_autoptr(GPtrArray) a_b_again = reports_of(report_new(REPORT, "rpt-a"));
+	g_autoptr(GString) outcomes = g_string_new(NULL);
+	GPtrArray *messages[] = { a, a_again, a_b, a_b_again };
+	struct error err = ERROR_INIT;
+
+	if (fx->conn == NULL)
+		return;
+	g_ptr_array_add(a_b, report_new(REPORT, "rpt-b"));
+	g_ptr_array_add(a_b_again, report_new(REPORT, "rpt-b"));
+	store_set_batch(fx->st, G_N_ELEMENTS(messages));
+	for (guint i = 0; i < G_N_ELEMENTS(messages); i++) {
+		struct message_record rec = record(messages[i]);
+
+		if (store_submit(fx->st, &rec, batch_outcome, outcomes, &err) < 0)
+			g_error("store_submit: %s", err.msg);
+	}
+	if (store_commit(fx->st, &err) < 0)
+		g_error("store_commit: %s", err.msg);
+	g_assert_cmpstr(outcomes->str, ==, "stored,duplicate,stored,duplicate");
+	check(fx->conn,
+	      "SELECT string_agg(m.status || ':' || (SELECT count(*) FROM tlswatch.reports r"
+	      " WHERE r.message_ref = m.id), ',' ORDER BY m.id) FROM tlswatch.messages m",
+	      NULL, "stored:1,duplicate:0,stored:1,duplicate:0");
+	check_counts(fx->conn, "4|2|4|6");
+}
+
 /* Bytes a text column would refuse: NUL, invalid UTF-8, CR LF. */
 static GBytes *raw_bytes(void)
 {
@@ -700,6 +741,7 @@ int main(int argc, char **argv)
 	ADD("/store/schema-missing", test_schema_missing, FALSE);
 	ADD("/store/report-rows", test_report_rows, TRUE);
 	ADD("/store/duplicate", test_duplicate, TRUE);
+	ADD("/store/batch-duplicates", test_batch_duplicates, TRUE);
 	ADD("/store/quarantine", test_quarantine, TRUE);
 	ADD("/store/retry", test_retry, TRUE);
 	ADD("/store/domain-sessions", test_domain_sessions, TRUE);
