@@ -46,6 +46,21 @@ psql -XAtq -c "create role mta login in role tlswatch_ingest" >/dev/null
 PGUSER=mta $TW ingest <$FX/octet-stream-name.eml 2>/dev/null; rc=$?
 is "$rc" 0 "a login role in tlswatch_ingest: ingest exit 0"
 is "$(q "select status from tlswatch.messages order by id desc limit 1")" stored "a login role in tlswatch_ingest: stored"
+# db report as the same role: the attachment's JSON, byte for byte (read
+# from the mail here by Python's email and gzip modules)
+id=$(q "select max(id) from tlswatch.reports")
+PGUSER=mta $TW db report "$id" >"$T/report.json" 2>"$T/err"; rc=$?
+is "$rc" 0 "db report as tlswatch_ingest: exit 0" || diag "$(cat "$T/err")"
+python3 -c 'import email, gzip, sys
+part = [p for p in email.message_from_binary_file(open(sys.argv[1], "rb")).walk()
+        if p.get_content_type() == "application/octet-stream"][0]
+data = part.get_payload(decode=True)
+sys.stdout.buffer.write(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)' \
+	"$FX/octet-stream-name.eml" >"$T/sent.json"
+[ -n "$(tail -c 1 "$T/sent.json")" ] && echo >>"$T/sent.json"
+same=$([ -s "$T/sent.json" ] && cmp -s "$T/sent.json" "$T/report.json" && echo yes)
+ok "$same" "db report: the report's JSON as sent"
+[ -n "$same" ] || diag "$(head -c 300 "$T/report.json")"
 like "$(as mta "delete from tlswatch.messages")" "permission denied" "a login role in tlswatch_ingest: no DELETE"
 
 # alert and digest, as README runs them: the same account. One rule that
