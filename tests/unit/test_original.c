@@ -30,10 +30,20 @@ static void test_round_trip(void)
 {
 	/* A NUL and bytes that are not UTF-8 come back as they went in. */
 	static const char odd[] = "{\"x\":\"\0\xff\xfe\"}";
-	const struct {
+	/* Past the largest window (32 KiB), with matches from far back. */
+	g_autoptr(GString) big = g_string_new(NULL);
+	struct {
 		const char *data;
 		gsize len;
-	} cases[] = { { report, sizeof(report) - 1 }, { odd, sizeof(odd) - 1 }, { "", 0 } };
+	} cases[] = {
+		{ report, sizeof(report) - 1 }, { odd, sizeof(odd) - 1 }, { "", 0 }, { NULL, 0 }
+	};
+
+	for (guint i = 0; big->len < 200000; i++)
+		g_string_append_printf(big, "{\"n\":%u,\"ip\":\"192.0.2.%u\"}", i * 7919 % 100003,
+				       i % 256);
+	cases[3].data = big->str;
+	cases[3].len = big->len;
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		struct error err = ERROR_INIT;
