@@ -54,11 +54,11 @@ enum statement_id {
  * concurrent deliveries the first to commit wins, the others wait for it
  * on the key's unique index, then skip. A new message goes in as stored;
  * when none of its reports was new, store_settle() makes it a duplicate
- * (ST_MARK_DUPLICATE). An
- * authenticated copy of a report stored unauthenticated (the https POST
- * came first, or an unsigned copy) makes it count: the key claim does
- * that (sql/010), since an UPDATE of a partitioned table here would have
- * the whole statement planned again at every execution. */
+ * (ST_MARK_DUPLICATE). An authenticated copy of a report stored
+ * unauthenticated (the https POST came first, or an unsigned copy) makes
+ * it count: the key claim does that (sql/010), since an UPDATE of a
+ * partitioned table here would have the whole statement planned again at
+ * every execution. */
 #define SQL_REPORT_AND_POLICIES(digest, authenticated)                                             \
 	"WITH k AS (SELECT WHERE tlswatch.report_key_claim($2, $3, decode(" digest ", 'hex'),"     \
 	" " authenticated "::boolean, $5::timestamptz, $6::timestamptz)),"                         \
@@ -443,7 +443,6 @@ static void store_failure_arrays(struct params *params, const struct report *r)
 		params_take(params, pg_array_end(col[c]));
 }
 
-/* Whether v holds a real number (at most max-json-depth deep). */
 /* reports.original: the JSON as received, deflated (common/original.h);
  * the parsed document printed when there is none (a report given as a
  * struct, not bytes). NULL when out of memory. A new GBytes. */
