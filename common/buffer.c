@@ -8,6 +8,11 @@
 
 int buffer_reserve(struct buffer *b, gsize n)
 {
+	return buffer_reserve_within(b, n, G_MAXSIZE);
+}
+
+int buffer_reserve_within(struct buffer *b, gsize n, gsize limit)
+{
 	gsize want, alloc;
 	guint8 *data;
 
@@ -16,10 +21,13 @@ int buffer_reserve(struct buffer *b, gsize n)
 	want = b->len + n;
 	if (want <= b->alloc)
 		return 0;
-	/* Doubling keeps appends linear; past half of gsize, just enough. */
+	/* Doubling keeps appends linear; past half of gsize or past limit,
+	 * just enough. */
 	alloc = MAX(b->alloc, 4096);
 	while (alloc < want)
 		alloc = alloc <= G_MAXSIZE / 2 ? alloc * 2 : want;
+	if (alloc > limit)
+		alloc = MAX(want, limit);
 	data = g_try_realloc(b->data, alloc);
 	if (data == NULL)
 		return -1;

@@ -27,6 +27,11 @@ struct buffer {
  * (or gsize) runs out. */
 int buffer_reserve(struct buffer *b, gsize n);
 
+/* buffer_reserve, never allocating more than limit bytes in all unless
+ * len + n needs it: for a buffer with a cap, so that the last bytes
+ * before the cap do not double the allocation past it. */
+int buffer_reserve_within(struct buffer *b, gsize n, gsize limit);
+
 /* Append n bytes of data; -1 as buffer_reserve. */
 int buffer_append(struct buffer *b, const void *data, gsize n);
 

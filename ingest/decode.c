@@ -129,7 +129,10 @@ static gsize decode_grow(struct buffer *out, gsize max_out, struct error *err)
 
 	if (max_out - MIN(out->len, max_out) + 1 < room)
 		room = max_out - MIN(out->len, max_out) + 1;
-	if (buffer_reserve(out, room) < 0) {
+	/* Doubling up to the cap's last byte would allocate twice the cap:
+	 * over max-parse-memory at the default caps, and the reason would name
+	 * the budget instead of the cap. */
+	if (buffer_reserve_within(out, room, max_out + 1) < 0) {
 		error_set(err, ERR_TEMP,
 			  "out of memory after decompressing %" G_GSIZE_FORMAT " bytes", out->len);
 		return 0;
@@ -171,7 +174,7 @@ static GBytes *decode_gunzip(const guint8 *data, gsize len, gsize max_out, const
 		return NULL;
 	}
 	/* Only a hint: if it cannot be had, decode_grow will say so. */
-	(void)buffer_reserve(&out, decode_gzip_hint(data, len, max_out));
+	(void)buffer_reserve_within(&out, decode_gzip_hint(data, len, max_out), max_out + 1);
 	zs.next_in = (Bytef *)data;
 	while (ret != Z_STREAM_END) {
 		if (zs.avail_in == 0 && len > 0) {
@@ -342,7 +345,7 @@ static GBytes *decode_unzip(const guint8 *data, gsize len, gsize max_out, const 
 	/* The declared size is only a hint, capped like the gzip one. */
 	if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0)
 		hint = MIN((gsize)archive_entry_size(entry), max_out) + 1;
-	(void)buffer_reserve(&out, hint); /* a hint, as for gzip */
+	(void)buffer_reserve_within(&out, hint, max_out + 1); /* a hint, as for gzip */
 	if (decode_zip_read(a, &out, max_out, key, len, err) < 0)
 		goto fail;
 	archive_read_free(a);
