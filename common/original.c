@@ -13,6 +13,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "common/buffer.h"
 #include "common/original.h"
 
 static const char original_dictionary[] =
@@ -78,9 +79,9 @@ fail:
 
 GBytes *original_inflate(const void *data, gsize len, gsize max, struct error *err)
 {
+	enum { CHUNK = 16384 };
 	z_stream zs = { 0 };
-	g_autoptr(GByteArray) out = g_byte_array_new();
-	guchar chunk[16384];
+	struct buffer out = BUFFER_INIT;
 	int zrc = Z_OK;
 
 	if (len > G_MAXUINT32 || inflateInit(&zs) != Z_OK) {
@@ -90,9 +91,15 @@ GBytes *original_inflate(const void *data, gsize len, gsize max, struct error *e
 	zs.next_in = (Bytef *)data;
 	zs.avail_in = (uInt)len;
 	while (zrc != Z_STREAM_END) {
-		zs.next_out = chunk;
-		zs.avail_out = sizeof(chunk);
+		/* Straight into the result, one byte past max at most. */
+		if (buffer_reserve_within(&out, CHUNK, max + 1) < 0) {
+			error_set(err, ERR_TEMP, "cannot inflate a report: out of memory");
+			goto fail;
+		}
+		zs.next_out = out.data + out.len;
+		zs.avail_out = CHUNK;
 		zrc = inflate(&zs, Z_NO_FLUSH);
+		out.len += CHUNK - zs.avail_out;
 		if (zrc == Z_NEED_DICT &&
 		    zs.adler == adler32(1L, (const Bytef *)original_dictionary,
 					sizeof(original_dictionary) - 1))
@@ -106,16 +113,16 @@ GBytes *original_inflate(const void *data, gsize len, gsize max, struct error *e
 						     : "truncated");
 			goto fail;
 		}
-		if (out->len + (sizeof(chunk) - zs.avail_out) > max) {
+		if (out.len > max) {
 			error_set(err, ERR_INPUT,
 				  "a stored report larger than %" G_GSIZE_FORMAT " bytes", max);
 			goto fail;
 		}
-		g_byte_array_append(out, chunk, sizeof(chunk) - zs.avail_out);
 	}
 	inflateEnd(&zs);
-	return g_byte_array_free_to_bytes(g_steal_pointer(&out));
+	return buffer_steal(&out);
 fail:
 	inflateEnd(&zs);
+	buffer_clear(&out);
 	return NULL;
 }
