@@ -11,7 +11,7 @@
 # last month, mid-month the month before, and the first day of last month
 # (the digest's previous day then falls in the month before).
 # Proven, from the plan JSON, against figures computed here with SQL:
-#   digest (q_days, q_reporters, q_failures, q_policies, 1-day period), for
+#   digest (q_sessions, q_failures, q_policies, 1-day period), for
 #     every domain, one domain (--domain d0042.example) and a name plus a
 #     pattern: the plan holds only the partitions of the period's months,
 #     of policies, reports and failures alike; the row estimate of every
@@ -93,7 +93,7 @@ is "$NE_policies" "policies_$(month -4),policies_$(month -3),policies_$(month -2
 # The queries as the program sends them, once: $T/FILE-NAME-VARIANT.sql.
 # The digest's are set 1 of each, the COUNTED variants: [digest]
 # authenticated-only is on by default.
-for query in q_days q_reporters q_failures q_policies; do
+for query in q_sessions q_failures q_policies; do
 	for variant in FILTER_NONE FILTER_NAMES FILTER_NAMES_OR_PATTERNS; do
 		$PLANS sql digest/query.c $query 1.$variant >"$T/digest-$query-$variant.sql" ||
 			bail "no $query ($variant) in digest/query.c"
@@ -132,10 +132,9 @@ DOMAIN_INDEX='policies_domain|policies_[0-9]+_[0-9]+_policy_domain_date_start_id
 digest_window() { # LABEL FROM: a 1-day digest of the day from FROM (unix seconds)
 	label=$1 from=$2 to=$(($2 + 86400)) prev=$(($2 - 86400))
 	while IFS=: read -r variant names patterns case; do
-		for query in q_days q_reporters q_failures q_policies; do
+		for query in q_sessions q_failures q_policies; do
 			case $query in
-			q_days) a=$prev params="$prev, $to, $names, $patterns" tables=policies ;;
-			q_reporters) a=$prev params="$prev, $to, $names, $patterns, $from" tables="policies reports" ;;
+			q_sessions) a=$prev params="$prev, $to, $names, $patterns, $from" tables="policies reports" ;;
 			q_failures) a=$from params="$from, $to, $names, $patterns" tables="policies failures" ;;
 			q_policies) a=$from params="$from, $to, $names, $patterns" tables="policies reports" ;;
 			esac
