@@ -76,12 +76,11 @@ enum query_filter { FILTER_NONE, FILTER_NAMES, FILTER_NAMES_OR_PATTERNS, FILTER_
 	" floor(extract(epoch FROM ds.date_start) / 86400)::bigint, count(*),"                     \
 	" sum(ds.successful_sessions), sum(ds.failed_sessions),"                                   \
 	" sum(ds.successful_sessions::numeric + ds.failed_sessions)"                               \
-	" FROM " DOMAIN_SESSIONS(                                                                  \
-		by) " JOIN tlswatch.reports r"                                                     \
-		    " ON r.id = ds.report_ref AND r.date_start = ds.date_start"                    \
-		    " WHERE r.date_start >= to_timestamp($1::bigint)"                              \
-		    " AND r.date_start < to_timestamp($2::bigint)"                                 \
-		    " GROUP BY GROUPING SETS ((1, 5), (1, 3, 4))"
+	" FROM " DOMAIN_SESSIONS(by) " JOIN tlswatch.reports r"                                    \
+				     " ON r.id = ds.report_ref AND r.date_start = ds.date_start"   \
+				     " WHERE r.date_start >= to_timestamp($1::bigint)"             \
+				     " AND r.date_start < to_timestamp($2::bigint)"                \
+				     " GROUP BY GROUPING SETS ((1, 5), (1, 3, 4))"
 
 /* $1 from, $2 to: failed sessions by result type, MX host and sending IP. */
 #define Q_FAILURES(by)                                                                             \
