@@ -77,22 +77,30 @@ enum statement_id {
 	" FROM r, unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"          \
 	" $14::bigint[], $15::bigint[], $16::bigint[])"                                            \
 	" WITH ORDINALITY AS u(type, domain, strings, mx, mode, max_age, successful, failed, n)"   \
-	" ORDER BY u.n RETURNING id, date_start, policy_index)"
+	" ORDER BY u.n RETURNING id, date_start, policy_index, policy_domain)"
 
 /* The failure-details, $17..$26: one array per column, element i being
- * failure-detail i of the report, in order. */
+ * failure-detail i of the report, in order. counted (sql/012): a detail
+ * counts unless another policy of the report for the same domain lists
+ * more failed sessions (or as many, at a lower index) for its result
+ * type, MX host, sending IP and receiving IP; the sums are SQL's, on the
+ * values as stored, so that this and the migration's rule agree. */
+#define FAILURE_GROUP "type, coalesce(mx, ''), coalesce(host(sending_ip), ''), receiving_ip"
 #define SQL_FAILURES                                                                               \
 	", f AS ("                                                                                 \
 	"INSERT INTO tlswatch.failures (policy_ref, detail_index, date_start, result_type,"        \
 	" sending_mta_ip, receiving_mx_hostname, receiving_mx_helo, receiving_ip,"                 \
-	" failed_sessions, additional_information, failure_reason_code)"                           \
-	" SELECT p.id, u.detail, p.date_start, u.type, u.sending_ip, u.mx, u.helo,"                \
-	" u.receiving_ip, u.sessions, u.info, u.code"                                              \
+	" failed_sessions, additional_information, failure_reason_code, counted)"                  \
+	" SELECT id, detail, date_start, type, sending_ip, mx, helo, receiving_ip, sessions,"      \
+	" info, code, policy = first_value(policy) OVER (PARTITION BY policy_domain,"              \
+	" " FAILURE_GROUP " ORDER BY group_sessions DESC, policy)"                                 \
+	" FROM (SELECT p.id, p.date_start, p.policy_domain, u.*,"                                  \
+	" sum(u.sessions) OVER (PARTITION BY u.policy, " FAILURE_GROUP ") AS group_sessions"       \
 	" FROM unnest($17::integer[], $18::integer[], $19::text[], $20::inet[], $21::text[],"      \
 	" $22::text[], $23::inet[], $24::bigint[], $25::text[], $26::text[])"                      \
 	" WITH ORDINALITY AS u(policy, detail, type, sending_ip, mx, helo, receiving_ip,"          \
 	" sessions, info, code, n)"                                                                \
-	" JOIN p ON p.policy_index = u.policy ORDER BY u.n)"
+	" JOIN p ON p.policy_index = u.policy) d ORDER BY n)"
 
 /* Read in binary: text columns arrive as their bytes, raw unescaped. */
 #define SQL_QUARANTINED(raw)                                                                       \

@@ -31,7 +31,8 @@
 
 /* Sessions per report and domain are the largest of its policies for
  * that domain (Microsoft lists the same sessions under sts and tlsa), as
- * in the view domain_sessions; failure-details likewise per result type.
+ * in the view domain_sessions; failure-details those failures.counted
+ * names (sql/012), per result type.
  * Rows: metric, policy_domain label, second label, value. (q_: the name
  * tests/integration/plans.t finds it by.) */
 static const char *const q_reports = GAUGES_REPORTS
@@ -41,20 +42,19 @@ static const char *const q_reports = GAUGES_REPORTS
 	" ORDER BY sum(s) + sum(f) DESC, 1 LIMIT $1),"
 	" dl AS (SELECT coalesce(t.policy_domain, '(other)') AS label, d.s, d.f"
 	" FROM d LEFT JOIN top t USING (policy_domain)),"
-	" ft AS (SELECT p.report_ref, p.policy_domain,"
+	" ft AS (SELECT p.policy_domain,"
 	" CASE WHEN f.result_type IN ('starttls-not-supported', 'certificate-host-mismatch',"
 	" 'certificate-expired', 'certificate-not-trusted', 'validation-failure',"
 	" 'tlsa-invalid', 'dnssec-invalid', 'dane-required', 'sts-policy-fetch-error',"
 	" 'sts-policy-invalid', 'sts-webpki-invalid') THEN f.result_type ELSE 'other' END AS type,"
-	" sum(f.failed_sessions) AS n"
+	" f.failed_sessions AS n"
 	" FROM p JOIN tlswatch.failures f ON f.policy_ref = p.id AND f.date_start = p.date_start"
-	" GROUP BY p.id, p.report_ref, p.policy_domain, 3),"
-	" fm AS (SELECT report_ref, policy_domain, type, max(n) AS n FROM ft GROUP BY 1, 2, 3)"
+	" WHERE f.counted)"
 	" SELECT 'reports', label, '', count(*)::numeric FROM dl GROUP BY 2"
 	" UNION ALL SELECT 'successful', label, '', sum(s) FROM dl GROUP BY 2"
 	" UNION ALL SELECT 'failed', label, '', sum(f) FROM dl GROUP BY 2"
-	" UNION ALL SELECT 'type', coalesce(t.policy_domain, '(other)'), fm.type, sum(fm.n)"
-	" FROM fm LEFT JOIN top t USING (policy_domain) GROUP BY 2, 3"
+	" UNION ALL SELECT 'type', coalesce(t.policy_domain, '(other)'), ft.type, sum(ft.n)"
+	" FROM ft LEFT JOIN top t USING (policy_domain) GROUP BY 2, 3"
 	" ORDER BY 1, 2, 3";
 
 static const char *const q_outbox =

@@ -16,10 +16,13 @@
 # partition of its month, children with their report; the digest of the
 # new binary equal to the old one's except for example.com, whose two
 # old entries merge into one with their sums; a re-delivered report is a
-# duplicate and a new one is stored with ids above the old maximum.
+# duplicate and a new one is stored with ids above the old maximum; and
+# 012's failures.counted on a report that lists one domain under two
+# policies (tests/lib/counted.sh), as worked out by hand.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/digest_gen.sh"
+. "$(dirname "$0")/../lib/counted.sh"
 
 OLD_COMMIT=ce48f50
 TW=./tlswatch
@@ -76,6 +79,13 @@ like "$(cat "$T/err")" "2 stored, 0 duplicate" "the two spellings of example.com
 is "$(q "select string_agg(policy_domain || ' ' || policy_type || ' ' || result_type, ',' order by policy_domain) from tlswatch.policies p join tlswatch.failures f on f.policy_ref = p.id where lower(policy_domain) like 'example.com%' and p.report_ref in (select id from tlswatch.reports where report_id like 'mg-%')")" \
 	"Example.COM. STS Certificate-Expired,example.com sts certificate-expired" "version 2 keeps the spellings as sent"
 
+# x.example under two policies of one report with failure details that
+# differ (tests/lib/counted.sh), in February: outside both digest periods
+# and the periods before them.
+counted_report "$T/json/counted.json" 2026-02-10
+"$OLD" ingest "$T/json/counted.json" 2>"$T/err"
+like "$(cat "$T/err")" "1 stored, 0 duplicate" "the report of tests/lib/counted.sh stored by the old binary"
+
 # ---- before: read from the version-2 tables ----------------------------------
 COUNTS="select (select count(*) from tlswatch.messages) || ' ' || (select count(*) from tlswatch.reports) || ' '
 	|| (select count(*) from tlswatch.policies) || ' ' || (select count(*) from tlswatch.failures)"
@@ -118,9 +128,13 @@ diag "version 2: messages reports policies failures = $counts_before; sums = $su
 $TW db migrate >"$T/migrate.out" 2>&1; rc=$?
 is "$rc" 0 "tlswatch db migrate: exit 0"
 [ "$rc" -eq 0 ] || diag "$(cat "$T/migrate.out")"
-is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3,4,5,6,7,8,9,10,11 \
-	"schema version 11 after the migration (003 to 011)"
-like "$($TW db status 2>&1)" "schema version 11" "tlswatch db status says version 11"
+is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3,4,5,6,7,8,9,10,11,12 \
+	"schema version 12 after the migration (003 to 012)"
+like "$($TW db status 2>&1)" "schema version 12" "tlswatch db status says version 12"
+# 012 sets failures.counted by the rule ingest stores it with (counted.t).
+is "$(q "$COUNTED_SQL")" "$COUNTED_FLAGS" "012: failures.counted as worked out by hand for counted-1"
+is "$(q "select count(*) from tlswatch.failures where not counted")" 3 \
+	"012: no other detail left uncounted (the bench/gen and fixture reports name each domain once)"
 is "$(q "select count(*) from pg_class where relnamespace = 'tlswatch'::regnamespace and relname like '%\_v2%'")" 0 \
 	"no version-2 table, index or sequence left behind"
 
