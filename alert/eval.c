@@ -3,13 +3,13 @@
  * per report and domain are the largest count among that report's
  * policies for the domain (sts + tlsa listed together count once, as in
  * the view tlswatch.domain_sessions); failure details count when
- * failures.counted says so (sql/012). The window is report time: date_end in (now - window, now],
- * so --now replays exactly. Each query reads only the reports of its
- * window (the date_end index of each partition, and date_start between
- * the window's first start and now leaves out the other partitions) and
- * only the domains asked for ($3: names, $4: LIKE patterns, NULL for
- * all), so its cost is the window's, not the history's. Grouping and
- * thresholds are done in C.
+ * failures.counted says so (sql/012). The window is report time: date_end
+ * in (now - window, now], so --now replays exactly. Each query reads only
+ * the reports of its window (the date_end index of each partition, and
+ * date_start between the window's first start and now leaves out the
+ * other partitions) and only the domains asked for ($3: names, $4: LIKE
+ * patterns, NULL for all), so its cost is the window's, not the
+ * history's. Grouping and thresholds are done in C.
  */
 #include <string.h>
 
