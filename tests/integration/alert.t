@@ -72,7 +72,6 @@ min-failed-sessions = 4
 notify = hook"
 $TW alert --config "$T/edges.conf" --now $NOW --list >"$T/list" 2>"$T/err"; rc=$?
 is "$rc" 0 "--list: exit 0"
-rule_line() { awk -v r="rule $2:" '$1 " " $2 == r { p = 1; next } /^rule / { p = 0 } p' "$1"; }
 is "$(rule_line "$T/list" at)" "  a.example: 10 failed of 1000 (1.00%), firing, last sent never" "at both thresholds (10, 1.00%): firing"
 is "$(rule_line "$T/list" over-count)" "  a.example: 10 failed of 1000 (1.00%), ok, last sent never" "one session under min-failed-sessions: not firing"
 is "$(rule_line "$T/list" over-rate)" "  a.example: 10 failed of 1000 (1.00%), ok, last sent never" "just under min-failure-rate 1.01%: not firing"

@@ -10,6 +10,7 @@
 # certificate-host-mismatch (two groups, one per sending IP: 6 + 6).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pg.sh"
+. "$(dirname "$0")/../lib/alert_gen.sh"
 . "$(dirname "$0")/../lib/counted.sh"
 
 command -v perl >/dev/null || bail "perl is needed to read the JSON digest (make deps)"
@@ -61,7 +62,6 @@ chmod 600 "$T/alert.conf"
 $TW alert --config "$T/alert.conf" --now ${DAY}T23:59:59Z --list >"$T/list" 2>"$T/err"; rc=$?
 is "$rc" 0 "alert --list: exit 0"
 [ "$rc" -eq 0 ] || diag "$(cat "$T/err")"
-rule_line() { awk -v r="rule $2:" '$1 " " $2 == r { p = 1; next } /^rule / { p = 0 } p' "$1"; }
 # Sessions: the largest of the two policies' (100 + 21).
 is "$(rule_line "$T/list" mismatch)" "  x.example: 12 failed of 121 (9.92%), firing, last sent never" \
 	"alert, result-types = certificate-host-mismatch: 12, as the digest counts"

@@ -26,3 +26,7 @@ jget() {
 	perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die "$ARGV[0]: $!"; my $j = decode_json(<$f>);
 		my $v = eval "\$j->$ARGV[1]"; print defined $v ? (ref $v eq "JSON::PP::Boolean" ? ($v ? "true" : "false") : $v) : "null"' "$1" "$2"
 }
+
+# rule_line FILE RULE: the lines under "rule RULE:" in the output of
+# tlswatch alert --list, up to the next rule.
+rule_line() { awk -v r="rule $2:" '$1 " " $2 == r { p = 1; next } /^rule / { p = 0 } p' "$1"; }
