@@ -248,27 +248,35 @@ static void query_days(struct query_ctx *q, const PGresult *res)
 	}
 }
 
-/* The rows of q_sessions per domain and reporter (GROUPING = 0), in two
- * passes: the reporters of this period, then those of the last one that
- * are absent now. */
+/* The domain of row i of q_sessions if it is a row per domain and
+ * reporter (GROUPING = 0) of a domain of the digest, else NULL. */
+static struct digest_domain *query_reporter_row(struct query_ctx *q, const PGresult *res, int i)
+{
+	if (!g_str_equal(PQgetvalue(res, i, 1), "0"))
+		return NULL;
+	return g_hash_table_lookup(q->seen, PQgetvalue(res, i, 0));
+}
+
+/* The rows of q_sessions per domain and reporter: the reporters of this
+ * period, then those of the last one that are absent now. */
 static void query_reporters(struct query_ctx *q, const PGresult *res)
 {
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = 0; i < PQntuples(res); i++) {
-			struct digest_domain *dd =
-				g_hash_table_lookup(q->seen, PQgetvalue(res, i, 0));
-			const char *org = PQgetvalue(res, i, 2);
-			gboolean now = g_str_equal(PQgetvalue(res, i, 3), "t");
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct digest_domain *dd = query_reporter_row(q, res, i);
 
-			if (dd == NULL || !g_str_equal(PQgetvalue(res, i, 1), "0"))
-				continue;
-			if (pass == 0 && now)
-				query_item_add(q, dd, dd->reporters, org, num(res, i, 8, dd),
-					       num(res, i, 7, dd), num(res, i, 5, dd));
-			/* One row per org and half: an org absent now is missing once. */
-			else if (pass == 1 && !now && !query_has_item(q, dd->reporters, org))
-				g_ptr_array_add(dd->missing, g_strdup(org));
-		}
+		if (dd != NULL && g_str_equal(PQgetvalue(res, i, 3), "t"))
+			query_item_add(q, dd, dd->reporters, PQgetvalue(res, i, 2),
+				       num(res, i, 8, dd), num(res, i, 7, dd), num(res, i, 5, dd));
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct digest_domain *dd = query_reporter_row(q, res, i);
+		const char *org = PQgetvalue(res, i, 2);
+
+		/* One row per org and half: an org absent now is missing once. */
+		if (dd == NULL || g_str_equal(PQgetvalue(res, i, 3), "t") ||
+		    query_has_item(q, dd->reporters, org))
+			continue;
+		g_ptr_array_add(dd->missing, g_strdup(org));
 	}
 }
 
