@@ -20,15 +20,26 @@ static gboolean alert_in(char **only, const char *domain)
 	return only == NULL || g_strv_contains((const char *const *)only, domain);
 }
 
-static struct alert_firing *alert_find(GPtrArray *list, const char *domain, const char *group)
+/* "domain\ngroup" ("" for none), as the outbox's queries give them.
+ * Returns a new string. */
+static char *alert_key(const char *domain, const char *group)
 {
+	return g_strdup_printf("%s\n%s", domain, group ? group : "");
+}
+
+/* The firings of list by alert_key: a pass over every domain resolves
+ * against thousands of them. Returns a new table; the firings stay
+ * list's. */
+static GHashTable *alert_index(const GPtrArray *list)
+{
+	GHashTable *index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
 	for (guint i = 0; i < list->len; i++) {
 		struct alert_firing *f = g_ptr_array_index(list, i);
 
-		if (g_str_equal(f->domain, domain) && g_str_equal(f->group ? f->group : "", group))
-			return f;
+		g_hash_table_insert(index, alert_key(f->domain, f->group), f);
 	}
-	return NULL;
+	return index;
 }
 
 /* One rule's events in one pass: at most max queued, the rest held back
@@ -69,6 +80,7 @@ static int alert_resolve(PGconn *conn, const struct alert_config *c, const struc
 			 GPtrArray *list, gint64 now, char **only, struct alert_cap *cap,
 			 struct alert_counts *n, struct error *err)
 {
+	g_autoptr(GHashTable) index = NULL;
 	GPtrArray *open = NULL;
 	int rc = 0;
 
@@ -76,9 +88,11 @@ static int alert_resolve(PGconn *conn, const struct alert_config *c, const struc
 		return 0;
 	if (alert_outbox_open(conn, r, &open, err) < 0)
 		return -1;
+	index = alert_index(list);
 	for (guint i = 0; rc == 0 && i + 1 < open->len; i += 2) {
 		const char *domain = open->pdata[i], *group = open->pdata[i + 1];
-		struct alert_firing *f = alert_find(list, domain, group);
+		g_autofree char *key = alert_key(domain, group);
+		struct alert_firing *f = g_hash_table_lookup(index, key);
 
 		/* A silent reporter past the lookback is still silent, not resolved. */
 		if (!alert_in(only, domain) || (f != NULL && f->firing) ||
@@ -112,8 +126,7 @@ int alert_run_rules(PGconn *conn, const struct alert_config *c, gint64 now, char
 		}
 		for (guint j = 0; rc == 0 && j < list->len; j++) {
 			struct alert_firing *f = g_ptr_array_index(list, j);
-			g_autofree char *key =
-				g_strdup_printf("%s\n%s", f->domain, f->group ? f->group : "");
+			g_autofree char *key = alert_key(f->domain, f->group);
 
 			if (!f->firing)
 				continue;

@@ -1,13 +1,12 @@
 /*
  * eval.c: a rule's figures over its window, from the database. Sessions
- * per report and domain are the largest count among that report's
- * policies for the domain (sts + tlsa listed together count once, as in
- * the view tlswatch.domain_sessions); failure details count when
- * failures.counted says so (sql/012). The window is report time: date_end
- * in (now - window, now], so --now replays exactly. Each query reads only
- * the reports of its window (the date_end index of each partition, and
- * date_start between the window's first start and now leaves out the
- * other partitions) and only the domains asked for ($3: names, $4: LIKE
+ * per report and domain are tlswatch.domain_sessions' (sql/013: the
+ * largest count among that report's policies for the domain, so sts +
+ * tlsa listed together count once, written as the report was stored);
+ * failure details count when failures.counted says so (sql/012). The window is report time:
+ * date_end in (now - window, now], so --now replays exactly. Each query reads only the reports of
+ * its window (the date_end index of each partition, and date_start between the window's first start
+ * and now leaves out the other partitions) and only the domains asked for ($3: names, $4: LIKE
  * patterns, NULL for all), so its cost is the window's, not the
  * history's. Grouping and thresholds are done in C.
  */
@@ -56,13 +55,20 @@ static const char *const q_since =
 	" FROM tlswatch.reports r JOIN tlswatch.policies p"                                        \
 	" ON p.report_ref = r.id AND p.date_start = r.date_start"
 
-/* One row per report and domain. Sums stay numeric in SQL (no bigint
- * overflow there); C reads them saturated. */
+/* WINDOW_AND_DOMAINS on tlswatch.domain_sessions d alone. */
+#define SESSIONS_WINDOW_AND_DOMAINS                                                                \
+	" WHERE d.date_end > to_timestamp($1::bigint) AND d.date_end <= to_timestamp($2::bigint)"  \
+	" AND d.date_start >= to_timestamp($5::bigint) AND d.date_start <= "                       \
+	"to_timestamp($2::bigint)"                                                                 \
+	" AND ($3::text[] IS NULL OR d.policy_domain = ANY ($3::text[]))"                          \
+	" AND ($4::text[] IS NULL OR d.policy_domain LIKE ANY ($4::text[]))"                       \
+	" AND (NOT $6::boolean OR d.authenticated IS NOT FALSE)"
+
+/* One row per report and domain. C reads the counts saturated. */
 static const char *const q_reports =
-	"SELECT p.policy_domain, r.organization_name, r.report_id,"
-	" max(p.successful_sessions), max(p.failed_sessions)" REPORT_POLICIES WINDOW_AND_DOMAINS
-	" GROUP BY r.id, r.date_start, r.organization_name, r.report_id, p.policy_domain"
-	" ORDER BY r.id, 1";
+	"SELECT d.policy_domain, d.organization_name, d.report_id,"
+	" d.successful_sessions, d.failed_sessions FROM tlswatch.domain_sessions "
+	"d" SESSIONS_WINDOW_AND_DOMAINS " ORDER BY d.report_ref, 1";
 
 /* The failure details that count (failures.counted, sql/012: a group a
  * reporter lists under two policies of a report counts once), with their
@@ -81,9 +87,9 @@ static const char *const q_failures =
 
 /* The end of each reporter's last report per domain. */
 static const char *const q_last =
-	"SELECT p.policy_domain, r.organization_name,"
-	" floor(extract(epoch FROM max(r.date_end)))::bigint" REPORT_POLICIES WINDOW_AND_DOMAINS
-	" GROUP BY 1, 2 ORDER BY 1, 2";
+	"SELECT d.policy_domain, d.organization_name,"
+	" floor(extract(epoch FROM max(d.date_end)))::bigint FROM tlswatch.domain_sessions "
+	"d" SESSIONS_WINDOW_AND_DOMAINS " GROUP BY 1, 2 ORDER BY 1, 2";
 
 struct eval {
 	const struct alert_rule *r;

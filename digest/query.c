@@ -2,17 +2,14 @@
  * query.c: the database side of the digest: sessions (over the period
  * and the one before it), failures and policies, three parameterised
  * queries, then the reports left out and the last live checks. Session
- * counts per report and domain are the largest among that report's
- * policies for the domain (as in the view tlswatch.domain_sessions:
- * sessions a reporter lists under both an sts and a tlsa policy count
- * once); of the failure details, those failures.counted names (sql/012,
- * decided as the report was stored). Every query names its period on the
- * partition key date_start of each table it reads, so PostgreSQL reads
- * only that period's partitions, and the --domain names and patterns ($3,
- * $4) are applied there too. Sums stay numeric in SQL, never a bigint
- * overflow; C reads them, and adds up the failure details, saturated
- * (common/figure.h). Sorting and top N are done in C on the rows
- * returned.
+ * counts per report and domain are tlswatch.domain_sessions' (the largest
+ * among that report's policies for the domain: sessions a reporter lists
+ * under both an sts and a tlsa policy count once); of the failure details, those failures.counted
+ * names (sql/012, decided as the report was stored). Every query names its period on the partition
+ * key date_start of each table it reads, so PostgreSQL reads only that period's partitions, and the
+ * --domain names and patterns ($3, $4) are applied there too. Sums stay numeric in SQL, never a
+ * bigint overflow; C reads them, and adds up the failure details, saturated (common/figure.h).
+ * Sorting and top N are done in C on the rows returned.
  */
 #include <string.h>
 
@@ -59,31 +56,21 @@ enum query_filter { FILTER_NONE, FILTER_NAMES, FILTER_NAMES_OR_PATTERNS, FILTER_
 	" WHERE p.date_start >= to_timestamp($1::bigint)"                                          \
 	" AND p.date_start < to_timestamp($2::bigint)" by
 
-/* One row per report and domain of the period: the view
- * tlswatch.domain_sessions, restricted before it aggregates. */
-#define DOMAIN_SESSIONS(by)                                                                        \
-	"(SELECT p.report_ref, p.date_start, p.policy_domain,"                                     \
-	" max(p.successful_sessions) AS successful_sessions,"                                      \
-	" max(p.failed_sessions) AS failed_sessions"                                               \
-	" FROM tlswatch.policies p" POLICIES_OF_PERIOD(                                            \
-		by) " GROUP BY p.report_ref, p.date_start, p.policy_domain) ds"
-
 /* $1 previous from, $2 to, $5 from (unix seconds): one pass over the
- * sessions of both periods, two groupings of it. GROUPING(...) = 1 (the
- * reporter left out): per domain and UTC day, with its day; = 0: per
- * domain and reporter, this period or the last. As two queries, each
- * aggregated the same policies again (about 40 % more time). */
+ * sessions per report and domain of both periods (tlswatch.domain_sessions,
+ * written with each report: sql/013), two groupings of it. GROUPING(...)
+ * = 1 (the reporter left out): per domain and UTC day, with its day; = 0:
+ * per domain and reporter, this period or the last. As two queries, each
+ * read the same rows again. The table is named p, as policies are in the
+ * other queries: the filters name the same columns in both. */
 #define Q_SESSIONS(by)                                                                             \
-	"SELECT ds.policy_domain, GROUPING(r.organization_name), r.organization_name,"             \
-	" ds.date_start >= to_timestamp($5::bigint),"                                              \
-	" floor(extract(epoch FROM ds.date_start) / 86400)::bigint, count(*),"                     \
-	" sum(ds.successful_sessions), sum(ds.failed_sessions),"                                   \
-	" sum(ds.successful_sessions::numeric + ds.failed_sessions)"                               \
-	" FROM " DOMAIN_SESSIONS(by) " JOIN tlswatch.reports r"                                    \
-				     " ON r.id = ds.report_ref AND r.date_start = ds.date_start"   \
-				     " WHERE r.date_start >= to_timestamp($1::bigint)"             \
-				     " AND r.date_start < to_timestamp($2::bigint)"                \
-				     " GROUP BY GROUPING SETS ((1, 5), (1, 3, 4))"
+	"SELECT p.policy_domain, GROUPING(p.organization_name), p.organization_name,"              \
+	" p.date_start >= to_timestamp($5::bigint),"                                               \
+	" floor(extract(epoch FROM p.date_start) / 86400)::bigint, count(*),"                      \
+	" sum(p.successful_sessions), sum(p.failed_sessions),"                                     \
+	" sum(p.successful_sessions::numeric + p.failed_sessions)"                                 \
+	" FROM tlswatch.domain_sessions p" POLICIES_OF_PERIOD(                                     \
+		by) " GROUP BY GROUPING SETS ((1, 5), (1, 3, 4))"
 
 /* $1 from, $2 to: the failure details that count (failures.counted,
  * sql/012: a group a reporter lists under two policies of a report counts

@@ -16,16 +16,19 @@ static const char *const q_candidates =
 
 static const char *const q_raw = "SELECT raw FROM tlswatch.messages WHERE id = $1::bigint";
 
-/* The verdict on the message ($1), its reports and their policies. */
+/* The verdict on the message ($1), its reports, their policies and their
+ * sessions per domain. */
 static const char *const q_verdict =
 	"WITH m AS (UPDATE tlswatch.messages SET authenticated = $2::boolean, dkim_result = $3,"
 	" dkim_domain = $4, dkim_selector = $5, auth_note = $6, dkim_signatures = $7::jsonb,"
 	" raw = CASE WHEN $8::boolean OR reason IS NOT NULL OR status = 'quarantined' THEN raw END"
 	" WHERE id = $1::bigint RETURNING id),"
 	" r AS (UPDATE tlswatch.reports SET authenticated = $2::boolean"
-	" WHERE message_ref = $1::bigint RETURNING id, date_start)"
-	" UPDATE tlswatch.policies p SET authenticated = $2::boolean FROM r"
-	" WHERE p.report_ref = r.id AND p.date_start = r.date_start";
+	" WHERE message_ref = $1::bigint RETURNING id, date_start),"
+	" p AS (UPDATE tlswatch.policies p SET authenticated = $2::boolean FROM r"
+	" WHERE p.report_ref = r.id AND p.date_start = r.date_start)"
+	" UPDATE tlswatch.domain_sessions d SET authenticated = $2::boolean FROM r"
+	" WHERE d.report_ref = r.id AND d.date_start = r.date_start";
 
 /* The raw bytes of message id, a new reference, or NULL with err. */
 static GBytes *reverify_raw(PGconn *conn, const char *id, struct error *err)

@@ -58,7 +58,10 @@ enum statement_id {
  * unauthenticated (the https POST came first, or an unsigned copy) makes
  * it count: the key claim does that (sql/010), since an UPDATE of a
  * partitioned table here would have the whole statement planned again at
- * every execution. */
+ * every execution. The sessions per domain (sql/013) come from the same
+ * arrays: the largest counts among the report's policies for each
+ * domain, with the reporter, the report-id and the end date, so that the
+ * queries read that table alone. */
 #define SQL_REPORT_AND_POLICIES(digest, authenticated)                                             \
 	"WITH k AS (SELECT WHERE tlswatch.report_key_claim($2, $3, decode(" digest ", 'hex'),"     \
 	" " authenticated "::boolean, $5::timestamptz, $6::timestamptz)),"                         \
@@ -77,7 +80,16 @@ enum statement_id {
 	" FROM r, unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"          \
 	" $14::bigint[], $15::bigint[], $16::bigint[])"                                            \
 	" WITH ORDINALITY AS u(type, domain, strings, mx, mode, max_age, successful, failed, n)"   \
-	" ORDER BY u.n RETURNING id, date_start, policy_index, policy_domain)"
+	" ORDER BY u.n RETURNING id, date_start, policy_index, policy_domain),"                    \
+	" s AS ("                                                                                  \
+	"INSERT INTO tlswatch.domain_sessions (report_ref, date_start, date_end,"                  \
+	" successful_sessions, failed_sessions, authenticated, policy_domain, organization_name,"  \
+	" report_id)"                                                                              \
+	" SELECT r.id, r.date_start, $6::timestamptz, max(u.successful), max(u.failed),"           \
+	" r.authenticated, u.domain, $2, $3"                                                       \
+	" FROM r, unnest($10::text[], $15::bigint[], $16::bigint[])"                               \
+	" AS u(domain, successful, failed)"                                                        \
+	" GROUP BY r.id, r.date_start, r.authenticated, u.domain)"
 
 /* The failure-details, $17..$26: one array per column, element i being
  * failure-detail i of the report, in order. counted (sql/012): a detail

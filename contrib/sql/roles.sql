@@ -24,7 +24,7 @@
 --   from PUBLIC, so this grant is the only way to it.
 --   The same account runs `tlswatch alert` (the pass, --list, --test, and
 --   alert-on-ingest, which runs inside ingest) and `tlswatch digest`: it
---   reads failures and the view domain_sessions, and writes the alert
+--   reads failures and domain_sessions, and writes the alert
 --   state and outbox (alert_state, alerts: insert, and update a row's
 --   delivery state; never delete).
 -- tlswatch_read (NOLOGIN): SELECT on every table and view of the schema,
@@ -73,8 +73,9 @@ GRANT SELECT, INSERT ON tlswatch.reports, tlswatch.policies TO tlswatch_ingest;
 -- tlswatch db reverify: the verdict of a second DKIM check, nothing else.
 GRANT UPDATE (authenticated) ON tlswatch.reports, tlswatch.policies TO tlswatch_ingest;
 GRANT SELECT, INSERT ON tlswatch.failures TO tlswatch_ingest;
--- alert and digest read through the view too (users' SQL does).
-GRANT SELECT ON tlswatch.domain_sessions TO tlswatch_ingest;
+-- The sessions per report and domain, written with the report (schema
+-- version 13); a copy that vouches, or db reverify, sets authenticated.
+GRANT SELECT, INSERT, UPDATE (authenticated) ON tlswatch.domain_sessions TO tlswatch_ingest;
 -- alert: the state per rule and domain (INSERT ... ON CONFLICT DO UPDATE)
 -- and the outbox (a row per notification, its delivery state updated).
 GRANT SELECT, INSERT, UPDATE ON tlswatch.alert_state, tlswatch.alerts TO tlswatch_ingest;

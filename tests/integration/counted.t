@@ -24,6 +24,7 @@ $TW ingest "$T/counted.json" 2>"$T/err"; rc=$?
 is "$rc" 0 "the report is ingested"
 like "$(cat "$T/err")" "1 stored, 0 duplicate" "stored"
 is "$(q "$COUNTED_SQL")" "$COUNTED_FLAGS" "failures.counted: the larger of two policies' groups, policy 0 on a tie, other domains apart"
+is "$(q "$COUNTED_SESSIONS_SQL")" "$COUNTED_SESSIONS" "domain_sessions: x.example once (the larger of its two policies), y.example apart"
 
 # items FILE DOMAIN LIST: name=failed of a list of the JSON digest, in order.
 items() {

@@ -23,16 +23,16 @@ is "$(printf '%s\n' "$out" | grep -c '^ok')" "$(printf '%s\n' "$out" | sed -n 's
 
 # The schema as Grafana users see it: a freshly migrated, empty database.
 out=$("$T" -p /store/migrate 2>&1) || { diag "$out"; bail "migration failed"; }
-is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3,4,5,6,7,8,9,10,11,12 \
-	"schema_version lists migrations 1 to 12"
+is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3,4,5,6,7,8,9,10,11,12,13 \
+	"schema_version lists migrations 1 to 13"
 is "$(q "select string_agg(c.relname, ',' order by c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and c.relkind in ('r', 'p', 'v') and not c.relispartition")" \
-	"alert_state,alerts,checks,domain_sessions,failures,imap_state,messages,policies,report_keys,reports,schema_version" "the tables and the view"
+	"alert_state,alerts,checks,domain_sessions,failures,imap_state,messages,policies,report_keys,reports,schema_version" "the tables"
 is "$(q "select string_agg(table_name, ',' order by table_name) from information_schema.columns where table_schema = 'tlswatch' and column_name = 'id' and data_type = 'bigint' and is_identity = 'YES'")" \
 	"alerts,checks,messages,policies,reports" "every id is a bigint identity (failures are keyed by their policy)"
 # A new database: partitions from two years back to three months ahead,
-# and the catch-alls on either side, in each of the three tables.
+# and the catch-alls on either side, in each of the four tables.
 months=$(for m in $(seq -24 3); do date -u -d "$(date -u +%Y-%m-15) $m month" +%Y_%m; done)
-for t in reports policies failures; do
+for t in reports policies failures domain_sessions; do
 	want=$( (echo "${t}_future"; echo "${t}_past"; for m in $months; do echo "${t}_$m"; done) | sort | paste -sd,)
 	is "$(q "select string_agg(c.relname, ',' order by c.relname) from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'tlswatch.$t'::regclass")" \
 		"$want" "$t: partitions $(echo "$months" | head -n 1) to $(echo "$months" | tail -n 1), past and future"
@@ -40,7 +40,7 @@ done
 is "$(q "select count(*) from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and not t.tgisinternal")" 0 \
 	"no triggers"
 is "$(q "select string_agg(c.relname, ',' order by c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and c.relkind in ('r', 'p', 'v') and obj_description(c.oid, 'pg_class') is null")" "" \
-	"every table and view has a comment"
+	"every table has a comment"
 is "$(q "select string_agg(indexdef, E'\n' order by indexname) from pg_indexes i join pg_class c on c.relname = i.tablename and c.relnamespace = 'tlswatch'::regnamespace where schemaname = 'tlswatch' and not c.relispartition")" \
 "CREATE UNIQUE INDEX alert_state_pkey ON tlswatch.alert_state USING btree (rule, domain, group_key)
 CREATE INDEX alerts_created_at ON tlswatch.alerts USING btree (created_at)
@@ -49,6 +49,9 @@ CREATE UNIQUE INDEX alerts_pkey ON tlswatch.alerts USING btree (id)
 CREATE INDEX alerts_rule_domain ON tlswatch.alerts USING btree (rule, domain, group_key, fired_at)
 CREATE INDEX checks_domain ON tlswatch.checks USING btree (domain, checked_at)
 CREATE UNIQUE INDEX checks_pkey ON tlswatch.checks USING btree (id)
+CREATE INDEX domain_sessions_date_end ON ONLY tlswatch.domain_sessions USING btree (date_end)
+CREATE INDEX domain_sessions_domain ON ONLY tlswatch.domain_sessions USING btree (policy_domain, date_start)
+CREATE UNIQUE INDEX domain_sessions_pkey ON ONLY tlswatch.domain_sessions USING btree (report_ref, date_start, policy_domain)
 CREATE UNIQUE INDEX failures_pkey ON ONLY tlswatch.failures USING btree (policy_ref, detail_index, date_start)
 CREATE UNIQUE INDEX imap_state_pkey ON tlswatch.imap_state USING btree (account)
 CREATE UNIQUE INDEX messages_pkey ON tlswatch.messages USING btree (id)

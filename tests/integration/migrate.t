@@ -128,13 +128,31 @@ diag "version 2: messages reports policies failures = $counts_before; sums = $su
 $TW db migrate >"$T/migrate.out" 2>&1; rc=$?
 is "$rc" 0 "tlswatch db migrate: exit 0"
 [ "$rc" -eq 0 ] || diag "$(cat "$T/migrate.out")"
-is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3,4,5,6,7,8,9,10,11,12 \
-	"schema version 12 after the migration (003 to 012)"
-like "$($TW db status 2>&1)" "schema version 12" "tlswatch db status says version 12"
+is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3,4,5,6,7,8,9,10,11,12,13 \
+	"schema version 13 after the migration (003 to 013)"
+like "$($TW db status 2>&1)" "schema version 13" "tlswatch db status says version 13"
 # 012 sets failures.counted by the rule ingest stores it with (counted.t).
 is "$(q "$COUNTED_SQL")" "$COUNTED_FLAGS" "012: failures.counted as worked out by hand for counted-1"
 is "$(q "select count(*) from tlswatch.failures where not counted")" 3 \
 	"012: no other detail left uncounted (the bench/gen and fixture reports name each domain once)"
+# 013 fills domain_sessions: one row per report and policy domain, the
+# largest counts of its policies, with the report's reporter, id, end and
+# trust; computed here from policies and reports as stored.
+is "$(q "select count(*) from tlswatch.domain_sessions d full join (select p.report_ref, p.date_start,
+	p.policy_domain, max(p.successful_sessions) as ok, max(p.failed_sessions) as failed
+	from tlswatch.policies p group by 1, 2, 3) g using (report_ref, date_start, policy_domain)
+	left join tlswatch.reports r on r.id = g.report_ref and r.date_start = g.date_start
+	where (d.successful_sessions, d.failed_sessions, d.date_end, d.organization_name, d.report_id)
+	is distinct from (g.ok, g.failed, r.date_end, r.organization_name, r.report_id)
+	or d.authenticated is distinct from r.authenticated")" 0 \
+	"013: domain_sessions holds each report and domain once, with the largest counts of its policies"
+is "$(q "$COUNTED_SESSIONS_SQL")" "$COUNTED_SESSIONS" \
+	"013: counted-1's sessions per domain as worked out by hand (x.example once, the larger)"
+is "$(q "select count(*) from tlswatch.domain_sessions")" "$(q "select count(*) from (select distinct report_ref, policy_domain from tlswatch.policies) x")" \
+	"013: as many rows as (report, domain) pairs"
+is "$(q "select string_agg(regexp_replace(c.relname, '^domain_sessions', ''), ',' order by c.relname) from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'tlswatch.domain_sessions'::regclass")" \
+	"$(q "select string_agg(regexp_replace(c.relname, '^reports', ''), ',' order by c.relname) from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'tlswatch.reports'::regclass")" \
+	"013: domain_sessions has the partitions reports has"
 is "$(q "select count(*) from pg_class where relnamespace = 'tlswatch'::regnamespace and relname like '%\_v2%'")" 0 \
 	"no version-2 table, index or sequence left behind"
 
@@ -180,7 +198,7 @@ is "$(q "select count(*) || ' ' || sum(failed_sessions) from tlswatch.failures w
 # none), policies and failures in the same month as their report.
 # part OID-EXPR: SQL for the name of the partition a row is in.
 part() { echo "(select c.relname::text from pg_class c where c.oid = $1)"; }
-for t in reports policies failures; do
+for t in reports policies failures domain_sessions; do
 	is "$(q "select count(*) from tlswatch.$t x where case when $(part x.tableoid) ~ '_(past|future)\$'
 		then to_regclass('tlswatch.${t}_' || to_char(x.date_start at time zone 'UTC', 'YYYY_MM')) is not null
 		else $(part x.tableoid) <> '${t}_' || to_char(x.date_start at time zone 'UTC', 'YYYY_MM') end")" 0 \

@@ -1,5 +1,6 @@
 # counted.sh: one report whose policies list the same domain twice with
-# failure details that differ, for failures.counted (sql/012), used by
+# failure details that differ, for failures.counted (sql/012) and
+# domain_sessions (sql/013), used by
 # tests/integration/counted.t (stored by ingest) and migrate.t (stored by
 # the version-2 binary, flags set by the migration).
 #
@@ -37,3 +38,8 @@ COUNTED_SQL="select string_agg(p.policy_index || ':' || f.detail_index || '=' ||
 	' ' order by p.policy_index, f.detail_index) from tlswatch.reports r
 	join tlswatch.policies p on p.report_ref = r.id and p.date_start = r.date_start
 	join tlswatch.failures f on f.policy_ref = p.id and f.date_start = p.date_start where r.report_id = 'counted-1'"
+# The sessions per domain (domain_sessions, sql/013): x.example once, the
+# larger of 100/19 and 100/21; y.example from policy 2 alone.
+COUNTED_SESSIONS="x.example 100 21 Counted Fixture Corp,y.example 50 7 Counted Fixture Corp"
+COUNTED_SESSIONS_SQL="select string_agg(policy_domain || ' ' || successful_sessions || ' ' || failed_sessions
+	|| ' ' || organization_name, ',' order by policy_domain) from tlswatch.domain_sessions where report_id = 'counted-1'"
