@@ -52,7 +52,7 @@ work=$(mktemp -d)
 trap 'pg_cleanup; dkim_cleanup; dovecot_stop; rm -rf "$work"' EXIT
 q "create table public.bench_floor (id bigint generated always as identity primary key,
    note text, at timestamptz not null default now())"
-reset() { q "truncate tlswatch.messages, tlswatch.report_keys, tlswatch.reports, tlswatch.policies, tlswatch.failures"; }
+reset() { q "truncate tlswatch.messages, tlswatch.report_keys, tlswatch.reports, tlswatch.policies, tlswatch.failures, tlswatch.domain_sessions"; }
 
 echo "bench: generating $PIPE_N + 1000 + $BULK_N messages and one of $BIG_ROWS failure rows" >&2
 bench/gen -n "$PIPE_N" -p pipe -s 1 "$work/pipe" &&

@@ -31,7 +31,7 @@
 
 /* Sessions per report and domain are the largest of its policies for
  * that domain (Microsoft lists the same sessions under sts and tlsa), as
- * in the view domain_sessions; of the failure-details, those that
+ * tlswatch.domain_sessions holds them; of the failure-details, those that
  * failures.counted names (sql/012), summed per result type.
  * Rows: metric, policy_domain label, second label, value. (q_: the name
  * tests/integration/plans.t finds it by.) */

@@ -32,11 +32,15 @@ CREATE TABLE tlswatch.domain_sessions (
     authenticated       boolean,
     policy_domain       text NOT NULL,
     organization_name   text NOT NULL,
-    report_id           text NOT NULL,
-    PRIMARY KEY (report_ref, date_start, policy_domain)
+    report_id           text NOT NULL
 ) PARTITION BY RANGE (date_start);
 -- The alert pass reads a window of date_end over every domain; digest
--- --domain and alert-on-ingest a few domains over a period.
+-- --domain and alert-on-ingest a few domains over a period. No key: a
+-- row is unique per (report_ref, date_start, policy_domain) because the
+-- store groups by it and the report key admits each report once, and an
+-- index to enforce it would cost a quarter of the row's bytes for the
+-- rare copy that vouches for a report (report_key_claim, db reverify),
+-- whose UPDATE reads the one month's partition instead.
 CREATE INDEX domain_sessions_date_end ON tlswatch.domain_sessions (date_end);
 CREATE INDEX domain_sessions_domain ON tlswatch.domain_sessions (policy_domain, date_start);
 COMMENT ON TABLE tlswatch.domain_sessions IS

@@ -193,6 +193,8 @@ is "$(q "select concat_ws(' ', authenticated::text, dkim_result, dkim_domain, (r
 	"true pass example.net true" "... the message now passes, its raw bytes gone (keep-raw is off)"
 is "$(q "select string_agg(distinct r.authenticated::text || ' ' || p.authenticated::text, ',') from tlswatch.reports r join tlswatch.policies p on p.report_ref = r.id and p.date_start = r.date_start where r.message_ref = $tempid")" \
 	"true true" "... and so do its reports and their policies (what alert and digest count)"
+is "$(q "select string_agg(distinct d.authenticated::text, ',') || ' ' || count(*) from tlswatch.reports r join tlswatch.domain_sessions d on d.report_ref = r.id and d.date_start = r.date_start where r.message_ref = $tempid")" \
+	"true 1" "... and its sessions per domain"
 
 before=$(q "select count(*) from tlswatch.messages")
 report_mail
@@ -210,10 +212,14 @@ dkim_sign reporter example.net sel <"$D/new.eml" >"$D/copy-signed.eml"
 ingest record <"$D/copy-unsigned.eml"
 rid=$(q "select r.id from tlswatch.reports r join tlswatch.messages m on m.id = r.message_ref order by m.id desc limit 1")
 is "$(q "select authenticated::text from tlswatch.reports where id = $rid")" false "an unsigned copy first: its report does not count"
+is "$(q "select string_agg(authenticated::text, ',') from tlswatch.domain_sessions where report_ref = $rid")" false \
+	"... nor its sessions per domain"
 ingest record <"$D/copy-signed.eml"
 is "$(last status)" duplicate "... then the signed mail of the same report: a duplicate"
 is "$(q "select string_agg(distinct r.authenticated::text || ' ' || p.authenticated::text, ',') from tlswatch.reports r join tlswatch.policies p on p.report_ref = r.id and p.date_start = r.date_start where r.id = $rid")" \
 	"true true" "... which makes the stored report and its policies count"
+is "$(q "select string_agg(authenticated::text, ',') from tlswatch.domain_sessions where report_ref = $rid")" true \
+	"... and its sessions per domain"
 
 # ---- policy ----------------------------------------------------------------
 

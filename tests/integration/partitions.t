@@ -1,6 +1,6 @@
 #!/bin/sh
-# Monthly partitions of reports, policies and failures (migration 003) at
-# their edges, on a fresh database, with reports ingested by tlswatch
+# Monthly partitions of reports, policies, failures (migration 003) and
+# domain_sessions (013) at their edges, on a fresh database, with reports ingested by tlswatch
 # itself: the last second (and the last microsecond) of a month and the
 # first second of the next, zone offsets that move a report across the
 # UTC month boundary, the last month created ahead and the first beyond
@@ -81,8 +81,9 @@ is "$rc" 0 "ingest of $(wc -l <"$T/cases") reports: exit 0"
 like "$(cat "$T/err")" "$(wc -l <"$T/cases" | tr -d ' ') stored, 0 duplicate, 0 quarantined, 0 failed" "every report stored"
 
 # where ID: the partitions of the report, of its policies and of its
-# failures, and how many rows each has ("reports_2026_11 policies_2026_11
-# failures_2026_11 1 2 3").
+# failures, and how many rows each has, then the partition and rows of its
+# sessions per domain ("reports_2026_11 policies_2026_11 failures_2026_11
+# 1 2 3 domain_sessions_2026_11 1": both policies are p.example's).
 where() {
 	q "select (select string_agg(distinct c.relname, ',') from tlswatch.reports r join pg_class c on c.oid = r.tableoid where r.report_id = '$1')
 		|| ' ' || (select string_agg(distinct c.relname, ',') from tlswatch.reports r join tlswatch.policies p on p.report_ref = r.id
@@ -92,10 +93,12 @@ where() {
 		|| ' ' || (select count(*) from tlswatch.reports r where r.report_id = '$1')
 		|| ' ' || (select count(*) from tlswatch.reports r join tlswatch.policies p on p.report_ref = r.id where r.report_id = '$1')
 		|| ' ' || (select count(*) from tlswatch.reports r join tlswatch.policies p on p.report_ref = r.id
-			join tlswatch.failures f on f.policy_ref = p.id where r.report_id = '$1')"
+			join tlswatch.failures f on f.policy_ref = p.id where r.report_id = '$1')
+		|| ' ' || (select string_agg(distinct c.relname, ',') || ' ' || count(*) from tlswatch.domain_sessions d
+			join pg_class c on c.oid = d.tableoid where d.report_id = '$1')"
 }
 while read -r id start want; do
-	is "$(where "$id")" "reports_$want policies_$want failures_$want 1 2 3" "$id ($start): report, policies, failures in *_$want"
+	is "$(where "$id")" "reports_$want policies_$want failures_$want 1 2 3 domain_sessions_$want 1" "$id ($start): report, policies, failures in *_$want"
 done <"$T/cases"
 is "$(q "select to_char(date_start at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') from tlswatch.reports where report_id = 'last-microsecond'")" \
 	"$(date -u -d "@$((this_s - 1))" '+%Y-%m-%d %H:%M:%S').000000" \
@@ -112,7 +115,7 @@ inexact() {
 		and pg_get_expr(c.relpartbound, c.oid) <> format('FOR VALUES FROM (''%s'') TO (''%s'')',
 			to_char(x.m, 'YYYY-MM-DD') || ' 00:00:00+00', to_char(x.m + interval '1 month', 'YYYY-MM-DD') || ' 00:00:00+00')"
 }
-for t in reports policies failures; do
+for t in reports policies failures domain_sessions; do
 	is "$(inexact $t)" - "$t: a new database's monthly partitions cover exactly their months"
 done
 
@@ -123,33 +126,39 @@ ROWS_P="select id || ' ' || report_ref || ' ' || policy_index || ' ' || date_sta
 	|| ' ' || failed_sessions from tlswatch.policies order by id"
 ROWS_F="select policy_ref || ' ' || detail_index || ' ' || date_start || ' ' || result_type || ' ' || failed_sessions
 	|| ' ' || coalesce(host(sending_mta_ip), '-') from tlswatch.failures order by policy_ref, detail_index"
+ROWS_S="select report_ref || ' ' || date_start || ' ' || policy_domain || ' ' || successful_sessions || ' '
+	|| failed_sessions from tlswatch.domain_sessions order by report_ref"
 COUNTS="select (select count(*) from tlswatch.reports) || ' ' || (select count(*) from tlswatch.policies) || ' '
-	|| (select count(*) from tlswatch.failures) || ' ' || (select count(*) from tlswatch.report_keys)"
+	|| (select count(*) from tlswatch.failures) || ' ' || (select count(*) from tlswatch.report_keys) || ' '
+	|| (select count(*) from tlswatch.domain_sessions)"
 q "$ROWS_R" >"$T/s/r.before"
 q "$ROWS_P" >"$T/s/p.before"
 q "$ROWS_F" >"$T/s/f.before"
+q "$ROWS_S" >"$T/s/s.before"
 counts_before=$(q "$COUNTS")
 n=$(wc -l <"$T/cases" | tr -d ' ')
-is "$counts_before" "$n $((2 * n)) $((3 * n)) $n" "before: $n reports, $((2 * n)) policies, $((3 * n)) failures, $n keys"
+is "$counts_before" "$n $((2 * n)) $((3 * n)) $n $n" \
+	"before: $n reports, $((2 * n)) policies, $((3 * n)) failures, $n keys, $n sessions per domain"
 
 # The months from the first not yet created to far-07.
 want_created=$(m=$beyond; while :; do s=$(month $m); echo "reports_$s"; [ "$s" = "${far}_07" ] && break; m=$((m + 1)); done)
 is "$(q "select * from tlswatch.create_partitions('$far-07-01')")" "$want_created" \
 	"create_partitions('$far-07-01') creates reports_$(month $beyond) .. reports_${far}_07 and says so"
 
-is "$(q "$COUNTS")" "$counts_before" "after: the same number of reports, policies, failures and keys"
+is "$(q "$COUNTS")" "$counts_before" "after: the same number of reports, policies, failures, keys and sessions per domain"
 is "$(q "$ROWS_R")" "$(cat "$T/s/r.before")" "after: every report row as it was, none lost or doubled"
 is "$(q "$ROWS_P")" "$(cat "$T/s/p.before")" "after: every policy row as it was"
 is "$(q "$ROWS_F")" "$(cat "$T/s/f.before")" "after: every failure row as it was"
-is "$(where far)" "reports_${far}_06 policies_${far}_06 failures_${far}_06 1 2 3" "the $far-06 report and its rows moved to *_${far}_06"
-is "$(where leap-day)" "reports_${leap}_02 policies_${leap}_02 failures_${leap}_02 1 2 3" "the leap-day report moved to *_${leap}_02"
-is "$(where first-beyond)" "reports_$(month $beyond) policies_$(month $beyond) failures_$(month $beyond) 1 2 3" \
+is "$(q "$ROWS_S")" "$(cat "$T/s/s.before")" "after: every domain_sessions row as it was"
+is "$(where far)" "reports_${far}_06 policies_${far}_06 failures_${far}_06 1 2 3 domain_sessions_${far}_06 1" "the $far-06 report and its rows moved to *_${far}_06"
+is "$(where leap-day)" "reports_${leap}_02 policies_${leap}_02 failures_${leap}_02 1 2 3 domain_sessions_${leap}_02 1" "the leap-day report moved to *_${leap}_02"
+is "$(where first-beyond)" "reports_$(month $beyond) policies_$(month $beyond) failures_$(month $beyond) 1 2 3 domain_sessions_$(month $beyond) 1" \
 	"the first-beyond report moved to *_$(month $beyond)"
-is "$(where y1999)" "reports_past policies_past failures_past 1 2 3" "the 1999 report stays in *_past"
-is "$(q "select count(*) from tlswatch.reports_future") $(q "select count(*) from tlswatch.policies_future") $(q "select count(*) from tlswatch.failures_future")" \
-	"0 0 0" "nothing left in the *_future partitions"
+is "$(where y1999)" "reports_past policies_past failures_past 1 2 3 domain_sessions_past 1" "the 1999 report stays in *_past"
+is "$(q "select count(*) from tlswatch.reports_future") $(q "select count(*) from tlswatch.policies_future") $(q "select count(*) from tlswatch.failures_future") $(q "select count(*) from tlswatch.domain_sessions_future")" \
+	"0 0 0 0" "nothing left in the *_future partitions"
 
-for t in reports policies failures; do
+for t in reports policies failures domain_sessions; do
 	is "$(q "set timezone = 'UTC'; select pg_get_expr(relpartbound, oid) from pg_class where oid = 'tlswatch.${t}_future'::regclass")" \
 		"FOR VALUES FROM ('$far-08-01 00:00:00+00') TO (MAXVALUE)" "${t}_future now starts at $far-08-01"
 	# Contiguous: each month partition is exactly its month, and the
@@ -176,9 +185,9 @@ mk after-now "${this}T12:00:00Z"
 $TW ingest "$T/r/after-july.json" "$T/r/after-beyond.json" "$T/r/after-now.json" 2>"$T/err"; rc=$?
 is "$rc" 0 "ingest after create_partitions: exit 0"
 like "$(cat "$T/err")" "3 stored, 0 duplicate, 0 quarantined, 0 failed" "three new reports stored"
-is "$(where after-july)" "reports_${far}_07 policies_${far}_07 failures_${far}_07 1 2 3" "a report for $far-07 goes to its new month"
-is "$(where after-beyond)" "reports_future policies_future failures_future 1 2 3" "a report for $far-08 goes to *_future"
-is "$(where after-now)" "reports_$(month 0) policies_$(month 0) failures_$(month 0) 1 2 3" "a report for this month goes to *_$(month 0)"
+is "$(where after-july)" "reports_${far}_07 policies_${far}_07 failures_${far}_07 1 2 3 domain_sessions_${far}_07 1" "a report for $far-07 goes to its new month"
+is "$(where after-beyond)" "reports_future policies_future failures_future 1 2 3 domain_sessions_future 1" "a report for $far-08 goes to *_future"
+is "$(where after-now)" "reports_$(month 0) policies_$(month 0) failures_$(month 0) 1 2 3 domain_sessions_$(month 0) 1" "a report for this month goes to *_$(month 0)"
 
 counts=$(q "$COUNTS")
 $TW ingest "$T/r/far.json" 2>"$T/err"; rc=$?
@@ -214,9 +223,9 @@ mk tz-last-second "$(date -u -d "@$((this_s - 1))" +%Y-%m-%dT%H:%M:%SZ)"
 mk tz-first-second "${this}T00:00:00Z"
 $TW ingest "$T/r/tz-last-second.json" "$T/r/tz-first-second.json" 2>"$T/err"
 like "$(cat "$T/err")" "2 stored" "PGTZ=Europe/Berlin: two reports stored"
-is "$(where tz-last-second)" "reports_$(month -1) policies_$(month -1) failures_$(month -1) 1 2 3" \
+is "$(where tz-last-second)" "reports_$(month -1) policies_$(month -1) failures_$(month -1) 1 2 3 domain_sessions_$(month -1) 1" \
 	"PGTZ=Europe/Berlin: the last second of $(month -1) (UTC) is in *_$(month -1)"
-is "$(where tz-first-second)" "reports_$(month 0) policies_$(month 0) failures_$(month 0) 1 2 3" \
+is "$(where tz-first-second)" "reports_$(month 0) policies_$(month 0) failures_$(month 0) 1 2 3 domain_sessions_$(month 0) 1" \
 	"PGTZ=Europe/Berlin: the first second of $(month 0) (UTC) is in *_$(month 0)"
 PGTZ=America/New_York
 out=$(psql -XAtq -v ON_ERROR_STOP=1 -c "select count(*) from tlswatch.create_partitions('$far-07-01')" 2>&1); rc=$?

@@ -46,10 +46,11 @@ q "insert into tlswatch.alerts (rule, domain, event, webhook, window_start, wind
 
 counts() {
 	q "select (select count(*) from tlswatch.reports) || ' ' || (select count(*) from tlswatch.policies)
-	   || ' ' || (select count(*) from tlswatch.failures) || ' ' || (select count(*) from tlswatch.report_keys)
+	   || ' ' || (select count(*) from tlswatch.failures) || ' ' || (select count(*) from tlswatch.domain_sessions)
+	   || ' ' || (select count(*) from tlswatch.report_keys)
 	   || ' ' || (select count(*) from tlswatch.messages) || ' ' || (select count(*) from tlswatch.alerts)"
 }
-is "$(counts)" "6 6 6 6 7 3" "before: 6 reports (policies, failures, keys), 7 messages, 3 alert rows"
+is "$(counts)" "6 6 6 6 6 7 3" "before: 6 reports (policies, failures, sessions per domain, keys), 7 messages, 3 alert rows"
 
 # Refusals: the default floor (62 days for the digest), and a rule's need.
 $TW db prune --older-than 10d > "$tmp/out" 2> "$tmp/err"
@@ -61,7 +62,7 @@ is "$?" 64 "a silence rule of 60d (+30d lookback): an 80-day cutoff is refused"
 like "$(cat "$tmp/err")" "last 90 days" "the refusal names the rule's 90 days"
 $TW db prune 2> "$tmp/err" >/dev/null
 is "$?" 64 "no --older-than and no [database] retention: refused"
-is "$(counts)" "6 6 6 6 7 3" "refusals changed nothing"
+is "$(counts)" "6 6 6 6 6 7 3" "refusals changed nothing"
 
 # A year on: the cutoff is 400 days before that; the last month boundary
 # at or before it decides.
@@ -72,7 +73,7 @@ is "$gone" 4 "the test's arithmetic: 4 reports start before $boundary (1999, two
 
 $TW db prune --older-than 400d --now "$now" --dry-run > "$tmp/dry" 2>&1
 is "$?" 0 "dry run: exit 0"
-is "$(counts)" "6 6 6 6 7 3" "dry run: nothing removed"
+is "$(counts)" "6 6 6 6 6 7 3" "dry run: nothing removed"
 like "$(cat "$tmp/dry")" "^would remove \\(cutoff " "dry run: says would"
 
 $TW db prune --older-than 400d --now "$now" > "$tmp/out" 2>&1
@@ -81,7 +82,7 @@ is "$?" 0 "prune: exit 0"
 # others were received before the cutoff and deliver nothing now; alerts:
 # the pending row stays whatever its age, the old sent one goes, the
 # failed one is recent.
-is "$(counts)" "2 2 2 2 2 2" "after: exactly the reports from $boundary on, their messages, recent and pending alerts"
+is "$(counts)" "2 2 2 2 2 2 2" "after: exactly the reports from $boundary on, their messages, recent and pending alerts"
 is "$(q "select string_agg(report_id, ',' order by report_id) from tlswatch.reports")" "m0,y2031" \
 	"the reports kept are m0 and y2031"
 is "$(q "select string_agg(state, ',' order by state) from tlswatch.alerts")" "failed,pending" \
