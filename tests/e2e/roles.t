@@ -107,10 +107,12 @@ is "$(q "select concat_ws(' ', domain, ok::text) from tlswatch.checks")" "roles.
 is "$(as mta "insert into tlswatch.imap_state (account, uidvalidity, last_uid) values ('r', 1, 2)
    on conflict (account) do update set last_uid = excluded.last_uid")" "" "fetch's state: tlswatch_ingest records it"
 like "$(as mta "delete from tlswatch.checks")" "permission denied" "tlswatch_ingest: no DELETE of saved checks"
+like "$(as mta "update tlswatch.domain_sessions set successful_sessions = 0")" "permission denied" \
+	"tlswatch_ingest: domain_sessions' counts are not its to change (only authenticated, for a vouching copy)"
 
 psql -XAtq -c "create role grafana login in role tlswatch_read" >/dev/null
 is "$(as grafana "select count(*) from tlswatch.domain_sessions where successful_sessions >= 0") " \
-	"$(q "select count(*) from tlswatch.domain_sessions") " "a login role in tlswatch_read reads the view"
+	"$(q "select count(*) from tlswatch.domain_sessions") " "a login role in tlswatch_read reads domain_sessions"
 is "$(as grafana "select count(*) from tlswatch.failures where failed_sessions >= 0") " \
 	"$(q "select count(*) from tlswatch.failures") " "... and the tables"
 like "$(as grafana "insert into tlswatch.messages (status) values ('stored')")" "permission denied" "tlswatch_read: no INSERT"
