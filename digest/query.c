@@ -4,12 +4,15 @@
  * queries, then the reports left out and the last live checks. Session
  * counts per report and domain are tlswatch.domain_sessions' (the largest
  * among that report's policies for the domain: sessions a reporter lists
- * under both an sts and a tlsa policy count once); of the failure details, those failures.counted
- * names (sql/012, decided as the report was stored). Every query names its period on the partition
- * key date_start of each table it reads, so PostgreSQL reads only that period's partitions, and the
- * --domain names and patterns ($3, $4) are applied there too. Sums stay numeric in SQL, never a
- * bigint overflow; C reads them, and adds up the failure details, saturated (common/figure.h).
- * Sorting and top N are done in C on the rows returned.
+ * under both an sts and a tlsa policy count once); of the failure
+ * details, those failures.counted names (sql/012, decided as the report
+ * was stored). Every query names its period on the partition key
+ * date_start of each table it reads, so PostgreSQL reads only that
+ * period's partitions, and the --domain names and patterns ($3, $4) are
+ * applied there too. C adds up the sessions and the failure details, one
+ * row each, saturated (common/figure.h); the sums left in SQL stay
+ * numeric, never a bigint overflow. Sorting and top N are done in C on
+ * the rows returned.
  */
 #include <string.h>
 
