@@ -153,14 +153,17 @@ char *alert_counts_held(const struct alert_counts *n)
 	return n->held > 0 ? g_strdup_printf(", %u held back in a summary", n->held) : g_strdup("");
 }
 
-char *alert_after_delivery(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains)
+char *alert_after_delivery(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains,
+			   GPtrArray *failing)
 {
 	int unsent = 0;
 
 	if (conn != NULL && policy_domains != NULL && policy_domains->len > 0)
-		unsent = alert_after_ingest(conn, cfg, policy_domains);
+		unsent = alert_after_ingest(conn, cfg, policy_domains, failing);
 	if (policy_domains != NULL)
 		g_ptr_array_set_size(policy_domains, 0);
+	if (failing != NULL)
+		g_ptr_array_set_size(failing, 0);
 	if (unsent < 0)
 		return g_strdup("alerts not evaluated");
 	if (unsent > 0)
@@ -168,12 +171,29 @@ char *alert_after_delivery(PGconn *conn, const struct config *cfg, GPtrArray *po
 	return NULL;
 }
 
-int alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains)
+/* Add to set (char *, owned) the normalised name of each of domains that
+ * is neither in set nor in skip (may be NULL) yet. */
+static void alert_domains_add(GPtrArray *set, GPtrArray *domains, GPtrArray *skip)
+{
+	for (guint i = 0; i < domains->len; i++) {
+		char *d = domain_normalise(g_ptr_array_index(domains, i));
+
+		if (g_ptr_array_find_with_equal_func(set, d, g_str_equal, NULL) ||
+		    (skip != NULL && g_ptr_array_find_with_equal_func(skip, d, g_str_equal, NULL)))
+			g_free(d);
+		else
+			g_ptr_array_add(set, d);
+	}
+}
+
+int alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains,
+		       GPtrArray *failing)
 {
 	struct alert_config c;
 	struct alert_counts n = { 0 };
 	struct error err = ERROR_INIT;
 	GPtrArray *only = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) quiet = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *held = NULL;
 	int unsent;
 
@@ -181,14 +201,16 @@ int alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *policy
 	if (alert_config_load(&c, cfg->keyfile, cfg->path, &err) < 0 || !c.on_ingest ||
 	    c.rules->len == 0 || policy_domains == NULL || policy_domains->len == 0)
 		goto out;
-	for (guint i = 0; i < policy_domains->len; i++) {
-		char *d = domain_normalise(g_ptr_array_index(policy_domains, i));
-
-		if (g_ptr_array_find_with_equal_func(only, d, g_str_equal, NULL))
-			g_free(d);
-		else
-			g_ptr_array_add(only, d);
+	/* The domains only clean reports touched: those with a firing open. */
+	alert_domains_add(only, failing ? failing : policy_domains, NULL);
+	alert_domains_add(quiet, policy_domains, only);
+	if (quiet->len > 0) {
+		g_ptr_array_add(quiet, NULL);
+		if (alert_outbox_open_domains(conn, &c, (char **)quiet->pdata, only, &err) < 0)
+			goto out;
 	}
+	if (only->len == 0)
+		goto out;
 	g_ptr_array_add(only, NULL);
 	if (alert_run_rules(conn, &c, g_get_real_time() / G_USEC_PER_SEC, (char **)only->pdata, &n,
 			    &err) < 0 ||

@@ -180,6 +180,10 @@ int alert_outbox_summary(PGconn *conn, const struct alert_config *c, const struc
  * new array of char * pairs (domain, group or "") flattened. */
 int alert_outbox_open(PGconn *conn, const struct alert_rule *rule, GPtrArray **out,
 		      struct error *err);
+/* Add to out (char *, new strings) each of domains (NULL-terminated) that
+ * has a firing of one of c's rules open. */
+int alert_outbox_open_domains(PGconn *conn, const struct alert_config *c, char **domains,
+			      GPtrArray *out, struct error *err);
 /* *out: the set of "domain\ngroup" (a new table) of rule in cooldown at
  * now, of the domains only (NULL: all). A pass skips these firings
  * without a transaction each; the others are checked again under the
@@ -200,18 +204,25 @@ int alert_outbox_deliver(PGconn *conn, const struct alert_config *c, gint64 now,
 /* Evaluate every rule (only: these domains, NULL all) and queue firings. */
 int alert_run_rules(PGconn *conn, const struct alert_config *c, gint64 now, char **only,
 		    struct alert_counts *n, struct error *err);
-/* After ingest committed reports for policy_domains (char *): evaluate the
- * rules for them and try delivery once. Problems are logged and what is
- * not sent waits in the outbox; the caller's outcome never depends on it.
+/* After ingest committed reports for policy_domains (char *), of which
+ * failing (char *; NULL: all of them) list failed sessions: evaluate the
+ * rules for the failing domains and for the others that have a firing
+ * open, and try delivery once. A report without failures can neither make
+ * a threshold rule fire nor a silence begin, only end a firing: the
+ * domains it alone touched cost one query, not the rules' (the alert
+ * pass still evaluates everything). Problems are logged and what is not
+ * sent waits in the outbox; the caller's outcome never depends on it.
  * Does nothing with [alert] on-ingest = false or without rules. Returns
  * how many alerts were left for tlswatch alert (0: none, or all sent), or
  * -1 when the rules could not be evaluated. */
-int alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains);
+int alert_after_ingest(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains,
+		       GPtrArray *failing);
 /* alert_after_ingest for the domains a delivery committed (conn NULL, or
  * none: nothing to do), said as the MTA's status line says it: "1 alert
  * not sent", "alerts not evaluated", or NULL when there is nothing to say.
- * Empties policy_domains for the next delivery. The caller g_free()s the
- * result. */
-char *alert_after_delivery(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains);
+ * Empties policy_domains and failing (may be NULL) for the next delivery.
+ * The caller g_free()s the result. */
+char *alert_after_delivery(PGconn *conn, const struct config *cfg, GPtrArray *policy_domains,
+			   GPtrArray *failing);
 
 #endif

@@ -57,6 +57,12 @@ static const char *const q_insert =
 static const char *const q_open = "SELECT domain, group_key FROM tlswatch.alert_state"
 				  " WHERE rule = $1 AND last_event = 'firing'";
 
+/* $1 domains, $2 rules (text[]): the domains with a firing of one of the
+ * rules open. */
+static const char *const q_open_domains =
+	"SELECT DISTINCT domain FROM tlswatch.alert_state WHERE domain = ANY ($1::text[])"
+	" AND rule = ANY ($2::text[]) AND last_event = 'firing'";
+
 /* $1 now, $2 domains (text[] or NULL), $3 webhooks given up on in this
  * run (text[]): the next due row, locked. */
 static const char *const q_claim =
@@ -204,6 +210,29 @@ int alert_outbox_summary(PGconn *conn, const struct alert_config *c, const struc
 fail:
 	db_exec(conn, "ROLLBACK", NULL);
 	return -1;
+}
+
+int alert_outbox_open_domains(PGconn *conn, const struct alert_config *c, char **domains,
+			      GPtrArray *out, struct error *err)
+{
+	g_autofree char *names = domain_names_sql_array(domains);
+	g_autoptr(GPtrArray) rules = g_ptr_array_new();
+	g_autofree char *rule_names = NULL;
+	const char *p[2] = { names, NULL };
+	PGresult *res;
+
+	if (names == NULL)
+		return 0;
+	for (guint i = 0; i < c->rules->len; i++)
+		g_ptr_array_add(rules, ((struct alert_rule *)g_ptr_array_index(c->rules, i))->name);
+	rule_names = pg_array_of_strings(rules);
+	p[1] = rule_names;
+	if ((res = ob_exec(conn, q_open_domains, 2, p, err)) == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(res); i++)
+		g_ptr_array_add(out, g_strdup(PQgetvalue(res, i, 0)));
+	PQclear(res);
+	return 0;
 }
 
 int alert_outbox_open(PGconn *conn, const struct alert_rule *rule, GPtrArray **out,

@@ -129,7 +129,7 @@ static int alert_main(const struct alert_opts *o, const struct config *cfg,
 
 		for (guint i = 0; o->after_ingest[i] != NULL; i++)
 			g_ptr_array_add(domains, o->after_ingest[i]);
-		alert_after_ingest(conn, cfg, domains);
+		alert_after_ingest(conn, cfg, domains, NULL);
 		rc = 0;
 		goto fail;
 	}

@@ -39,7 +39,8 @@ static enum error_class fetch_round(struct ingest_ctx *ctx, GPtrArray *accounts)
 		g_autofree char *alerts = NULL;
 		int rc = fetch_account(ctx, a, &fetch_stop, &n, &err);
 
-		alerts = alert_after_delivery(store_conn(ctx->store), ctx->cfg, ctx->alert_domains);
+		alerts = alert_after_delivery(store_conn(ctx->store), ctx->cfg, ctx->alert_domains,
+					      ctx->alert_failing);
 		if (n.fetched > 0 || rc < 0)
 			log_info("[imap %s] %u fetched: %u stored, %u duplicate, %u quarantined; "
 				 "%u moved%s%s%s",

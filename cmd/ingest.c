@@ -32,7 +32,7 @@ static char *ingest_alert(struct ingest_ctx *ctx)
 {
 	watchdog_message_end();
 	return alert_after_delivery(ctx->store ? store_conn(ctx->store) : NULL, ctx->cfg,
-				    ctx->alert_domains);
+				    ctx->alert_domains, ctx->alert_failing);
 }
 
 /* The MTA's pipe: one message on stdin. Read first, connect second: see

@@ -92,6 +92,7 @@ struct pending {
 	char *cause;	    /* for the MTA's status line: see ingest_count */
 	gboolean rejected;  /* refused by the database, sent again as a quarantine */
 	GPtrArray *domains; /* char *: its reports' policy domains, for the alert rules */
+	GPtrArray *failing; /* char *: those whose policies list failed sessions */
 	/* What rec.reports and rec.documents point into, kept until the
 	 * store's answer, so that a report the database refuses can be left
 	 * out and the others sent again. */
@@ -115,6 +116,8 @@ static void pending_free(struct pending *p)
 	g_free(p->cause);
 	if (p->domains != NULL)
 		g_ptr_array_unref(p->domains);
+	if (p->failing != NULL)
+		g_ptr_array_unref(p->failing);
 	if (p->found != NULL)
 		g_ptr_array_unref(p->found);
 	if (p->sent != NULL)
@@ -283,8 +286,12 @@ static void ingest_stored(gpointer data, enum message_status status, gint64 id, 
 	if (err == NULL) {
 		ingest_count(ctx, status, p->what, p->reports, pending_domain(p), p->first,
 			     p->rec.reason, p->cause);
-		if (status == MESSAGE_STORED && ctx->alert_domains != NULL && p->domains != NULL)
+		if (status == MESSAGE_STORED && ctx->alert_domains != NULL && p->domains != NULL) {
+			if (ctx->alert_failing == NULL)
+				ctx->alert_failing = g_ptr_array_new_with_free_func(g_free);
 			domains_merge(ctx->alert_domains, p->domains);
+			domains_merge(ctx->alert_failing, p->failing);
+		}
 	} else if (err->cls == ERR_INPUT && refused >= 0 && (guint)refused < p->reports &&
 		   p->reports > 1) {
 		pending_drop_report(p, (guint)refused, err->msg);
@@ -335,13 +342,20 @@ static int ingest_commit(struct ingest_ctx *ctx, struct message_record *rec, GPt
 		p->first = g_strdup_printf("%s (%s)", first->report.organization_name,
 					   first->report.report_id);
 	p->domains = g_ptr_array_new_with_free_func(g_free);
+	p->failing = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < found->len; i++) {
 		const struct found *f = g_ptr_array_index(found, i);
 
-		for (guint j = 0; j < f->report.policies->len; j++)
-			g_ptr_array_add(p->domains,
-					g_strdup(g_array_index(f->report.policies, struct policy, j)
-							 .domain));
+		for (guint j = 0; j < f->report.policies->len; j++) {
+			const struct policy *pol =
+				&g_array_index(f->report.policies, struct policy, j);
+
+			g_ptr_array_add(p->domains, g_strdup(pol->domain));
+			/* Details without a failed count still count for a rule on
+			 * result types. */
+			if (pol->failed_sessions > 0 || pol->failures->len > 0)
+				g_ptr_array_add(p->failing, g_strdup(pol->domain));
+		}
 	}
 	if (ctx->dry_run) {
 		dry_run_print(ctx, src, found, rec->reason);
@@ -465,6 +479,7 @@ void ingest_ctx_release(struct ingest_ctx *ctx)
 	ingest_parser_stop(ctx);
 	g_clear_pointer(&ctx->store, store_free);
 	g_clear_pointer(&ctx->alert_domains, g_ptr_array_unref);
+	g_clear_pointer(&ctx->alert_failing, g_ptr_array_unref);
 }
 
 /* What the bytes hold, in p (parsed_init'ed), parsed in the child. A

@@ -42,8 +42,10 @@ struct ingest_ctx {
 	enum message_status status_last; /* with status_line: the outcome kept last */
 	FILE *out;			 /* dry-run output (stdout) */
 	struct ingest_totals totals;
-	GPtrArray *alert_domains; /* char *: policy domains of committed new reports, for
-				     alert_after_ingest; NULL when not wanted */ /* messages whose fate is known (committed) */
+	GPtrArray *alert_domains;  /* char *: policy domains of committed new reports, for
+				      alert_after_ingest; NULL when not wanted */
+	GPtrArray *alert_failing;  /* char *: those of them whose new reports list failed
+				      sessions; created with the first */
 	guint progress_total;	   /* > 0: show progress on stderr, of this many */
 	gint64 progress_start;	   /* g_get_monotonic_time() when the run began */
 	gint64 progress_shown;	   /* private: the last progress line */

@@ -39,12 +39,14 @@ void serve_ingest_init(struct serve_ingest *si, const struct config *cfg,
 	si->ctx.status_line = TRUE;
 	si->ctx.alert_domains = g_ptr_array_new_with_free_func(g_free);
 	si->alert_pending = g_ptr_array_new_with_free_func(g_free);
+	si->alert_failing = g_ptr_array_new_with_free_func(g_free);
 }
 
 void serve_ingest_release(struct serve_ingest *si)
 {
 	ingest_ctx_release(&si->ctx);
 	g_clear_pointer(&si->alert_pending, g_ptr_array_unref);
+	g_clear_pointer(&si->alert_failing, g_ptr_array_unref);
 }
 
 /* The ingest path for raw, on the kept connection or a new one. */
@@ -68,19 +70,25 @@ static int serve_ingest_once(struct serve_ingest *si, GBytes *raw, gboolean trun
 	return 0;
 }
 
-/* The domains the message just committed touched, kept for
- * serve_alert_flush. */
+/* Move to into the domains of from not in it yet. */
+static void serve_domains_move(GPtrArray *into, GPtrArray *from)
+{
+	for (guint i = 0; from != NULL && i < from->len; i++) {
+		char *d = g_ptr_array_index(from, i);
+
+		if (!g_ptr_array_find_with_equal_func(into, d, g_str_equal, NULL))
+			g_ptr_array_add(into, g_strdup(d));
+	}
+	if (from != NULL)
+		g_ptr_array_set_size(from, 0);
+}
+
+/* The domains the message just committed touched, and which of them its
+ * reports say failed, kept for serve_alert_flush. */
 static void serve_alert_defer(struct serve_ingest *si)
 {
-	GPtrArray *touched = si->ctx.alert_domains;
-
-	for (guint i = 0; i < touched->len; i++) {
-		char *d = g_ptr_array_index(touched, i);
-
-		if (!g_ptr_array_find_with_equal_func(si->alert_pending, d, g_str_equal, NULL))
-			g_ptr_array_add(si->alert_pending, g_strdup(d));
-	}
-	g_ptr_array_set_size(touched, 0);
+	serve_domains_move(si->alert_pending, si->ctx.alert_domains);
+	serve_domains_move(si->alert_failing, si->ctx.alert_failing);
 	if (si->alert_pending->len > 0 && si->alert_due == 0)
 		si->alert_due = g_get_monotonic_time() + SERVE_ALERT_DELAY;
 	serve_alert_flush(si, si->alert_pending->len >= SERVE_ALERT_BATCH);
@@ -101,10 +109,12 @@ void serve_alert_flush(struct serve_ingest *si, gboolean now)
 			    n, n == 1 ? "" : "s", err.msg);
 		error_clear(&err);
 		g_ptr_array_set_size(si->alert_pending, 0);
+		g_ptr_array_set_size(si->alert_failing, 0);
 		return;
 	}
-	/* It empties the list. */
-	unsent = alert_after_delivery(store_conn(si->ctx.store), si->cfg, si->alert_pending);
+	/* It empties the lists. */
+	unsent = alert_after_delivery(store_conn(si->ctx.store), si->cfg, si->alert_pending,
+				      si->alert_failing);
 	if (unsent != NULL)
 		log_warning("alerts for the %u domain%s just delivered: %s", n, n == 1 ? "" : "s",
 			    unsent);
@@ -142,6 +152,8 @@ fail:
 	watchdog_message_end();
 	g_free(ingest_status_take(ctx, NULL, &warn));
 	g_ptr_array_set_size(ctx->alert_domains, 0);
+	if (ctx->alert_failing != NULL)
+		g_ptr_array_set_size(ctx->alert_failing, 0);
 	log_warning("%s: not committed, the sender will retry: %s", src->input, err.msg);
 	*text = g_strdelimit(g_strdup(err.msg), "\r\n", ' ');
 	error_clear(&err);

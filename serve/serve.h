@@ -119,6 +119,7 @@ struct serve_ingest {
 	enum serve_channel channel;
 	struct ingest_ctx ctx;
 	GPtrArray *alert_pending; /* char *, each domain once */
+	GPtrArray *alert_failing; /* char *: those of them with failed sessions reported */
 	gint64 alert_due;	  /* monotonic usec to evaluate them by; 0: none pending */
 };
 void serve_ingest_init(struct serve_ingest *si, const struct config *cfg,

@@ -4,7 +4,9 @@
 # its COMMIT): the rules run for the touched domains only, delivery is
 # tried once within the webhook timeout, and a receiver that is not
 # listening or too slow never fails the run: the alert waits in the outbox
-# and the next `tlswatch alert` sends it, exactly once.
+# and the next `tlswatch alert` sends it, exactly once. A delivery whose
+# reports list no failed sessions evaluates only the domains with a firing
+# open.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pg.sh"
 . "$(dirname "$0")/../lib/digest_gen.sh"
@@ -135,4 +137,47 @@ n1=$(recv_count)
 $TW ingest --config "$T/ok.conf" <"$T/v.eml" 2>/dev/null; rc=$?
 is "$rc" 0 "a duplicate delivery: exit 0"
 is "$(recv_count)" "$n1" "a duplicate delivery: nothing evaluated, nothing sent"
+
+# A report without failed sessions can neither make a threshold rule fire
+# nor start a silence: for a domain with no firing open, ingest does not
+# evaluate the rules (the pass does). q.example's window holds 40 failed
+# sessions of 1,140 (3.5 %: rule r fires at 10 and 1 %), stored before
+# any rule ran; its clean report leaves them there, the pass fires.
+mail() { # DIR ID DOMAIN: a pipe message of the report ID in DIR
+	printf 'From: tlsrpt@google.com\nSubject: Report Domain: %s\nMIME-Version: 1.0\n' "$3"
+	printf 'Content-Type: application/tlsrpt+json\n\n'
+	cat "$1"/*"$2".json
+}
+mkdir -p "$T/q"
+alert_report "$T/q" "Google Inc." q-1 "$END" q.example 100 40
+alert_report "$T/q" "Google Inc." q-2 "$END" q.example 1000 0
+alert_report "$T/q" "Google Inc." q-3 "$END" q.example 1000 2
+$TW ingest "$T"/q/*q-1.json 2>/dev/null
+n0=$(recv_count)
+mail "$T/q" q-2 q.example | $TW ingest --config "$T/ok.conf" 2>"$T/err"; rc=$?
+is "$rc" 0 "a clean report, no firing open: exit 0"
+is "$(q "select count(*) from tlswatch.alerts where domain = 'q.example'") $(( $(recv_count) - n0 ))" "0 0" \
+	"a clean report, no firing open: the rules are not evaluated, nothing queued or sent"
+# ... but a report with failures is: q-3 (2 failed) makes r fire at 42.
+mail "$T/q" q-3 q.example | $TW ingest --config "$T/ok.conf" 2>"$T/err"; rc=$?
+is "$rc" 0 "a report with failures: exit 0"
+is "$(q "select count(*) from tlswatch.alerts where domain = 'q.example' and state = 'sent'") $(( $(recv_count) - n0 ))" "1 1" \
+	"a report with failures: the rules run, r fires for q.example and is sent"
+is "$(jget "$R/req.$(recv_count).body" '{domain}') $(jget "$R/req.$(recv_count).body" '{sessions}{failed}')" \
+	"q.example 42" "... with the window's 42 failed sessions"
+
+# A clean report for a domain with a firing open is evaluated: it may end
+# it. p.example fires r2 (10 failed of 100: 10 % >= 5 %); a clean report
+# of 1,000 sessions brings it to 0.9 %: resolved on ingest.
+printf '[ingest]\ntrusted-reporters = Google Inc.\n[webhook ops]\nurl = %s/ops\ntimeout = 1s\n[rule r2]\ndomains = p.example\nmin-failed-sessions = 1\nmin-failure-rate = 5%%\nnotify-resolved = true\nnotify = ops\n' \
+	"$URL" >"$T/r2.conf"
+alert_report "$T/q" "Google Inc." p-1 "$END" p.example 90 10
+alert_report "$T/q" "Google Inc." p-2 "$END" p.example 1000 0
+mail "$T/q" p-1 p.example | $TW ingest --config "$T/r2.conf" 2>/dev/null
+is "$(q "select event || ' ' || state from tlswatch.alerts where domain = 'p.example' order by id")" "firing sent" \
+	"r2 fires for p.example (10 %)"
+mail "$T/q" p-2 p.example | $TW ingest --config "$T/r2.conf" 2>"$T/err"; rc=$?
+is "$rc" 0 "a clean report, a firing open: exit 0"
+is "$(q "select string_agg(event || ' ' || state, ', ' order by id) from tlswatch.alerts where domain = 'p.example'")" \
+	"firing sent, resolved sent" "a clean report, a firing open: evaluated, and r2 resolved at once"
 done_testing
