@@ -3,7 +3,9 @@
  *
  * The child and the parent talk over a socket pair in frames: a job is an
  * 8-byte length and its bytes; an answer is a tag, a length and the bytes.
- * Both ends are this program, so lengths are in host order. The child
+ * Both ends are this program, so lengths are in host order. A frame goes
+ * out in one write where the socket takes it, and a head is read in one:
+ * each piece written apart woke the other end once more, per message. The child
  * limits its own memory and core file, then answers jobs until end of
  * file; it ends with _exit, never exit: stdio buffers and the database
  * connection it inherited are the parent's. It leaves after an error
@@ -23,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,6 +74,37 @@ static enum io io_wait(int fd, short events, gint64 deadline)
 	}
 }
 
+/* Send the n pieces of iov as one frame, in as few writes as the socket
+ * takes (one, for a small frame: the other end wakes once, not once per
+ * piece), by the deadline. iov is consumed. */
+static enum io io_send_frame(int fd, struct iovec *iov, int n, gint64 deadline)
+{
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+
+	while (msg.msg_iovlen > 0) {
+		enum io w = io_wait(fd, POLLOUT, deadline);
+		ssize_t sent;
+
+		if (w != IO_DONE)
+			return w;
+		sent = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (sent < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (sent <= 0)
+			return IO_GONE;
+		while (msg.msg_iovlen > 0 && (size_t)sent >= msg.msg_iov->iov_len) {
+			sent -= (ssize_t)msg.msg_iov->iov_len;
+			msg.msg_iov++;
+			msg.msg_iovlen--;
+		}
+		if (msg.msg_iovlen > 0) {
+			msg.msg_iov->iov_base = (char *)msg.msg_iov->iov_base + sent;
+			msg.msg_iov->iov_len -= (size_t)sent;
+		}
+	}
+	return IO_DONE;
+}
+
 /* Send len bytes of buf, or read them into it, by the deadline. */
 static enum io io_all(int fd, gboolean sending, void *buf, size_t len, gint64 deadline)
 {
@@ -100,9 +134,13 @@ static int child_fd = -1;
 
 static void child_answer(char tag, const void *buf, guint64 len)
 {
-	if (io_all(child_fd, TRUE, &tag, 1, 0) != IO_DONE ||
-	    io_all(child_fd, TRUE, &len, sizeof len, 0) != IO_DONE ||
-	    io_all(child_fd, TRUE, (void *)buf, len, 0) != IO_DONE)
+	struct iovec iov[3] = {
+		{ &tag, 1 },
+		{ &len, sizeof len },
+		{ (void *)buf, len },
+	};
+
+	if (io_send_frame(child_fd, iov, 3, 0) != IO_DONE)
 		_exit(CONTAIN_EXIT_IO);
 }
 
@@ -334,6 +372,8 @@ int contain_run(struct contain *c, GBytes *job, GBytes **result, char **why, str
 	gsize len = 0;
 	const void *bytes = g_bytes_get_data(job, &len);
 	guint64 size = len;
+	struct iovec iov[2] = { { &size, sizeof size }, { (void *)bytes, len } };
+	char head[1 + sizeof size]; /* an answer's tag and length */
 	g_autofree char *answer = NULL;
 	struct rusage ru;
 	enum io io;
@@ -344,13 +384,13 @@ int contain_run(struct contain *c, GBytes *job, GBytes **result, char **why, str
 	*why = NULL;
 	if (contain_start(c, err) < 0)
 		return -1;
-	io = io_all(c->fd, TRUE, &size, sizeof size, deadline);
+	io = io_send_frame(c->fd, iov, 2, deadline);
 	if (io == IO_DONE)
-		io = io_all(c->fd, TRUE, (void *)bytes, len, deadline);
-	if (io == IO_DONE)
-		io = io_all(c->fd, FALSE, &tag, 1, deadline);
-	if (io == IO_DONE)
-		io = io_all(c->fd, FALSE, &size, sizeof size, deadline);
+		io = io_all(c->fd, FALSE, head, sizeof head, deadline);
+	if (io == IO_DONE) {
+		tag = head[0];
+		memcpy(&size, head + 1, sizeof size);
+	}
 	if (io == IO_DONE && size > limits->max_result) {
 		contain_reap(c, TRUE, &ru);
 		*why = g_strdup_printf("the parser's answer is over %" G_GUINT64_FORMAT " bytes",
