@@ -207,10 +207,12 @@ int alert_run_rules(PGconn *conn, const struct alert_config *c, gint64 now, char
 /* After ingest committed reports for policy_domains (char *), of which
  * failing (char *; NULL: all of them) list failed sessions: evaluate the
  * rules for the failing domains and for the others that have a firing
- * open, and try delivery once. A report without failures can neither make
- * a threshold rule fire nor a silence begin, only end a firing: the
- * domains it alone touched cost one query, not the rules' (the alert
- * pass still evaluates everything). Problems are logged and what is not
+ * open, and try delivery once for those. A report without failures adds
+ * none for a threshold or a silence to start from, but may end a firing:
+ * the domains it alone touched cost one query, not the rules'. What time
+ * alone brings about (a silence, a threshold still held when its cooldown
+ * ends, another try of a waiting alert) is the alert pass's, which
+ * evaluates everything. Problems are logged and what is not
  * sent waits in the outbox; the caller's outcome never depends on it.
  * Does nothing with [alert] on-ingest = false or without rules. Returns
  * how many alerts were left for tlswatch alert (0: none, or all sent), or
