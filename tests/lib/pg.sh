@@ -60,8 +60,11 @@ pg_start() {
 		bail "running as root needs the postgres system user (make deps installs postgresql)"
 	fi
 	if [ -n "${1:-}" ]; then
-		PG_DIR=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-		mkdir -p "$PG_DIR"
+		# Made first: cd into a parent that does not exist yet would leave
+		# PG_DIR /NAME, a cluster at the root of the file system. Open to
+		# traverse: as root, the cluster's owner (postgres) must reach it.
+		(umask 022 && mkdir -p "$1") || bail "cannot create $1"
+		PG_DIR=$(cd "$1" && pwd) || bail "cannot enter $1"
 	else
 		PG_DIR=$(pg_tempdir) || bail "mktemp failed"
 		trap pg_cleanup EXIT
