@@ -71,3 +71,13 @@ char *domain_names_sql_array(char *const *names)
 {
 	return sql_array(names, domain_normalise);
 }
+
+void domain_list_add(GPtrArray *into, const GPtrArray *from)
+{
+	for (guint i = 0; from != NULL && i < from->len; i++) {
+		const char *d = g_ptr_array_index(from, i);
+
+		if (!g_ptr_array_find_with_equal_func(into, d, g_str_equal, NULL))
+			g_ptr_array_add(into, g_strdup(d));
+	}
+}

@@ -29,4 +29,9 @@ char *domain_patterns_sql_array(char *const *globs);
  * NULL). The caller g_free()s it. */
 char *domain_names_sql_array(char *const *names);
 
+/* Add to into (char *, owning them: g_free) a copy of each name of from
+ * (char *; NULL: none) not in it yet: the few domains of a message or a
+ * burst, so a list, not a table. */
+void domain_list_add(GPtrArray *into, const GPtrArray *from);
+
 #endif

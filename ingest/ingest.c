@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "common/domain.h"
 #include "common/log.h"
 #include "common/text.h"
 #include "ingest/contain.h"
@@ -235,17 +236,6 @@ static void ingest_count(struct ingest_ctx *ctx, enum message_status status, con
 	progress_show(ctx);
 }
 
-/* Add to into each domain of from not in it yet (a few per message). */
-static void domains_merge(GPtrArray *into, GPtrArray *from)
-{
-	for (guint i = 0; i < from->len; i++) {
-		const char *d = g_ptr_array_index(from, i);
-
-		if (!g_ptr_array_find_with_equal_func(into, d, g_str_equal, NULL))
-			g_ptr_array_add(into, g_strdup(d));
-	}
-}
-
 /* Leave out report refused of p, which the database would refuse on every
  * retry, and name it in the message's reason, which keeps the raw message
  * beside the reports that are stored. */
@@ -289,8 +279,8 @@ static void ingest_stored(gpointer data, enum message_status status, gint64 id, 
 		if (status == MESSAGE_STORED && ctx->alert_domains != NULL && p->domains != NULL) {
 			if (ctx->alert_failing == NULL)
 				ctx->alert_failing = g_ptr_array_new_with_free_func(g_free);
-			domains_merge(ctx->alert_domains, p->domains);
-			domains_merge(ctx->alert_failing, p->failing);
+			domain_list_add(ctx->alert_domains, p->domains);
+			domain_list_add(ctx->alert_failing, p->failing);
 		}
 	} else if (err->cls == ERR_INPUT && refused >= 0 && (guint)refused < p->reports &&
 		   p->reports > 1) {

@@ -21,6 +21,7 @@
  * retry.
  */
 #include "alert/alert.h"
+#include "common/domain.h"
 #include "common/log.h"
 #include "ingest/watchdog.h"
 #include "serve/serve.h"
@@ -70,25 +71,21 @@ static int serve_ingest_once(struct serve_ingest *si, GBytes *raw, gboolean trun
 	return 0;
 }
 
-/* Move to into the domains of from not in it yet. */
-static void serve_domains_move(GPtrArray *into, GPtrArray *from)
+/* Forget the domains the last message touched (ingest keeps adding). */
+static void serve_touched_clear(struct ingest_ctx *ctx)
 {
-	for (guint i = 0; from != NULL && i < from->len; i++) {
-		char *d = g_ptr_array_index(from, i);
-
-		if (!g_ptr_array_find_with_equal_func(into, d, g_str_equal, NULL))
-			g_ptr_array_add(into, g_strdup(d));
-	}
-	if (from != NULL)
-		g_ptr_array_set_size(from, 0);
+	g_ptr_array_set_size(ctx->alert_domains, 0);
+	if (ctx->alert_failing != NULL)
+		g_ptr_array_set_size(ctx->alert_failing, 0);
 }
 
 /* The domains the message just committed touched, and which of them its
  * reports say failed, kept for serve_alert_flush. */
 static void serve_alert_defer(struct serve_ingest *si)
 {
-	serve_domains_move(si->alert_pending, si->ctx.alert_domains);
-	serve_domains_move(si->alert_failing, si->ctx.alert_failing);
+	domain_list_add(si->alert_pending, si->ctx.alert_domains);
+	domain_list_add(si->alert_failing, si->ctx.alert_failing);
+	serve_touched_clear(&si->ctx);
 	if (si->alert_pending->len > 0 && si->alert_due == 0)
 		si->alert_due = g_get_monotonic_time() + SERVE_ALERT_DELAY;
 	serve_alert_flush(si, si->alert_pending->len >= SERVE_ALERT_BATCH);
@@ -151,9 +148,7 @@ int serve_ingest(struct serve_ingest *si, GBytes *raw, gboolean truncated, gbool
 fail:
 	watchdog_message_end();
 	g_free(ingest_status_take(ctx, NULL, &warn));
-	g_ptr_array_set_size(ctx->alert_domains, 0);
-	if (ctx->alert_failing != NULL)
-		g_ptr_array_set_size(ctx->alert_failing, 0);
+	serve_touched_clear(ctx);
 	log_warning("%s: not committed, the sender will retry: %s", src->input, err.msg);
 	*text = g_strdelimit(g_strdup(err.msg), "\r\n", ' ');
 	error_clear(&err);
