@@ -3,12 +3,14 @@
  * per report and domain are tlswatch.domain_sessions' (sql/013: the
  * largest count among that report's policies for the domain, so sts +
  * tlsa listed together count once, written as the report was stored);
- * failure details count when failures.counted says so (sql/012). The window is report time:
- * date_end in (now - window, now], so --now replays exactly. Each query reads only the reports of
- * its window (the date_end index of each partition, and date_start between the window's first start
- * and now leaves out the other partitions) and only the domains asked for ($3: names, $4: LIKE
- * patterns, NULL for all), so its cost is the window's, not the
- * history's. Grouping and thresholds are done in C.
+ * failure details count when failures.counted says so (sql/012). The
+ * window is report time: date_end in (now - window, now], so --now
+ * replays exactly. Each query reads only the reports of its window (the
+ * date_end index of each partition, and date_start between the window's
+ * first start and now leaves out the other partitions) and only the
+ * domains asked for ($3: names, $4: LIKE patterns, NULL for all), so its
+ * cost is the window's, not the history's. Grouping and thresholds are
+ * done in C.
  */
 #include <string.h>
 
@@ -24,23 +26,30 @@
  * messages and those never judged (stored before verification). The
  * window is on date_end, the partitions on date_start: $5, the earliest
  * start among the reports of the pass's longest window (alert_since),
- * bounds both tables from below, a value known when the query is planned,
- * so PostgreSQL plans and reads only the partitions from there to now. */
+ * bounds every table read from below, a value known when the query is
+ * planned, so PostgreSQL plans and reads only the partitions from there
+ * to now. Each macro takes the alias of the table it applies to. */
+#define ENDS_IN_WINDOW(t)                                                                          \
+	" " t ".date_end > to_timestamp($1::bigint)"                                               \
+	" AND " t ".date_end <= to_timestamp($2::bigint)"
+#define STARTS_SINCE(t)                                                                            \
+	" AND " t ".date_start >= to_timestamp($5::bigint)"                                        \
+	" AND " t ".date_start <= to_timestamp($2::bigint)"
+#define DOMAINS_COUNTED(t)                                                                         \
+	" AND ($3::text[] IS NULL OR " t ".policy_domain = ANY ($3::text[]))"                      \
+	" AND ($4::text[] IS NULL OR " t ".policy_domain LIKE ANY ($4::text[]))"                   \
+	" AND (NOT $6::boolean OR " t ".authenticated IS NOT FALSE)"
+
+/* On reports r joined to their policies p. */
 #define WINDOW_AND_DOMAINS                                                                         \
-	" WHERE r.date_end > to_timestamp($1::bigint) AND r.date_end <= to_timestamp($2::bigint)"  \
-	" AND r.date_start >= to_timestamp($5::bigint) AND r.date_start <= "                       \
-	"to_timestamp($2::bigint)"                                                                 \
-	" AND p.date_start >= to_timestamp($5::bigint) AND p.date_start <= "                       \
-	"to_timestamp($2::bigint)"                                                                 \
-	" AND ($3::text[] IS NULL OR p.policy_domain = ANY ($3::text[]))"                          \
-	" AND ($4::text[] IS NULL OR p.policy_domain LIKE ANY ($4::text[]))"                       \
-	" AND (NOT $6::boolean OR p.authenticated IS NOT FALSE)"
+	" WHERE" ENDS_IN_WINDOW("r") STARTS_SINCE("r") STARTS_SINCE("p") DOMAINS_COUNTED("p")
 
 /* $1 from, $2 to, $3 ALERT_REPORT_SPAN: the earliest start of a report
- * that ends in the window, $2 when none does. A report is taken to cover at most ALERT_REPORT_SPAN
- * (RFC 8460 reports cover a day): that bound on date_start lets the
- * planner leave out every older partition, where without it planning
- * alone read one more partition for each month of history. The bound is
+ * that ends in the window, $2 when none does. A report is taken to cover
+ * at most ALERT_REPORT_SPAN (RFC 8460 reports cover a day): that bound on
+ * date_start lets the planner leave out every older partition, where
+ * without it planning alone read one more partition for each month of
+ * history. The bound is
  * in seconds, not an interval: to_timestamp(bigint) is immutable and
  * folds into a constant the planner prunes with, but timestamptz minus an
  * interval is only stable and would not. */
@@ -54,21 +63,18 @@ static const char *const q_since =
 #define REPORT_POLICIES                                                                            \
 	" FROM tlswatch.reports r JOIN tlswatch.policies p"                                        \
 	" ON p.report_ref = r.id AND p.date_start = r.date_start"
+#define POLICY_FAILURES                                                                            \
+	" JOIN tlswatch.failures f ON f.policy_ref = p.id AND f.date_start = p.date_start"
 
-/* WINDOW_AND_DOMAINS on tlswatch.domain_sessions d alone. */
+/* On tlswatch.domain_sessions d alone. */
 #define SESSIONS_WINDOW_AND_DOMAINS                                                                \
-	" WHERE d.date_end > to_timestamp($1::bigint) AND d.date_end <= to_timestamp($2::bigint)"  \
-	" AND d.date_start >= to_timestamp($5::bigint) AND d.date_start <= "                       \
-	"to_timestamp($2::bigint)"                                                                 \
-	" AND ($3::text[] IS NULL OR d.policy_domain = ANY ($3::text[]))"                          \
-	" AND ($4::text[] IS NULL OR d.policy_domain LIKE ANY ($4::text[]))"                       \
-	" AND (NOT $6::boolean OR d.authenticated IS NOT FALSE)"
+	" WHERE" ENDS_IN_WINDOW("d") STARTS_SINCE("d") DOMAINS_COUNTED("d")
 
 /* One row per report and domain. C reads the counts saturated. */
 static const char *const q_reports =
 	"SELECT d.policy_domain, d.organization_name, d.report_id,"
-	" d.successful_sessions, d.failed_sessions FROM tlswatch.domain_sessions "
-	"d" SESSIONS_WINDOW_AND_DOMAINS " ORDER BY d.report_ref, 1";
+	" d.successful_sessions, d.failed_sessions"
+	" FROM tlswatch.domain_sessions d" SESSIONS_WINDOW_AND_DOMAINS " ORDER BY d.report_ref, 1";
 
 /* The failure details that count (failures.counted, sql/012: a group a
  * reporter lists under two policies of a report counts once), with their
@@ -80,16 +86,13 @@ static const char *const q_reports =
 static const char *const q_failures =
 	"SELECT p.policy_domain, r.organization_name, f.result_type,"
 	" coalesce(f.receiving_mx_hostname, '(not reported)'), f.failed_sessions" REPORT_POLICIES
-	" JOIN tlswatch.failures f ON f.policy_ref = p.id AND f.date_start = "
-	"p.date_start" WINDOW_AND_DOMAINS
-	" AND f.counted AND f.date_start >= to_timestamp($5::bigint)"
-	" AND f.date_start <= to_timestamp($2::bigint)";
+		POLICY_FAILURES WINDOW_AND_DOMAINS " AND f.counted" STARTS_SINCE("f");
 
 /* The end of each reporter's last report per domain. */
-static const char *const q_last =
-	"SELECT d.policy_domain, d.organization_name,"
-	" floor(extract(epoch FROM max(d.date_end)))::bigint FROM tlswatch.domain_sessions "
-	"d" SESSIONS_WINDOW_AND_DOMAINS " GROUP BY 1, 2 ORDER BY 1, 2";
+static const char *const q_last = "SELECT d.policy_domain, d.organization_name,"
+				  " floor(extract(epoch FROM max(d.date_end)))::bigint"
+				  " FROM tlswatch.domain_sessions d" SESSIONS_WINDOW_AND_DOMAINS
+				  " GROUP BY 1, 2 ORDER BY 1, 2";
 
 struct eval {
 	const struct alert_rule *r;
