@@ -17,27 +17,29 @@
 
 /* The window: reports whose date-range ends in the last 24 hours (and
  * start in the 32 days before: a report spans at most 31 days, see
- * report.c). That bound on date_start, on policies too, lets PostgreSQL
- * read the months' partitions it needs and no others. */
+ * report.c). That bound on date_start, and on the other tables the
+ * earliest start of those reports, lets PostgreSQL read the months'
+ * partitions it needs and no others. */
+#define GAUGES_ENDED " date_end > now() - interval '1 day' AND date_end <= now()"
 #define GAUGES_REPORTS                                                                             \
-	"WITH r AS (SELECT id, date_start FROM tlswatch.reports"                                   \
-	" WHERE date_end > now() - interval '1 day' AND date_end <= now()"                         \
+	"WITH r AS (SELECT id, date_start FROM tlswatch.reports WHERE" GAUGES_ENDED                \
 	" AND date_start > now() - interval '32 days' AND date_start <= now()),"                   \
-	" p AS (SELECT p.id, p.report_ref, p.date_start, p.policy_domain,"                         \
-	" p.successful_sessions, p.failed_sessions FROM r JOIN tlswatch.policies p"                \
+	" p AS (SELECT p.id, p.date_start, p.policy_domain FROM r JOIN tlswatch.policies p"        \
 	" ON p.report_ref = r.id AND p.date_start = r.date_start"                                  \
 	" WHERE p.date_start >= (SELECT min(date_start) FROM r) AND p.date_start <= now()"         \
 	" AND p.authenticated IS NOT FALSE),"
 
-/* Sessions per report and domain are the largest of its policies for
- * that domain (Microsoft lists the same sessions under sts and tlsa), as
- * tlswatch.domain_sessions holds them; of the failure-details, those that
+/* Sessions per report and domain are tlswatch.domain_sessions' (the
+ * largest of its policies for that domain: Microsoft lists the same
+ * sessions under sts and tlsa); of the failure-details, those that
  * failures.counted names (sql/012), summed per result type.
  * Rows: metric, policy_domain label, second label, value. (q_: the name
  * tests/integration/plans.t finds it by.) */
 static const char *const q_reports = GAUGES_REPORTS
-	" d AS (SELECT policy_domain, report_ref, max(successful_sessions) AS s,"
-	" max(failed_sessions) AS f FROM p GROUP BY 1, 2),"
+	" d AS (SELECT policy_domain, successful_sessions AS s, failed_sessions AS f"
+	" FROM tlswatch.domain_sessions WHERE" GAUGES_ENDED
+	" AND date_start >= (SELECT min(date_start) FROM r) AND date_start <= now()"
+	" AND authenticated IS NOT FALSE),"
 	" top AS (SELECT policy_domain FROM d GROUP BY 1"
 	" ORDER BY sum(s) + sum(f) DESC, 1 LIMIT $1),"
 	" dl AS (SELECT coalesce(t.policy_domain, '(other)') AS label, d.s, d.f"

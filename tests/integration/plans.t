@@ -283,8 +283,8 @@ $PLANS sql serve/gauges.c q_reports >"$T/gauges-q_reports.sql" || bail "no q_rep
 f=$T/gauges-q_reports.json
 now=$(date -u +%s)
 explain "$T/gauges-q_reports.sql" "$f" 50
-verdict "$f" "policies read: {executed policies $NE_policies}; failures read: {executed failures $NE_failures}; reports after $(month 0): {after reports $(month 0)}; estimates under 10%: {under policies $P}/{under failures $F}" \
-	"policies read: $(held policies $((now - 86400)) $now); failures read: $(held failures $((now - 86400)) $now); reports after $(month 0): -; estimates under 10%: yes/yes" \
+verdict "$f" "domain_sessions read: {executed domain_sessions $NE_domain_sessions}; policies read: {executed policies $NE_policies}; failures read: {executed failures $NE_failures}; reports after $(month 0): {after reports $(month 0)}; estimates under 10%: {under domain_sessions $D}/{under policies $P}/{under failures $F}" \
+	"domain_sessions read: $(held domain_sessions $((now - 86400)) $now); policies read: $(held policies $((now - 86400)) $now); failures read: $(held failures $((now - 86400)) $now); reports after $(month 0): -; estimates under 10%: yes/yes/yes" \
 	"metrics q_reports: only the partitions of the last day's rows"
 alert_window "$(date -u -d "@$((w3 + 86400))" +%FT%H)" $((w3 + 86400))
 
