@@ -5,13 +5,13 @@
  * 8-byte length and its bytes; an answer is a tag, a length and the bytes.
  * Both ends are this program, so lengths are in host order. A frame goes
  * out in one write where the socket takes it, and a head is read in one:
- * each piece written apart woke the other end once more, per message. The child
- * limits its own memory and core file, then answers jobs until end of
- * file; it ends with _exit, never exit: stdio buffers and the database
- * connection it inherited are the parent's. It leaves after an error
- * (its heap may be in any state) and after a job that left malloc holding
- * more than half its memory budget, saying so in the answer's tag, so
- * that one message's leftovers never count against the next. The parent
+ * each piece written apart woke the other end once more, per message.
+ * The child limits its own memory and core file, then answers jobs until
+ * end of file; it ends with _exit, never exit: stdio buffers and the
+ * database connection it inherited are the parent's. It leaves after an
+ * error (its heap may be in any state) and after a job that left malloc
+ * holding more than half its memory budget, saying so in the answer's
+ * tag, so that one message's leftovers never count against the next. The parent
  * reads each answer under the deadline, kills a child that outlives it,
  * and turns every other way a child can end (a signal, an allocation GLib
  * could not make) into a reason.
