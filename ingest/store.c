@@ -58,10 +58,7 @@ enum statement_id {
  * unauthenticated (the https POST came first, or an unsigned copy) makes
  * it count: the key claim does that (sql/010), since an UPDATE of a
  * partitioned table here would have the whole statement planned again at
- * every execution. The sessions per domain (sql/013) come from the same
- * arrays: the largest counts among the report's policies for each
- * domain, with the reporter, the report-id and the end date, so that the
- * queries read that table alone. */
+ * every execution. */
 #define SQL_REPORT_AND_POLICIES(digest, authenticated)                                             \
 	"WITH k AS (SELECT WHERE tlswatch.report_key_claim($2, $3, decode(" digest ", 'hex'),"     \
 	" " authenticated "::boolean, $5::timestamptz, $6::timestamptz)),"                         \
@@ -80,39 +77,60 @@ enum statement_id {
 	" FROM r, unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"          \
 	" $14::bigint[], $15::bigint[], $16::bigint[])"                                            \
 	" WITH ORDINALITY AS u(type, domain, strings, mx, mode, max_age, successful, failed, n)"   \
-	" ORDER BY u.n RETURNING id, date_start, policy_index, policy_domain),"                    \
-	" s AS ("                                                                                  \
+	" ORDER BY u.n RETURNING id, date_start, policy_index, policy_domain)"
+
+/* The sessions per domain (sql/013), after SQL_REPORT_AND_POLICIES: the
+ * largest counts among the report's policies for each domain, with the
+ * reporter, the report-id and the end date, so that the queries read that
+ * table alone. With failures, the sums of each domain's counted details
+ * by result type and MX host (sql/014) from t (SQL_FAILURES); without,
+ * those columns stay NULL. */
+#define SQL_DOMAIN_SESSIONS(failure_columns, failures_join, failure_sums)                          \
+	", s AS ("                                                                                 \
 	"INSERT INTO tlswatch.domain_sessions (report_ref, date_start, date_end,"                  \
 	" successful_sessions, failed_sessions, authenticated, policy_domain, organization_name,"  \
-	" report_id)"                                                                              \
-	" SELECT r.id, r.date_start, $6::timestamptz, max(u.successful), max(u.failed),"           \
-	" r.authenticated, u.domain, $2, $3"                                                       \
+	" report_id" failure_columns ")"                                                           \
+	" SELECT ds.*" failure_sums " FROM (SELECT r.id, r.date_start, $6::timestamptz,"           \
+	" max(u.successful), max(u.failed), r.authenticated, u.domain, $2, $3"                     \
 	" FROM r, unnest($10::text[], $15::bigint[], $16::bigint[])"                               \
 	" AS u(domain, successful, failed)"                                                        \
-	" GROUP BY r.id, r.date_start, r.authenticated, u.domain)"
+	" GROUP BY r.id, r.date_start, r.authenticated, u.domain) ds" failures_join ")"
 
 /* The failure-details, $17..$26: one array per column, element i being
  * failure-detail i of the report, in order. counted (sql/012): a detail
  * counts unless another policy of the report for the same domain lists
  * more failed sessions (or as many, at a lower index) for its result
  * type, MX host, sending IP and receiving IP; the sums are SQL's, on the
- * values as stored, so that this and the migration's rule agree. */
+ * values as stored, so that this and the migration's rule agree. c holds
+ * the details with that flag, f stores them, t sums the counted ones of
+ * each domain by result type and MX host for domain_sessions (sql/014). */
 #define FAILURE_GROUP "type, coalesce(mx, ''), coalesce(host(sending_ip), ''), receiving_ip"
 #define SQL_FAILURES                                                                               \
-	", f AS ("                                                                                 \
-	"INSERT INTO tlswatch.failures (policy_ref, detail_index, date_start, result_type,"        \
-	" sending_mta_ip, receiving_mx_hostname, receiving_mx_helo, receiving_ip,"                 \
-	" failed_sessions, additional_information, failure_reason_code, counted)"                  \
-	" SELECT id, detail, date_start, type, sending_ip, mx, helo, receiving_ip, sessions,"      \
-	" info, code, policy = first_value(policy) OVER (PARTITION BY policy_domain,"              \
-	" " FAILURE_GROUP " ORDER BY group_sessions DESC, policy)"                                 \
+	", c AS ("                                                                                 \
+	"SELECT d.*, policy = first_value(policy) OVER (PARTITION BY policy_domain,"               \
+	" " FAILURE_GROUP " ORDER BY group_sessions DESC, policy) AS counted"                      \
 	" FROM (SELECT p.id, p.date_start, p.policy_domain, u.*,"                                  \
 	" sum(u.sessions) OVER (PARTITION BY u.policy, " FAILURE_GROUP ") AS group_sessions"       \
 	" FROM unnest($17::integer[], $18::integer[], $19::text[], $20::inet[], $21::text[],"      \
 	" $22::text[], $23::inet[], $24::bigint[], $25::text[], $26::text[])"                      \
 	" WITH ORDINALITY AS u(policy, detail, type, sending_ip, mx, helo, receiving_ip,"          \
 	" sessions, info, code, n)"                                                                \
-	" JOIN p ON p.policy_index = u.policy) d ORDER BY n)"
+	" JOIN p ON p.policy_index = u.policy) d),"                                                \
+	" f AS ("                                                                                  \
+	"INSERT INTO tlswatch.failures (policy_ref, detail_index, date_start, result_type,"        \
+	" sending_mta_ip, receiving_mx_hostname, receiving_mx_helo, receiving_ip,"                 \
+	" failed_sessions, additional_information, failure_reason_code, counted)"                  \
+	" SELECT id, detail, date_start, type, sending_ip, mx, helo, receiving_ip, sessions,"      \
+	" info, code, counted FROM c ORDER BY n),"                                                 \
+	" t AS ("                                                                                  \
+	"SELECT policy_domain, array_agg(type ORDER BY type, mx) AS types,"                        \
+	" array_agg(mx ORDER BY type, mx) AS mx_hosts,"                                            \
+	" array_agg(sessions ORDER BY type, mx) AS sessions"                                       \
+	" FROM (SELECT policy_domain, type, mx, sum(sessions) AS sessions FROM c WHERE counted"    \
+	" GROUP BY 1, 2, 3) pairs GROUP BY 1)" SQL_DOMAIN_SESSIONS(                                \
+		", failure_types, failure_mx_hosts, failure_sessions",                             \
+		" LEFT JOIN t ON t.policy_domain = ds.domain",                                     \
+		", t.types, t.mx_hosts, t.sessions")
 
 /* Read in binary: text columns arrive as their bytes, raw unescaped. */
 #define SQL_QUARANTINED(raw)                                                                       \
@@ -163,8 +181,9 @@ static const struct statement {
 			       SQL_REPORT_AND_POLICIES("$27", "$28") SQL_FAILURES
 			       " SELECT id FROM r" },
 	[ST_INSERT_REPORT_NO_FAILURES] = { "tw_insert_report_nf", "storing the report",
-					   SQL_REPORT_AND_POLICIES("$17",
-								   "$18") " SELECT id FROM r" },
+					   SQL_REPORT_AND_POLICIES("$17", "$18")
+						   SQL_DOMAIN_SESSIONS("", "",
+								       "") " SELECT id FROM r" },
 	[ST_SAVEPOINT] = { "tw_savepoint", "starting the message", "SAVEPOINT " SAVEPOINT },
 	[ST_RELEASE] = { "tw_release", "ending the message", "RELEASE SAVEPOINT " SAVEPOINT },
 	[ST_QUARANTINE_LIST] = { "tw_quarantine_list", "listing the quarantine",

@@ -128,9 +128,9 @@ diag "version 2: messages reports policies failures = $counts_before; sums = $su
 $TW db migrate >"$T/migrate.out" 2>&1; rc=$?
 is "$rc" 0 "tlswatch db migrate: exit 0"
 [ "$rc" -eq 0 ] || diag "$(cat "$T/migrate.out")"
-is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3,4,5,6,7,8,9,10,11,12,13 \
-	"schema version 13 after the migration (003 to 013)"
-like "$($TW db status 2>&1)" "schema version 13" "tlswatch db status says version 13"
+is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3,4,5,6,7,8,9,10,11,12,13,14 \
+	"schema version 14 after the migration (003 to 014)"
+like "$($TW db status 2>&1)" "schema version 14" "tlswatch db status says version 14"
 # 012 sets failures.counted by the rule ingest stores it with (counted.t).
 is "$(q "$COUNTED_SQL")" "$COUNTED_FLAGS" "012: failures.counted as worked out by hand for counted-1"
 is "$(q "select count(*) from tlswatch.failures where not counted")" 3 \
@@ -153,6 +153,21 @@ is "$(q "select count(*) from tlswatch.domain_sessions")" "$(q "select count(*) 
 is "$(q "select string_agg(regexp_replace(c.relname, '^domain_sessions', ''), ',' order by c.relname) from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'tlswatch.domain_sessions'::regclass")" \
 	"$(q "select string_agg(regexp_replace(c.relname, '^reports', ''), ',' order by c.relname) from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'tlswatch.reports'::regclass")" \
 	"013: domain_sessions has the partitions reports has"
+# 014 sums each domain's counted details by result type and MX host into
+# domain_sessions; computed here from the details as stored, one (type,
+# MX) pair per row on both sides.
+is "$(q "select count(*) from (select d.report_ref, d.date_start, d.policy_domain, u.t, u.m, u.n
+	from tlswatch.domain_sessions d, unnest(d.failure_types, d.failure_mx_hosts, d.failure_sessions) as u(t, m, n)) a
+	full join (select p.report_ref, p.date_start, p.policy_domain, f.result_type as t, f.receiving_mx_hostname as m,
+	sum(f.failed_sessions) as n from tlswatch.policies p join tlswatch.failures f on f.policy_ref = p.id
+	and f.date_start = p.date_start where f.counted group by 1, 2, 3, 4, 5) b
+	on (a.report_ref, a.date_start, a.policy_domain, a.t) = (b.report_ref, b.date_start, b.policy_domain, b.t)
+	and a.m is not distinct from b.m where a.n is distinct from b.n")" 0 \
+	"014: domain_sessions' failure sums are the counted details' sums, pair by pair"
+is "$(q "select count(*) from tlswatch.domain_sessions where failure_types is not null")" \
+	"$(q "select count(*) from (select distinct p.report_ref, p.policy_domain from tlswatch.policies p join tlswatch.failures f on f.policy_ref = p.id and f.date_start = p.date_start where f.counted) x")" \
+	"014: failure sums on every row with counted details, and no other"
+is "$(q "$COUNTED_FAILURES_SQL")" "$COUNTED_FAILURES" "014: counted-1's failure sums as worked out by hand"
 is "$(q "select count(*) from pg_class where relnamespace = 'tlswatch'::regnamespace and relname like '%\_v2%'")" 0 \
 	"no version-2 table, index or sequence left behind"
 

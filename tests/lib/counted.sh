@@ -1,6 +1,6 @@
 # counted.sh: one report whose policies list the same domain twice with
-# failure details that differ, for failures.counted (sql/012) and
-# domain_sessions (sql/013), used by
+# failure details that differ, for failures.counted (sql/012),
+# domain_sessions (sql/013) and its failure sums (sql/014), used by
 # tests/integration/counted.t (stored by ingest) and migrate.t (stored by
 # the version-2 binary, flags set by the migration).
 #
@@ -43,3 +43,13 @@ COUNTED_SQL="select string_agg(p.policy_index || ':' || f.detail_index || '=' ||
 COUNTED_SESSIONS="x.example 100 21 Counted Fixture Corp,y.example 50 7 Counted Fixture Corp"
 COUNTED_SESSIONS_SQL="select string_agg(policy_domain || ' ' || successful_sessions || ' ' || failed_sessions
 	|| ' ' || organization_name, ',' order by policy_domain) from tlswatch.domain_sessions where report_id = 'counted-1'"
+# The failed sessions per domain by result type and MX host
+# (domain_sessions' failure arrays, sql/014), from the counted details
+# above: x.example certificate-expired 5 + 3 (policy 0's group), host
+# mismatch 6 + 6 (two groups, one per policy), starttls 4 and tlsa 1
+# (policy 1), validation 3 (policy 0 on the tie); y.example its own 7.
+# Sorted by result type, then MX host.
+COUNTED_FAILURES="x.example certificate-expired/mx1.x.example=8 certificate-host-mismatch/mx1.x.example=12 starttls-not-supported/mx1.x.example=4 tlsa-invalid/mx2.x.example=1 validation-failure/mx1.x.example=3,y.example certificate-expired/mx1.x.example=7"
+COUNTED_FAILURES_SQL="select string_agg(policy_domain || ' ' || (select string_agg(t || '/' || coalesce(m, '-') || '=' || n, ' ' order by i)
+	from unnest(failure_types, failure_mx_hosts, failure_sessions) with ordinality as u(t, m, n, i)), ',' order by policy_domain)
+	from tlswatch.domain_sessions where report_id = 'counted-1'"
