@@ -112,18 +112,19 @@ static int alert_resolve(PGconn *conn, const struct alert_config *c, const struc
 int alert_run_rules(PGconn *conn, const struct alert_config *c, gint64 now, char **only,
 		    struct alert_counts *n, struct error *err)
 {
+	g_autoptr(GPtrArray) lists = NULL;
+
+	if (alert_evaluate(conn, c->rules, now, only, &lists, err) < 0)
+		return -1;
 	for (guint i = 0; i < c->rules->len; i++) {
 		const struct alert_rule *r = g_ptr_array_index(c->rules, i);
 		struct alert_cap cap = { 0, NULL };
-		GPtrArray *list = NULL;
+		GPtrArray *list = g_ptr_array_index(lists, i);
 		GHashTable *cooling = NULL;
 		int rc = 0;
 
-		if (alert_evaluate(conn, r, now, only, &list, err) < 0 ||
-		    alert_outbox_cooling(conn, r, now, only, &cooling, err) < 0) {
-			g_clear_pointer(&list, g_ptr_array_unref);
+		if (alert_outbox_cooling(conn, r, now, only, &cooling, err) < 0)
 			return error_prefix(err, "rule %s", r->name);
-		}
 		for (guint j = 0; rc == 0 && j < list->len; j++) {
 			struct alert_firing *f = g_ptr_array_index(list, j);
 			g_autofree char *key = alert_key(f->domain, f->group);
@@ -141,7 +142,6 @@ int alert_run_rules(PGconn *conn, const struct alert_config *c, gint64 now, char
 			rc = alert_outbox_summary(conn, c, cap.summary, now, err);
 		alert_firing_free(cap.summary);
 		g_hash_table_unref(cooling);
-		g_ptr_array_unref(list);
 		if (rc < 0)
 			return error_prefix(err, "rule %s", r->name);
 	}

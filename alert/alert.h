@@ -136,12 +136,14 @@ struct alert_firing *alert_firing_sample(const struct alert_rule *rule, gint64 n
 char *alert_time_iso(gint64 t);	    /* "2024-06-05T12:00:00Z" */
 char *alert_duration_str(gint64 s); /* "24h", "90m", "3d" */
 
-/* eval.c: the firings of rule at now for the domains matching the rule's
- * globs, restricted to only (lower-case names; NULL: all), reading only
- * the partitions of the rule's window. *out receives a new array of
- * struct alert_firing * (firing or not). */
-int alert_evaluate(PGconn *conn, const struct alert_rule *rule, gint64 now, char **only,
-		   GPtrArray **out, struct error *err);
+/* eval.c: the firings of each of rules (struct alert_rule *) at now for
+ * the domains matching its globs, restricted to only (lower-case names;
+ * NULL: all), reading only the partitions of its window; all the rules'
+ * queries go out together (libpq's pipeline mode), so conn must not be
+ * in one. *out receives a new array holding, for rule i, at i, an array
+ * of struct alert_firing * (firing or not). */
+int alert_evaluate(PGconn *conn, const GPtrArray *rules, gint64 now, char **only, GPtrArray **out,
+		   struct error *err);
 
 /* format_*.c: the body for a webhook format; a new string. */
 char *alert_payload(const struct alert_firing *f, enum alert_format format);

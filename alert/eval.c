@@ -11,7 +11,8 @@
  * first start and now leaves out the other partitions) and only the
  * domains asked for ($3: names, $4: LIKE patterns, NULL for all), so its
  * cost is the window's, not the history's. Grouping and thresholds are
- * done in C.
+ * done in C, while the server runs the next rule's queries: they all go
+ * out together (eval_pipeline).
  */
 #include <string.h>
 
@@ -87,13 +88,15 @@ static const char *const q_last = "SELECT d.policy_domain, d.organization_name,"
 
 struct eval {
 	const struct alert_rule *r;
-	gint64 from, to;
+	gint64 from, to;     /* the rule's window */
+	gint64 read_from;    /* $1: reports ending after it are read */
 	gint64 since;	     /* $5: no report read starts before (eval_since) */
 	char *names;	     /* $3: the domains just stored (on ingest), or NULL */
 	char *patterns;	     /* $4: the rule's domains = patterns, or NULL */
 	GHashTable *domains; /* domain -> struct alert_firing * (whole domain) */
 	GHashTable *groups;  /* "domain\n group" -> struct alert_firing * */
 	GPtrArray *order;    /* keys of groups (owned here), in creation order */
+	GString *key;	     /* eval_group's scratch */
 	GHashTable *items;   /* tally: (list, name) → struct alert_item * */
 };
 
@@ -102,23 +105,44 @@ static gint64 num(const PGresult *res, int row, int col)
 	return g_ascii_strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-static PGresult *eval_query(const struct eval *e, PGconn *conn, const char *sql, gint64 from,
-			    gint64 to, struct error *err)
+/* Queue sql over (e->read_from, e->to] in the pipeline. */
+static gboolean eval_send(const struct eval *e, PGconn *conn, const char *sql)
 {
 	char a[24], b[24], c[24];
 	const char *params[6] = { a,	       b, e->names,
 				  e->patterns, c, e->r->authenticated_only ? "true" : "false" };
-	PGresult *res;
 
-	g_snprintf(a, sizeof(a), "%" G_GINT64_FORMAT, from);
-	g_snprintf(b, sizeof(b), "%" G_GINT64_FORMAT, to);
+	g_snprintf(a, sizeof(a), "%" G_GINT64_FORMAT, e->read_from);
+	g_snprintf(b, sizeof(b), "%" G_GINT64_FORMAT, e->to);
 	g_snprintf(c, sizeof(c), "%" G_GINT64_FORMAT, e->since);
-	res = PQexecParams(conn, sql, 6, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+	return PQsendQueryParams(conn, sql, 6, NULL, params, NULL, NULL, 0) == 1;
+}
+
+/* The rows of the next query in the pipeline, the NULL that ends them
+ * consumed; NULL with err set when it failed. The caller clears it. */
+static PGresult *eval_receive(PGconn *conn, struct error *err)
+{
+	PGresult *res = PQgetResult(conn);
+
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		PQclear(PQgetResult(conn));
 		return res;
+	}
 	db_error(conn, res, err, "alert evaluation");
 	PQclear(res);
 	return NULL;
+}
+
+/* The Sync that ends a segment of the pipeline. */
+static int eval_receive_sync(PGconn *conn, struct error *err)
+{
+	PGresult *res = PQgetResult(conn);
+	int rc = 0;
+
+	if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+		rc = db_error(conn, res, err, "alert evaluation");
+	PQclear(res);
+	return rc;
 }
 
 static gboolean eval_type_counted(const struct alert_rule *r, const char *type)
@@ -143,16 +167,21 @@ static struct alert_firing *eval_domain(struct eval *e, const char *domain)
 	return f;
 }
 
+/* The key is built in e->key, copied only for a new group: a pass adds
+ * tens of thousands of rows to a few thousand groups. */
 static struct alert_firing *eval_group(struct eval *e, const char *domain, const char *group)
 {
-	char *key = g_strdup_printf("%s\n%s", domain, group);
-	struct alert_firing *f = g_hash_table_lookup(e->groups, key);
+	struct alert_firing *f;
+	char *key;
 
-	if (f != NULL) {
-		g_free(key);
+	g_string_assign(e->key, domain);
+	g_string_append_c(e->key, '\n');
+	g_string_append(e->key, group);
+	f = g_hash_table_lookup(e->groups, e->key->str);
+	if (f != NULL)
 		return f;
-	}
 	f = alert_firing_new(e->r, domain, group, e->from, e->to);
+	key = g_strndup(e->key->str, e->key->len);
 	g_hash_table_insert(e->groups, key, f);
 	g_ptr_array_add(e->order, key);
 	return f;
@@ -200,41 +229,40 @@ static void eval_add_failure(struct eval *e, struct alert_firing *f, const PGres
 }
 
 /* e->since ($5 of every query): the earliest start among the reports that
- * end in (from, e->to]. A pass over every domain asks the database, once
- * per rule, so a 24-hour rule plans and reads a day or two of partitions
- * even when another rule looks back a month. On ingest the index on the
- * domain finds the few rows of the domains just stored wherever they are:
- * the bound is the longest span of a report instead, which q_since
- * assumes anyway, and a delivery saves a round trip. */
-static int eval_since(struct eval *e, PGconn *conn, gint64 from, struct error *err)
+ * end in the rule's window. A pass over every domain asks the database,
+ * once per rule, so a 24-hour rule plans and reads a day or two of
+ * partitions even when another rule looks back a month. On ingest the
+ * index on the domain finds the few rows of the domains just stored
+ * wherever they are: the bound is the longest span of a report instead
+ * (eval_init), which q_since assumes anyway, and a delivery saves a round
+ * trip. */
+static gboolean eval_send_since(const struct eval *e, PGconn *conn)
 {
 	char a[24], b[24], c[24];
 	const char *params[3] = { a, b, c };
-	PGresult *res;
-	int rc = 0;
 
-	if (e->names != NULL) {
-		e->since = from - ALERT_REPORT_SPAN;
-		return 0;
-	}
-	g_snprintf(a, sizeof(a), "%" G_GINT64_FORMAT, from);
+	g_snprintf(a, sizeof(a), "%" G_GINT64_FORMAT, e->read_from);
 	g_snprintf(b, sizeof(b), "%" G_GINT64_FORMAT, e->to);
 	g_snprintf(c, sizeof(c), "%" G_GINT64_FORMAT, (gint64)ALERT_REPORT_SPAN);
-	res = PQexecParams(conn, q_since, 3, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		e->since = g_ascii_strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	else
-		rc = db_error(conn, res, err, "alert evaluation");
-	PQclear(res);
-	return rc;
+	return PQsendQueryParams(conn, q_since, 3, NULL, params, NULL, NULL, 0) == 1;
 }
 
-static int eval_threshold_rows(struct eval *e, PGconn *conn, struct error *err)
+static int eval_receive_since(struct eval *e, PGconn *conn, struct error *err)
 {
 	PGresult *res;
 
-	if (eval_since(e, conn, e->from, err) < 0 ||
-	    (res = eval_query(e, conn, q_reports, e->from, e->to, err)) == NULL)
+	if ((res = eval_receive(conn, err)) == NULL)
+		return -1;
+	e->since = PQntuples(res) == 1 ? num(res, 0, 0) : e->to;
+	PQclear(res);
+	return 0;
+}
+
+static int eval_receive_threshold(struct eval *e, PGconn *conn, struct error *err)
+{
+	PGresult *res;
+
+	if ((res = eval_receive(conn, err)) == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *domain = PQgetvalue(res, i, 0);
@@ -244,7 +272,7 @@ static int eval_threshold_rows(struct eval *e, PGconn *conn, struct error *err)
 			eval_add_report(e, eval_group(e, domain, PQgetvalue(res, i, 1)), res, i);
 	}
 	PQclear(res);
-	if ((res = eval_query(e, conn, q_failures, e->from, e->to, err)) == NULL)
+	if ((res = eval_receive(conn, err)) == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *domain = PQgetvalue(res, i, 0);
@@ -285,13 +313,11 @@ static void eval_mx_totals(struct eval *e, struct alert_firing *f)
 		g_ptr_array_add(f->report_ids, g_strdup(g_ptr_array_index(d->report_ids, i)));
 }
 
-static int eval_silence(struct eval *e, PGconn *conn, struct error *err)
+static int eval_receive_silence(struct eval *e, PGconn *conn, struct error *err)
 {
-	gint64 from = e->to - e->r->silent_for - ALERT_SILENCE_LOOKBACK;
 	PGresult *res;
 
-	if (eval_since(e, conn, from, err) < 0 ||
-	    (res = eval_query(e, conn, q_last, from, e->to, err)) == NULL)
+	if ((res = eval_receive(conn, err)) == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct alert_firing *f =
@@ -301,6 +327,22 @@ static int eval_silence(struct eval *e, PGconn *conn, struct error *err)
 	}
 	PQclear(res);
 	return 0;
+}
+
+/* A rule's queries: a threshold's reports then failures, a silence's
+ * last reports. */
+static gboolean eval_send_rows(struct eval *e, PGconn *conn)
+{
+	if (e->r->kind == ALERT_KIND_SILENCE)
+		return eval_send(e, conn, q_last);
+	return eval_send(e, conn, q_reports) && eval_send(e, conn, q_failures);
+}
+
+static int eval_receive_rows(struct eval *e, PGconn *conn, struct error *err)
+{
+	if (e->r->kind == ALERT_KIND_SILENCE)
+		return eval_receive_silence(e, conn, err);
+	return eval_receive_threshold(e, conn, err);
 }
 
 static gint eval_cmp(gconstpointer a, gconstpointer b)
@@ -348,35 +390,107 @@ static void eval_collect(struct eval *e, GPtrArray *out)
 	g_ptr_array_sort(out, eval_cmp);
 }
 
-int alert_evaluate(PGconn *conn, const struct alert_rule *rule, gint64 now, char **only,
-		   GPtrArray **out, struct error *err)
+static void eval_init(struct eval *e, const struct alert_rule *rule, gint64 now, char **only)
 {
-	struct eval e = { .r = rule, .from = now - rule->window, .to = now };
-	GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)alert_firing_free);
+	e->r = rule;
+	e->from = now - rule->window;
+	e->to = now;
+	e->read_from = rule->kind == ALERT_KIND_SILENCE
+			       ? now - rule->silent_for - ALERT_SILENCE_LOOKBACK
+			       : e->from;
+	e->since = e->read_from - ALERT_REPORT_SPAN;
+	e->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					   (GDestroyNotify)alert_firing_free);
+	e->groups = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					  (GDestroyNotify)alert_firing_free);
+	e->order = g_ptr_array_new_with_free_func(g_free);
+	e->key = g_string_new(NULL);
+	e->items = tally_new();
+	e->names = domain_names_sql_array(only);
+	e->patterns = domain_patterns_sql_array(rule->domains);
+}
+
+static void eval_clear(struct eval *e)
+{
+	g_ptr_array_unref(e->order);
+	g_string_free(e->key, TRUE);
+	g_hash_table_unref(e->items);
+	g_free(e->names);
+	g_free(e->patterns);
+	g_hash_table_unref(e->domains);
+	g_hash_table_unref(e->groups);
+}
+
+/* Every rule's queries in one pipeline, in two segments: the bounds
+ * (q_since, when ask: a pass), then the rows. Each segment goes out whole
+ * before its first result is read, so that the server runs the next
+ * query while we add up the rows of the last: a pass costs about the
+ * server's time, not the server's plus ours. The queries are a few
+ * hundred bytes each, which the socket takes without our reading, so
+ * this cannot deadlock on a blocking connection. On failure, err names
+ * the rule; the caller ends the pipeline (db_pipeline_end). */
+static int eval_pipeline(struct eval *e, guint n, gboolean ask, PGconn *conn, struct error *err)
+{
+	guint i;
+
+	if (!PQenterPipelineMode(conn))
+		return db_error(conn, NULL, err, "alert evaluation");
+	for (i = 0; ask && i < n; i++) {
+		if (!eval_send_since(&e[i], conn))
+			return db_error(conn, NULL, err, "alert evaluation");
+	}
+	if (ask && !PQpipelineSync(conn))
+		return db_error(conn, NULL, err, "alert evaluation");
+	for (i = 0; ask && i < n; i++) {
+		if (eval_receive_since(&e[i], conn, err) < 0)
+			return error_prefix(err, "rule %s", e[i].r->name);
+	}
+	if (ask && eval_receive_sync(conn, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!eval_send_rows(&e[i], conn))
+			return db_error(conn, NULL, err, "alert evaluation");
+	}
+	if (!PQpipelineSync(conn))
+		return db_error(conn, NULL, err, "alert evaluation");
+	for (i = 0; i < n; i++) {
+		if (eval_receive_rows(&e[i], conn, err) < 0)
+			return error_prefix(err, "rule %s", e[i].r->name);
+	}
+	return eval_receive_sync(conn, err);
+}
+
+int alert_evaluate(PGconn *conn, const GPtrArray *rules, gint64 now, char **only, GPtrArray **out,
+		   struct error *err)
+{
+	struct eval *e = g_new0(struct eval, rules->len);
+	GPtrArray *lists = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
 	int rc;
 
-	e.domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-					  (GDestroyNotify)alert_firing_free);
-	e.groups = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-					 (GDestroyNotify)alert_firing_free);
-	e.order = g_ptr_array_new_with_free_func(g_free);
-	e.items = tally_new();
-	e.names = domain_names_sql_array(only);
-	e.patterns = domain_patterns_sql_array(rule->domains);
-	rc = rule->kind == ALERT_KIND_SILENCE ? eval_silence(&e, conn, err)
-					      : eval_threshold_rows(&e, conn, err);
-	if (rc == 0)
-		eval_collect(&e, list);
-	g_ptr_array_unref(e.order);
-	g_hash_table_unref(e.items);
-	g_free(e.names);
-	g_free(e.patterns);
-	g_hash_table_unref(e.domains);
-	g_hash_table_unref(e.groups);
+	for (guint i = 0; i < rules->len; i++)
+		eval_init(&e[i], g_ptr_array_index(rules, i), now, only);
+	/* Ingest's store leaves its own pipeline before this runs. */
+	if (rules->len == 0) {
+		rc = 0;
+	} else if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF) {
+		rc = error_set(err, ERR_TEMP, "alert evaluation: the connection is busy");
+	} else {
+		rc = eval_pipeline(e, rules->len, only == NULL, conn, err);
+		db_pipeline_end(conn);
+	}
+	for (guint i = 0; i < rules->len; i++) {
+		GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)alert_firing_free);
+
+		if (rc == 0)
+			eval_collect(&e[i], list);
+		g_ptr_array_add(lists, list);
+		eval_clear(&e[i]);
+	}
+	g_free(e);
 	if (rc < 0) {
-		g_ptr_array_unref(list);
+		g_ptr_array_unref(lists);
 		return -1;
 	}
-	*out = list;
+	*out = lists;
 	return 0;
 }

@@ -56,20 +56,18 @@ static void alert_list_rule(const struct alert_rule *r, GPtrArray *list, GHashTa
 
 static int alert_list(PGconn *conn, const struct alert_config *c, gint64 now, struct error *err)
 {
+	g_autoptr(GPtrArray) lists = NULL;
+
+	if (alert_evaluate(conn, c->rules, now, NULL, &lists, err) < 0)
+		return -1;
 	for (guint i = 0; i < c->rules->len; i++) {
 		const struct alert_rule *r = g_ptr_array_index(c->rules, i);
-		GPtrArray *list = NULL;
 		GHashTable *sent = NULL;
 
-		if (alert_evaluate(conn, r, now, NULL, &list, err) < 0)
+		if (alert_outbox_last_sent(conn, r, &sent, err) < 0)
 			return -1;
-		if (alert_outbox_last_sent(conn, r, &sent, err) < 0) {
-			g_ptr_array_unref(list);
-			return -1;
-		}
-		alert_list_rule(r, list, sent);
+		alert_list_rule(r, g_ptr_array_index(lists, i), sent);
 		g_hash_table_unref(sent);
-		g_ptr_array_unref(list);
 	}
 	if (c->rules->len == 0)
 		printf("no [rule NAME] in the configuration\n");

@@ -117,6 +117,24 @@ int db_exec(PGconn *conn, const char *sql, struct error *err)
 	return rc;
 }
 
+void db_pipeline_end(PGconn *conn)
+{
+	int idle = 0;
+
+	if (PQpipelineStatus(conn) == PQ_PIPELINE_OFF || PQexitPipelineMode(conn) == 1)
+		return;
+	/* Left mid-way, by an error: queries may wait for a Sync before the
+	 * server answers them. One more, then everything up to it. A NULL
+	 * twice in a row is libpq saying it expects nothing more. */
+	PQpipelineSync(conn);
+	while (PQstatus(conn) == CONNECTION_OK && PQexitPipelineMode(conn) == 0 && idle < 2) {
+		PGresult *res = PQgetResult(conn);
+
+		idle = res == NULL ? idle + 1 : 0;
+		PQclear(res);
+	}
+}
+
 /* Migrations are named NNN_what.sql; their number is their version. */
 static int migration_number(const char *name)
 {

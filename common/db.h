@@ -25,6 +25,11 @@ PGconn *db_connect(const char *conninfo, struct error *err);
  * result is not cleared. */
 int db_error(PGconn *conn, const PGresult *res, struct error *err, const char *what);
 
+/* Leave pipeline mode, first reading and dropping whatever an error left
+ * in the pipeline, so that conn serves the next query. Nothing when conn
+ * is not in pipeline mode. */
+void db_pipeline_end(PGconn *conn);
+
 /* Run a statement with no parameters and no rows expected (BEGIN, COMMIT). */
 int db_exec(PGconn *conn, const char *sql, struct error *err);
 

@@ -1,0 +1,97 @@
+#!/bin/bash
+# An alert evaluation that fails half-way leaves tlswatch serve's
+# connection as it found it. The rules' queries go out together in one
+# pipeline (alert/eval.c); when one fails, what the server still has to
+# answer must be read and the pipeline left (db_pipeline_end), or the
+# worker's next delivery would read those answers as its own. One worker,
+# so that both deliveries share its connection (checked: the same server
+# backends before and after the second): the first report's rule
+# fails on its second query (the column it reads renamed under it, after
+# the first query read the sessions), the column is put back, and a
+# second report is stored (250, its row there) and fires, alert sent to
+# a real HTTP receiver.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/pg.sh"
+. "$(dirname "$0")/../lib/serve.sh"
+. "$(dirname "$0")/../lib/http_receiver.sh"
+. "$(dirname "$0")/../lib/digest_gen.sh"
+. "$(dirname "$0")/../lib/alert_gen.sh"
+
+command -v python3 >/dev/null || bail "python3 is needed for the LMTP client and the receiver (make deps)"
+command -v curl >/dev/null || bail "curl is missing (make deps)"
+TW=./tlswatch
+pg_start_schema
+T=$PG_DIR/serve-alert-broken
+mkdir -p "$T/r"
+recv_start "$T/recv"
+METRICS=$(free_port)
+cat >"$T/c.conf" <<EOF
+[alert]
+authenticated-only = false
+[webhook ops]
+url = http://127.0.0.1:$RECV_PORT/ops
+timeout = 2s
+[rule failing]
+min-failed-sessions = 10
+notify = ops
+[serve]
+lmtp = unix:$T/lmtp
+metrics = 127.0.0.1:$METRICS
+workers = 1
+EOF
+serve_start "$T/c.conf" "http://127.0.0.1:$METRICS/healthz"
+trap 'serve_stop; recv_stop; pg_cleanup' EXIT
+
+END=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
+# mail ID DOMAIN FAILED: the report (failed sessions in its summary, no
+# failure details: ingest stores it without the renamed column) as a
+# message, in $T/r/ID.eml
+mail() {
+	alert_report "$T/r" "Alert Test" "$1" "$END" "$2" 100 "$3"
+	{
+		printf 'From: tlsrpt@reporter.example\nSubject: Report Domain: %s\n' "$2"
+		printf 'Message-ID: <%s@reporter.example>\nMIME-Version: 1.0\n' "$1"
+		printf 'Content-Type: application/tlsrpt+json\n\n'
+		cat "$T/r/$1.json"
+	} >"$T/r/$1.eml"
+}
+# lmtp FILE: one LMTP session delivering it; prints the reply code.
+lmtp() {
+	python3 -c 'import smtplib, sys
+s = smtplib.LMTP(sys.argv[1])
+with open(sys.argv[2], "rb") as m:
+    r = s.sendmail("tlsrpt@reporter.example", ["tlsrpt@tlswatch.invalid"], m.read())
+print(250 if not r else r)
+s.quit()' "$T/lmtp" "$1"
+}
+stored() { q "select count(*) from tlswatch.reports where report_id = '$1'"; }
+
+q "alter table tlswatch.domain_sessions rename column failure_types to failure_types_away" >/dev/null
+mail broken-1 one.example 12
+is "$(lmtp "$T/r/broken-1.eml")" 250 "the first report: 250"
+is "$(stored broken-1)" 1 "... stored"
+for _ in $(seq 50); do grep -q "alerts not evaluated" "$T/c.conf.log" && break; sleep 0.1; done
+like "$(cat "$T/c.conf.log")" "alerts not evaluated: rule failing: alert evaluation: column d.failure_types does not exist" \
+	"its rule fails on the second of its queries, and the log says why"
+q "alter table tlswatch.domain_sessions rename column failure_types_away to failure_types" >/dev/null
+# serve's own connections (the worker's, and any other): the same
+# backends after the next delivery, none closed and opened again (serve
+# would retry a delivery that failed on a kept connection with a new one,
+# which would hide a connection left in a broken state).
+backends() { q "select string_agg(pid::text, ' ' order by pid) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()"; }
+before=$(backends)
+ok "$([ -n "$before" ] && echo 1)" "serve's connections before the next delivery: $before"
+
+mail broken-2 two.example 12
+is "$(lmtp "$T/r/broken-2.eml")" 250 "the next report, on the same worker and connection: 250"
+is "$(stored broken-2)" 1 "... stored"
+is "$(backends)" "$before" "... over the connection the failed evaluation used: no new one"
+for _ in $(seq 50); do [ "$(recv_count)" -ge 1 ] && break; sleep 0.1; done
+is "$(q "select domain || ' ' || event || ' ' || state from tlswatch.alerts")" "two.example firing sent" \
+	"... its rule evaluated on that connection: fired and sent"
+is "$(recv_count)" 1 "... received once by the webhook"
+serve_stop
+is "$SERVE_RC" 0 "SIGTERM: exit 0"
+unlike "$(cat "$T/c.conf.log")" "451|lost|busy|another command" "no delivery refused, no connection lost or busy"
+
+done_testing
