@@ -20,46 +20,12 @@ TW=./tlswatch
 pg_start_schema
 T=$PG_DIR/serve-alert
 mkdir -p "$T/r"
-recv_start "$T/recv"
-METRICS=$(free_port)
-cat >"$T/c.conf" <<EOF
-[alert]
-authenticated-only = false
-[webhook ops]
-url = http://127.0.0.1:$RECV_PORT/ops
-timeout = 2s
-[rule failing]
-min-failed-sessions = 10
-notify = ops
-[serve]
-lmtp = unix:$T/lmtp
-metrics = 127.0.0.1:$METRICS
-workers = 2
-EOF
-serve_start "$T/c.conf" "http://127.0.0.1:$METRICS/healthz"
-trap 'serve_stop; recv_stop; pg_cleanup' EXIT
+serve_alert_start "$T" 2
 
 END=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
 # mail ID DOMAIN FAILED: the report as a message, in $T/r/ID.eml
-mail() {
-	alert_report "$T/r" "Alert Test" "$1" "$END" "$2" 100 "$3"
-	{
-		printf 'From: tlsrpt@reporter.example\nSubject: Report Domain: %s\n' "$2"
-		printf 'Message-ID: <%s@reporter.example>\nMIME-Version: 1.0\n' "$1"
-		printf 'Content-Type: application/tlsrpt+json\n\n'
-		cat "$T/r/$1.json"
-	} >"$T/r/$1.eml"
-}
-# lmtp FILE...: one LMTP session delivering each; prints each reply code.
-lmtp() {
-	python3 -c 'import smtplib, sys
-s = smtplib.LMTP(sys.argv[1])
-for f in sys.argv[2:]:
-    with open(f, "rb") as m:
-        r = s.sendmail("tlsrpt@reporter.example", ["tlsrpt@tlswatch.invalid"], m.read())
-    print(250 if not r else r)
-s.quit()' "$T/lmtp" "$@" | tr '\n' ' '
-}
+mail() { alert_mail "$T/r" "$1" "$END" "$2" "$3"; }
+lmtp() { lmtp_send "$T/lmtp" "$@"; }
 sent_for() { q "select count(*) from tlswatch.alerts where domain = '$1' and state = 'sent'"; }
 fired() { q "select count(*) from tlswatch.alerts where event = 'firing'"; }
 

@@ -5,6 +5,7 @@
 # 24 hours up to END (RFC 3339). DETAILS is a list of gen_detail outputs.
 #   alert_report_sts_tlsa ... (same arguments): the same sessions listed
 # under both an sts and a tlsa policy, as Microsoft does (they count once).
+#   alert_mail DIR ID END DOMAIN FAILED: such a report as a message.
 
 alert_report_json() { # DIR ORG ID END POLICIES
 	start=$(date -u -d "$4 - 1 day" +%Y-%m-%dT%H:%M:%SZ)
@@ -19,6 +20,19 @@ alert_report() {
 alert_report_sts_tlsa() {
 	alert_report_json "$1" "$2" "$3" "$4" \
 		"$(gen_policy sts "$5" "$STS_T" "$6" "$7" "${8:-}"),$(gen_policy tlsa "$5" '"3 1 1 AB"' "$6" "$7" "${8:-}")"
+}
+
+# alert_mail DIR ID END DOMAIN FAILED: alert_report's report of "Alert
+# Test" (100 successful sessions, FAILED failed, no failure details) as a
+# message, DIR/ID.eml
+alert_mail() {
+	alert_report "$1" "Alert Test" "$2" "$3" "$4" 100 "$5"
+	{
+		printf 'From: tlsrpt@reporter.example\nSubject: Report Domain: %s\n' "$4"
+		printf 'Message-ID: <%s@reporter.example>\nMIME-Version: 1.0\n' "$2"
+		printf 'Content-Type: application/tlsrpt+json\n\n'
+		cat "$1/$2.json"
+	} >"$1/$2.eml"
 }
 
 # jget FILE PERLPATH: one value of a JSON file ({a}{b}[0] style), "null" when absent.

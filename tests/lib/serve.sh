@@ -5,6 +5,14 @@
 #                       CONF.log), wait until curl gets an answer from URL;
 #                       sets SERVE_PID, and the EXIT trap stops it
 #   serve_stop          SIGTERM, wait; its exit status in SERVE_RC
+#   serve_alert_start DIR WORKERS  serve on DIR/lmtp with WORKERS workers
+#                       and one rule, "failing" (10 failed sessions), that
+#                       notifies the webhook ops at the receiver
+#                       (http_receiver.sh, started here in DIR/recv);
+#                       configuration DIR/c.conf, log DIR/c.conf.log
+#   lmtp_send SOCKET FILE...  one LMTP session (python3's smtplib.LMTP, a
+#                       real client) delivering each message; prints the
+#                       reply code of each, followed by a space
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -27,4 +35,35 @@ serve_stop() {
 	wait "$SERVE_PID"
 	SERVE_RC=$?
 	SERVE_PID=
+}
+
+lmtp_send() { # SOCKET FILE...
+	python3 -c 'import smtplib, sys
+s = smtplib.LMTP(sys.argv[1])
+for f in sys.argv[2:]:
+    with open(f, "rb") as m:
+        r = s.sendmail("tlsrpt@reporter.example", ["tlsrpt@tlswatch.invalid"], m.read())
+    print(250 if not r else r)
+s.quit()' "$@" | tr '\n' ' '
+}
+
+serve_alert_start() { # DIR WORKERS
+	recv_start "$1/recv"
+	serve_alert_metrics=$(free_port)
+	cat >"$1/c.conf" <<EOF
+[alert]
+authenticated-only = false
+[webhook ops]
+url = http://127.0.0.1:$RECV_PORT/ops
+timeout = 2s
+[rule failing]
+min-failed-sessions = 10
+notify = ops
+[serve]
+lmtp = unix:$1/lmtp
+metrics = 127.0.0.1:$serve_alert_metrics
+workers = $2
+EOF
+	serve_start "$1/c.conf" "http://127.0.0.1:$serve_alert_metrics/healthz"
+	trap 'serve_stop; recv_stop; pg_cleanup' EXIT
 }
