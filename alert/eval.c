@@ -424,11 +424,13 @@ static void eval_clear(struct eval *e)
 /* Every rule's queries in one pipeline, in two segments: the bounds
  * (q_since, when ask: a pass), then the rows. Each segment goes out whole
  * before its first result is read, so that the server runs the next
- * query while we add up the rows of the last: a pass costs about the
- * server's time, not the server's plus ours. The queries are a few
- * hundred bytes each, which the socket takes without our reading, so
- * this cannot deadlock on a blocking connection. On failure, err names
- * the rule; the caller ends the pipeline (db_pipeline_end). */
+ * query while we add up the rows of the last. A segment can be large (on
+ * ingest $3 names up to a thousand domains, in each query): while the
+ * socket will not take more, libpq reads what the server sends, so
+ * neither side waits on the other for ever. The rows of all the rules
+ * are read in one implicit transaction, one snapshot; a query that fails
+ * fails the pass. On failure, err names the rule; the caller ends the
+ * pipeline (db_pipeline_end). */
 static int eval_pipeline(struct eval *e, guint n, gboolean ask, PGconn *conn, struct error *err)
 {
 	guint i;

@@ -125,8 +125,11 @@ void db_pipeline_end(PGconn *conn)
 		return;
 	/* Left mid-way, by an error: queries may wait for a Sync before the
 	 * server answers them. One more, then everything up to it. A NULL
-	 * twice in a row is libpq saying it expects nothing more. */
-	PQpipelineSync(conn);
+	 * twice in a row is libpq saying it expects nothing more. Without
+	 * that Sync the server might never answer: the connection is left as
+	 * it is, and its next user fails and connects again. */
+	if (!PQpipelineSync(conn))
+		return;
 	while (PQstatus(conn) == CONNECTION_OK && PQexitPipelineMode(conn) == 0 && idle < 2) {
 		PGresult *res = PQgetResult(conn);
 

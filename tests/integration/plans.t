@@ -91,7 +91,7 @@ FROM (SELECT report_ref, date_start, policy_domain, array_agg(t ORDER BY t, m) A
                    f.receiving_mx_hostname AS m, sum(f.failed_sessions) AS n
             FROM tlswatch.policies p
             JOIN tlswatch.failures f ON f.policy_ref = p.id AND f.date_start = p.date_start
-            GROUP BY 1, 2, 3, 4, 5) pairs
+            WHERE f.counted GROUP BY 1, 2, 3, 4, 5) pairs
       GROUP BY 1, 2, 3) s
 WHERE d.report_ref = s.report_ref AND d.date_start = s.date_start
   AND d.policy_domain = s.policy_domain;

@@ -5,11 +5,12 @@
 #                       CONF.log), wait until curl gets an answer from URL;
 #                       sets SERVE_PID, and the EXIT trap stops it
 #   serve_stop          SIGTERM, wait; its exit status in SERVE_RC
-#   serve_alert_start DIR WORKERS  serve on DIR/lmtp with WORKERS workers
-#                       and one rule, "failing" (10 failed sessions), that
-#                       notifies the webhook ops at the receiver
-#                       (http_receiver.sh, started here in DIR/recv);
-#                       configuration DIR/c.conf, log DIR/c.conf.log
+#   serve_alert_start DIR WORKERS [MORE]  serve on DIR/lmtp with WORKERS
+#                       workers and a rule, "failing" (10 failed sessions),
+#                       that notifies the webhook ops at the receiver
+#                       (http_receiver.sh, started here in DIR/recv), then
+#                       MORE configuration lines; configuration DIR/c.conf,
+#                       log DIR/c.conf.log
 #   lmtp_send SOCKET FILE...  one LMTP session (python3's smtplib.LMTP, a
 #                       real client) delivering each message; prints the
 #                       reply code of each, followed by a space
@@ -47,7 +48,7 @@ for f in sys.argv[2:]:
 s.quit()' "$@" | tr '\n' ' '
 }
 
-serve_alert_start() { # DIR WORKERS
+serve_alert_start() { # DIR WORKERS [MORE]
 	recv_start "$1/recv"
 	serve_alert_metrics=$(free_port)
 	cat >"$1/c.conf" <<EOF
@@ -63,6 +64,7 @@ notify = ops
 lmtp = unix:$1/lmtp
 metrics = 127.0.0.1:$serve_alert_metrics
 workers = $2
+${3:-}
 EOF
 	serve_start "$1/c.conf" "http://127.0.0.1:$serve_alert_metrics/healthz"
 	trap 'serve_stop; recv_stop; pg_cleanup' EXIT
