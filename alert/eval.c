@@ -80,11 +80,13 @@ static const char *const q_failures =
 	" unnest(d.failure_types, d.failure_mx_hosts, d.failure_sessions) AS u(type, mx, "
 	"n)" SESSIONS_WINDOW_AND_DOMAINS " AND d.failure_types IS NOT NULL";
 
-/* The end of each reporter's last report per domain. */
-static const char *const q_last = "SELECT d.policy_domain, d.organization_name,"
-				  " floor(extract(epoch FROM max(d.date_end)))::bigint"
-				  " FROM tlswatch.domain_sessions d" SESSIONS_WINDOW_AND_DOMAINS
-				  " GROUP BY 1, 2 ORDER BY 1, 2";
+/* The end of each reporter's last report per domain. Unsorted: the
+ * firings are sorted in C (eval_collect), and sorting 5,000 groups here by
+ * collation cost a tenth of the query. */
+static const char *const q_last =
+	"SELECT d.policy_domain, d.organization_name,"
+	" floor(extract(epoch FROM max(d.date_end)))::bigint"
+	" FROM tlswatch.domain_sessions d" SESSIONS_WINDOW_AND_DOMAINS " GROUP BY 1, 2";
 
 struct eval {
 	const struct alert_rule *r;
