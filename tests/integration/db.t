@@ -23,8 +23,8 @@ is "$(printf '%s\n' "$out" | grep -c '^ok')" "$(printf '%s\n' "$out" | sed -n 's
 
 # The schema as Grafana users see it: a freshly migrated, empty database.
 out=$("$T" -p /store/migrate 2>&1) || { diag "$out"; bail "migration failed"; }
-is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3,4,5,6,7,8,9,10,11,12,13 \
-	"schema_version lists migrations 1 to 13"
+is "$(q "select string_agg(version::text, ',' order by version) from tlswatch.schema_version")" 1,2,3,4,5,6,7,8,9,10,11,12,13,14 \
+	"schema_version lists migrations 1 to 14"
 is "$(q "select string_agg(c.relname, ',' order by c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tlswatch' and c.relkind in ('r', 'p', 'v') and not c.relispartition")" \
 	"alert_state,alerts,checks,domain_sessions,failures,imap_state,messages,policies,report_keys,reports,schema_version" "the tables"
 is "$(q "select string_agg(table_name, ',' order by table_name) from information_schema.columns where table_schema = 'tlswatch' and column_name = 'id' and data_type = 'bigint' and is_identity = 'YES'")" \
