@@ -17,41 +17,35 @@
 
 /* The window: reports whose date-range ends in the last 24 hours (and
  * start in the 32 days before: a report spans at most 31 days, see
- * report.c). That bound on date_start, and on the other tables the
- * earliest start of those reports, lets PostgreSQL read the months'
- * partitions it needs and no others. */
+ * report.c). The earliest start among those reports bounds date_start in
+ * domain_sessions, so that PostgreSQL reads only the months' partitions
+ * that hold their rows. Counted when authenticated or never judged. */
 #define GAUGES_ENDED " date_end > now() - interval '1 day' AND date_end <= now()"
-#define GAUGES_REPORTS                                                                             \
-	"WITH r AS (SELECT id, date_start FROM tlswatch.reports WHERE" GAUGES_ENDED                \
+#define GAUGES_WINDOW                                                                              \
+	"WITH r AS (SELECT date_start FROM tlswatch.reports WHERE" GAUGES_ENDED                    \
 	" AND date_start > now() - interval '32 days' AND date_start <= now()),"                   \
-	" p AS (SELECT p.id, p.date_start, p.policy_domain FROM r JOIN tlswatch.policies p"        \
-	" ON p.report_ref = r.id AND p.date_start = r.date_start"                                  \
-	" WHERE p.date_start >= (SELECT min(date_start) FROM r) AND p.date_start <= now()"         \
-	" AND p.authenticated IS NOT FALSE),"
-
-/* Sessions per report and domain are tlswatch.domain_sessions' (the
- * largest of its policies for that domain: Microsoft lists the same
- * sessions under sts and tlsa); of the failure-details, those that
- * failures.counted names (sql/012), summed per result type.
- * Rows: metric, policy_domain label, second label, value. (q_: the name
- * tests/integration/plans.t finds it by.) */
-static const char *const q_reports = GAUGES_REPORTS
-	" d AS (SELECT policy_domain, successful_sessions AS s, failed_sessions AS f"
-	" FROM tlswatch.domain_sessions WHERE" GAUGES_ENDED
-	" AND date_start >= (SELECT min(date_start) FROM r) AND date_start <= now()"
+	" d AS (SELECT policy_domain, successful_sessions AS s, failed_sessions AS f,"             \
+	" failure_types, failure_sessions FROM tlswatch.domain_sessions WHERE" GAUGES_ENDED        \
+	" AND date_start >= (SELECT min(date_start) FROM r) AND date_start <= now()"               \
 	" AND authenticated IS NOT FALSE),"
+
+/* The rest from tlswatch.domain_sessions alone: the sessions per report and domain
+ * (the largest of its policies for that domain: Microsoft lists the same
+ * sessions under sts and tlsa), and its failed sessions by result type
+ * and MX host (sums of the details failures.counted names: sql/012, 014),
+ * summed here per result type. Rows: metric, policy_domain label, second
+ * label, value. (q_: the name tests/integration/plans.t finds it by.) */
+static const char *const q_reports = GAUGES_WINDOW
 	" top AS (SELECT policy_domain FROM d GROUP BY 1"
 	" ORDER BY sum(s) + sum(f) DESC, 1 LIMIT $1),"
 	" dl AS (SELECT coalesce(t.policy_domain, '(other)') AS label, d.s, d.f"
 	" FROM d LEFT JOIN top t USING (policy_domain)),"
-	" ft AS (SELECT p.policy_domain,"
-	" CASE WHEN f.result_type IN ('starttls-not-supported', 'certificate-host-mismatch',"
+	" ft AS (SELECT d.policy_domain,"
+	" CASE WHEN u.type IN ('starttls-not-supported', 'certificate-host-mismatch',"
 	" 'certificate-expired', 'certificate-not-trusted', 'validation-failure',"
 	" 'tlsa-invalid', 'dnssec-invalid', 'dane-required', 'sts-policy-fetch-error',"
-	" 'sts-policy-invalid', 'sts-webpki-invalid') THEN f.result_type ELSE 'other' END AS type,"
-	" f.failed_sessions AS n"
-	" FROM p JOIN tlswatch.failures f ON f.policy_ref = p.id AND f.date_start = p.date_start"
-	" WHERE f.counted)"
+	" 'sts-policy-invalid', 'sts-webpki-invalid') THEN u.type ELSE 'other' END AS type, u.n"
+	" FROM d, unnest(d.failure_types, d.failure_sessions) AS u(type, n))"
 	" SELECT 'reports', label, '', count(*)::numeric FROM dl GROUP BY 2"
 	" UNION ALL SELECT 'successful', label, '', sum(s) FROM dl GROUP BY 2"
 	" UNION ALL SELECT 'failed', label, '', sum(f) FROM dl GROUP BY 2"
