@@ -107,7 +107,7 @@ int cmd_fetch(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	mail_library_init();
-	ctx.alert_domains = g_ptr_array_new_with_free_func(g_free);
+	ingest_collect_alert_domains(&ctx);
 	if (store_open(&ctx.store, cfg.conninfo, &err) < 0 || ingest_parser_start(&ctx, &err) < 0)
 		goto done;
 	do {

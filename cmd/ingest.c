@@ -165,7 +165,7 @@ int cmd_ingest(int argc, char **argv)
 	ctx.verbose = verbose || in_mta;
 	ctx.status_line = in_mta;
 	if (!dry_run)
-		ctx.alert_domains = g_ptr_array_new_with_free_func(g_free);
+		ingest_collect_alert_domains(&ctx);
 	status =
 		in_mta ? ingest_pipe(&ctx) : ingest_paths(&ctx, argv + 1, use_syslog || cfg.syslog);
 	ingest_ctx_release(&ctx);

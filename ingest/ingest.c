@@ -276,9 +276,7 @@ static void ingest_stored(gpointer data, enum message_status status, gint64 id, 
 	if (err == NULL) {
 		ingest_count(ctx, status, p->what, p->reports, pending_domain(p), p->first,
 			     p->rec.reason, p->cause);
-		if (status == MESSAGE_STORED && ctx->alert_domains != NULL && p->domains != NULL) {
-			if (ctx->alert_failing == NULL)
-				ctx->alert_failing = g_ptr_array_new_with_free_func(g_free);
+		if (status == MESSAGE_STORED && ctx->alert_domains != NULL) {
 			domain_list_add(ctx->alert_domains, p->domains);
 			domain_list_add(ctx->alert_failing, p->failing);
 		}
@@ -462,6 +460,12 @@ int ingest_parser_start(struct ingest_ctx *ctx, struct error *err)
 void ingest_parser_stop(struct ingest_ctx *ctx)
 {
 	g_clear_pointer(&ctx->parser, contain_free);
+}
+
+void ingest_collect_alert_domains(struct ingest_ctx *ctx)
+{
+	ctx->alert_domains = g_ptr_array_new_with_free_func(g_free);
+	ctx->alert_failing = g_ptr_array_new_with_free_func(g_free);
 }
 
 void ingest_ctx_release(struct ingest_ctx *ctx)

@@ -45,7 +45,7 @@ struct ingest_ctx {
 	GPtrArray *alert_domains;  /* char *: policy domains of committed new reports, for
 				      alert_after_ingest; NULL when not wanted */
 	GPtrArray *alert_failing;  /* char *: those of them whose new reports list failed
-				      sessions; created with the first */
+				      sessions; NULL with alert_domains */
 	guint progress_total;	   /* > 0: show progress on stderr, of this many */
 	gint64 progress_start;	   /* g_get_monotonic_time() when the run began */
 	gint64 progress_shown;	   /* private: the last progress line */
@@ -75,6 +75,10 @@ void ingest_parser_stop(struct ingest_ctx *ctx);
 /* The end of a run: the parse child ended, and the store and the alert
  * domains freed (the caller opened and made them; both may be NULL). */
 void ingest_ctx_release(struct ingest_ctx *ctx);
+
+/* Keep, for the alert rules, the policy domains of the new reports ctx
+ * commits and which of them failed (alert_domains, alert_failing). */
+void ingest_collect_alert_domains(struct ingest_ctx *ctx);
 
 /* Handle one RFC 5322 message. truncated means raw holds only the head of a
  * message larger than max-message-size (it is quarantined, headers only).

@@ -38,7 +38,7 @@ void serve_ingest_init(struct serve_ingest *si, const struct config *cfg,
 	si->ctx.out = stdout;
 	si->ctx.verbose = TRUE;
 	si->ctx.status_line = TRUE;
-	si->ctx.alert_domains = g_ptr_array_new_with_free_func(g_free);
+	ingest_collect_alert_domains(&si->ctx);
 	si->alert_pending = g_ptr_array_new_with_free_func(g_free);
 	si->alert_failing = g_ptr_array_new_with_free_func(g_free);
 }
@@ -75,8 +75,7 @@ static int serve_ingest_once(struct serve_ingest *si, GBytes *raw, gboolean trun
 static void serve_touched_clear(struct ingest_ctx *ctx)
 {
 	g_ptr_array_set_size(ctx->alert_domains, 0);
-	if (ctx->alert_failing != NULL)
-		g_ptr_array_set_size(ctx->alert_failing, 0);
+	g_ptr_array_set_size(ctx->alert_failing, 0);
 }
 
 /* The domains the message just committed touched, and which of them its
