@@ -23,24 +23,22 @@
 #include "common/log.h"
 #include "common/tally.h"
 
-/* Every query: the window on the report, the domains on the policy, and
- * with $6 ([alert] authenticated-only) only the reports of authenticated
- * messages and those never judged (stored before verification). The
- * window is on date_end, the partitions on date_start: $5, the earliest
- * start among the reports of the pass's longest window (alert_since),
- * bounds every table read from below, a value known when the query is
- * planned, so PostgreSQL plans and reads only the partitions from there
- * to now. Each macro takes the alias of the table it applies to. */
-#define ENDS_IN_WINDOW(t)                                                                          \
-	" " t ".date_end > to_timestamp($1::bigint)"                                               \
-	" AND " t ".date_end <= to_timestamp($2::bigint)"
-#define STARTS_SINCE(t)                                                                            \
-	" AND " t ".date_start >= to_timestamp($5::bigint)"                                        \
-	" AND " t ".date_start <= to_timestamp($2::bigint)"
-#define DOMAINS_COUNTED(t)                                                                         \
-	" AND ($3::text[] IS NULL OR " t ".policy_domain = ANY ($3::text[]))"                      \
-	" AND ($4::text[] IS NULL OR " t ".policy_domain LIKE ANY ($4::text[]))"                   \
-	" AND (NOT $6::boolean OR " t ".authenticated IS NOT FALSE)"
+/* Every query but q_since reads tlswatch.domain_sessions d alone: the
+ * window on the report, the domains asked for, and with $6 ([alert]
+ * authenticated-only) only the reports of authenticated messages and
+ * those never judged (stored before verification). The window is on
+ * date_end, the partitions on date_start: $5, the earliest start among
+ * the reports of the rule's window (eval_send_since), bounds the table
+ * from below, a value known when the query is planned, so PostgreSQL
+ * plans and reads only the partitions from there to now. */
+#define SESSIONS_WINDOW_AND_DOMAINS                                                                \
+	" WHERE d.date_end > to_timestamp($1::bigint)"                                             \
+	" AND d.date_end <= to_timestamp($2::bigint)"                                              \
+	" AND d.date_start >= to_timestamp($5::bigint)"                                            \
+	" AND d.date_start <= to_timestamp($2::bigint)"                                            \
+	" AND ($3::text[] IS NULL OR d.policy_domain = ANY ($3::text[]))"                          \
+	" AND ($4::text[] IS NULL OR d.policy_domain LIKE ANY ($4::text[]))"                       \
+	" AND (NOT $6::boolean OR d.authenticated IS NOT FALSE)"
 
 /* $1 from, $2 to, $3 ALERT_REPORT_SPAN: the earliest start of a report
  * that ends in the window, $2 when none does. A report is taken to cover
@@ -57,10 +55,6 @@ static const char *const q_since =
 	" FROM tlswatch.reports WHERE date_end > to_timestamp($1::bigint)"
 	" AND date_end <= to_timestamp($2::bigint) AND date_start <= to_timestamp($2::bigint)"
 	" AND date_start > to_timestamp($1::bigint - $3::bigint)";
-
-/* On tlswatch.domain_sessions d alone. */
-#define SESSIONS_WINDOW_AND_DOMAINS                                                                \
-	" WHERE" ENDS_IN_WINDOW("d") STARTS_SINCE("d") DOMAINS_COUNTED("d")
 
 /* One row per report and domain. C reads the counts saturated. */
 static const char *const q_reports =
